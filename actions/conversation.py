@@ -1,0 +1,93 @@
+"""Reading what the bot needs from a tracker: language, candidates, the question, the transcript."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+
+from bot.privacy import redact
+from bot.retrieval.index import Candidate
+
+MAX_TRANSCRIPT_LINES = 200
+
+
+def faq_payload(tracker: Tracker) -> Dict[str, Any]:
+    """What the FaqRetriever attached to the latest message (empty if nothing)."""
+    payload = (tracker.latest_message or {}).get("faq")
+    return payload if isinstance(payload, dict) else {}
+
+
+def language(tracker: Tracker) -> str:
+    """The conversation language: this message's, else the remembered one, else German."""
+    lang = faq_payload(tracker).get("lang") or tracker.get_slot("lang")
+    return lang if lang in ("de", "en") else "de"
+
+
+def candidates(tracker: Tracker) -> List[Candidate]:
+    """The ranked FAQ candidates of the latest message."""
+    return _parse_candidates(faq_payload(tracker))
+
+
+def last_question_payload(tracker: Tracker) -> Dict[str, Any]:
+    """The retrieval result of the citizen's most recent typed message (buttons carry none)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            payload = (event.get("parse_data") or {}).get("faq")
+            if isinstance(payload, dict) and payload.get("candidates") is not None:
+                return payload
+    return faq_payload(tracker)
+
+
+def question_candidates(tracker: Tracker) -> List[Candidate]:
+    """The candidates the bot considered for the citizen's most recent question."""
+    return _parse_candidates(last_question_payload(tracker))
+
+
+def _parse_candidates(payload: Dict[str, Any]) -> List[Candidate]:
+    result = []
+    for item in payload.get("candidates") or []:
+        try:
+            result.append(Candidate(str(item["faq_id"]), float(item["score"]), str(item.get("title", "")),
+                                    str(item.get("matched", "")), str(item.get("lang", "")),
+                                    str(item.get("source", ""))))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return result
+
+
+def intent(tracker: Tracker) -> Optional[str]:
+    """The latest message's intent name."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def last_question(tracker: Tracker) -> str:
+    """The citizen's most recent typed message that was a question (not a button or a yes/no)."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        text = event.get("text") or ""
+        name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if text and not text.startswith("/") and name == "faq":
+            return str(text)
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
+def transcript(tracker: Tracker) -> List[Dict[str, Optional[str]]]:
+    """User and bot messages, oldest first, personal data redacted, button clicks named."""
+    lines: List[Dict[str, Optional[str]]] = []
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind not in ("user", "bot"):
+            continue
+        text = str(event.get("text") or "")
+        if kind == "user" and text.startswith("/"):
+            name = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or text[1:]
+            text = f"[button: {name}]"
+        if not text:
+            continue
+        stamp = event.get("timestamp")
+        at = datetime.fromtimestamp(float(stamp), tz=timezone.utc).isoformat() if stamp else None
+        lines.append({"role": "citizen" if kind == "user" else "bot", "text": redact(text)[:5000], "at": at})
+    return lines[-MAX_TRANSCRIPT_LINES:]

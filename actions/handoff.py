@@ -1,0 +1,162 @@
+"""The handoff: ask consent and (optionally) an e-mail address, then create the ticket."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.conversation import intent, language, transcript
+from actions.texts import TEXTS, say
+from bot.privacy import redact
+from bot.services import api_token
+from bot.settings import get_settings
+from bot.tickets.client import Outbox, TicketClient, new_case_number
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+NO_EMAIL = "-"
+_clients: Dict[str, TicketClient] = {}
+
+
+def ticket_client() -> TicketClient:
+    """The process-wide client; tickets queued by an earlier run are delivered on first use."""
+    settings = get_settings()
+    key = f"{settings.resolved_ticket_service_url}|{settings.home}"
+    if key not in _clients:
+        client = TicketClient(settings.resolved_ticket_service_url, api_token(settings),
+                              Outbox(settings.home / "outbox.sqlite3"))
+        if len(client.outbox):
+            client.start_worker()
+        _clients[key] = client
+    return _clients[key]
+
+
+class ActionAskHandoffConsent(Action):
+    """Asks whether the conversation may be forwarded."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "action_ask_handoff_consent"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        """Explain why, then ask with yes/no buttons."""
+        lang = language(tracker)
+        reason = tracker.get_slot("handoff_reason") or "low_confidence"
+        key = f"handoff_{reason}"
+        intro = say(key, lang) if key in TEXTS else ""
+        dispatcher.utter_message(
+            text=f"{intro} {say('ask_consent', lang)}".strip(),
+            buttons=[{"title": say("consent_yes", lang), "payload": "/affirm"},
+                     {"title": say("consent_no", lang), "payload": "/deny"}],
+        )
+        dispatcher.utter_message(json_message={"decision": "handoff", "reason": reason, "step": "consent"})
+        return []
+
+
+class ActionAskHandoffEmail(Action):
+    """Asks for an optional e-mail address."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "action_ask_handoff_email"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        """Ask, with a button to continue without."""
+        lang = language(tracker)
+        dispatcher.utter_message(text=say("ask_email", lang),
+                                 buttons=[{"title": say("skip_email", lang), "payload": "/skip_email"}])
+        dispatcher.utter_message(json_message={"decision": "handoff", "step": "email"})
+        return []
+
+
+class ValidateHandoffForm(FormValidationAction):
+    """Validates the handoff form's slots."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "validate_handoff_form"
+
+    async def extract_handoff_consent(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                      domain: DomainDict) -> Dict[Text, Any]:
+        """Yes (button or words) gives consent; anything else while asked is a no."""
+        if tracker.get_slot("requested_slot") != "handoff_consent":
+            return {}
+        return {"handoff_consent": intent(tracker) == "affirm"}
+
+    async def extract_handoff_email(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                    domain: DomainDict) -> Dict[Text, Any]:
+        """The typed text, or 'no e-mail' for the skip button or a no."""
+        if tracker.get_slot("requested_slot") != "handoff_email":
+            return {}
+        if intent(tracker) in ("skip_email", "deny"):
+            return {"handoff_email": NO_EMAIL}
+        return {"handoff_email": str((tracker.latest_message or {}).get("text") or "").strip()}
+
+    def validate_handoff_consent(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 domain: DomainDict) -> Dict[Text, Any]:
+        """A 'no' ends the form at once (no e-mail question)."""
+        if value is None:
+            return {}
+        if value is False:
+            return {"handoff_consent": False, "handoff_email": NO_EMAIL}
+        return {"handoff_consent": True}
+
+    def validate_handoff_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> Dict[Text, Any]:
+        """Accept an e-mail address or 'none'; otherwise ask again."""
+        if value is None:
+            return {}
+        text = str(value).strip()
+        if text == NO_EMAIL or EMAIL.match(text):
+            return {"handoff_email": text}
+        dispatcher.utter_message(text=say("invalid_email", language(tracker)))
+        return {"handoff_email": None}
+
+
+class ActionCreateTicket(Action):
+    """Creates the ticket (or queues it) and tells the citizen the case number."""
+
+    def name(self) -> Text:
+        """The action's name in the domain."""
+        return "action_create_ticket"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        """Build the ticket from the tracker and submit it."""
+        lang = language(tracker)
+        reset = [SlotSet("handoff_consent", None), SlotSet("handoff_email", None), SlotSet("misses", 0),
+                 SlotSet("handoff_reason", None), SlotSet("handoff_candidates", None)]
+        if tracker.get_slot("handoff_consent") is not True:
+            dispatcher.utter_message(text=say("not_forwarded", lang))
+            return reset
+        email = tracker.get_slot("handoff_email")
+        payload = {
+            "case_number": new_case_number(),
+            "conversation_id": tracker.sender_id,
+            "language": lang,
+            "reason": tracker.get_slot("handoff_reason") or "low_confidence",
+            "question": redact(tracker.get_slot("handoff_question") or "-")[:5000] or "-",
+            "candidates": [
+                {"faq_id": c["faq_id"], "title": c.get("title", ""), "score": c["score"]}
+                for c in (tracker.get_slot("handoff_candidates") or [])
+            ][:10],
+            "transcript": transcript(tracker),
+            "consent": True,
+            "email": email if email and email != NO_EMAIL else None,
+            "index_version": tracker.get_slot("handoff_index_version"),
+        }
+        delivered = await asyncio.to_thread(ticket_client().submit, payload)
+        text = say("ticket_created" if delivered else "ticket_queued", lang, case=payload["case_number"])
+        if payload["email"]:
+            text += " " + say("email_note", lang)
+        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(json_message={"decision": "handoff", "step": "created",
+                                               "case_number": payload["case_number"], "queued": not delivered})
+        return reset + [SlotSet("handoff_question", None)]

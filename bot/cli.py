@@ -1,0 +1,186 @@
+"""The ``auskunft`` command line: kb validate/build/watch, ask, model provisioning, train, run, stop."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from bot.settings import Settings, get_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = get_settings()
+    if getattr(args, "kb", None):
+        settings.kb_dir = Path(args.kb).resolve()
+    return settings
+
+
+def cmd_model_provision(args: argparse.Namespace) -> int:
+    """Provision the default embedding model and the German spaCy pipeline."""
+    from bot.embedding.provision import ProvisionError, provision
+    from bot.nlu.spacy_de import build_german_pipeline
+
+    settings = _settings(args)
+    if settings.embedding_model and Path(settings.embedding_model) != settings.default_model_dir:
+        print(f"embedding model configured: {settings.embedding_model} (default not provisioned)", file=sys.stderr)
+    else:
+        try:
+            provision(settings.default_model_dir, log=lambda line: print(line, file=sys.stderr), force=args.force)
+        except ProvisionError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+    build_german_pipeline(settings.spacy_model_dir, force=args.force)
+    print(f"spaCy German pipeline present: {settings.spacy_model_dir}", file=sys.stderr)
+    return 0
+
+
+def cmd_kb_validate(args: argparse.Namespace) -> int:
+    """Validate every kb file; exit 1 with file:line: field: message lines on problems."""
+    from bot.kb import KbValidationError, load_kb
+
+    settings = _settings(args)
+    try:
+        kb = load_kb(settings.kb_dir)
+    except KbValidationError as err:
+        print(err, file=sys.stderr)
+        print("fix the files above and run 'auskunft kb validate' again", file=sys.stderr)
+        return 1
+    langs = {lang: sum(e.lang == lang for e in kb.entries) for lang in ("de", "en")}
+    print(f"{len(kb.entries)} entries OK ({langs['de']} de, {langs['en']} en) in {settings.kb_dir}")
+    return 0
+
+
+def _encoder(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.embedding.encoder import shared_encoder
+
+    return shared_encoder(settings.model_name, settings.torch_threads)
+
+
+def cmd_kb_build(args: argparse.Namespace) -> int:
+    """Build the index from kb/ and publish it (the running bot picks it up)."""
+    from bot.kb import KbValidationError
+    from bot.kb_build import build_and_publish
+    from bot.progress import progress_printer
+
+    settings = _settings(args)
+    try:
+        report = build_and_publish(
+            settings.kb_dir, settings.index_dir, settings.cache_dir, _encoder(settings), progress_printer("embedding")
+        )
+    except KbValidationError as err:
+        print(err, file=sys.stderr)
+        print("the index was NOT changed; the bot keeps serving the last good version", file=sys.stderr)
+        return 1
+    state = "unchanged" if report.unchanged else f"published ({report.embedded} of {report.entries} entries embedded)"
+    print(f"index {report.version}: {report.entries} entries, {state} in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_kb_watch(args: argparse.Namespace) -> int:
+    """Rebuild and publish the index whenever a kb file changes."""
+    from bot.kb_watch import watch
+
+    settings = _settings(args)
+    watch(settings, _encoder(settings), interval=args.interval)
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    """Print the decision and the candidates for one question."""
+    from bot.decision import decide
+    from bot.retrieval.searcher import FaqSearcher
+    from bot.retrieval.store import IndexStore
+
+    settings = _settings(args)
+    searcher = FaqSearcher(_encoder(settings), store=IndexStore(settings.index_dir),
+                           default_language=settings.default_language)
+    result = searcher.search(args.question, lang_hint=args.lang)
+    decision = decide(result.candidates, settings.decision_config())
+    if args.json:
+        print(json.dumps({"decision": decision.action, "reason": decision.reason, "faq_id": decision.faq_id,
+                          **result.to_dict()}, ensure_ascii=False, indent=2))
+        return 0
+    print(f"decision: {decision.action} ({decision.reason}, confidence {decision.confidence:.3f})"
+          + (f" -> {decision.faq_id}" if decision.faq_id else ""))
+    print(f"language: {result.lang}   index: {result.index_version}")
+    for rank, cand in enumerate(result.candidates, start=1):
+        print(f"  {rank}. {cand.score:.3f}  {cand.faq_id:<40} {cand.title}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train the Rasa model if config, domain or data changed."""
+    from bot.services import train_if_needed
+
+    return 0 if train_if_needed(_settings(args), force=args.force) else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Provision, build, train and start all services until Ctrl-C or ``auskunft stop``."""
+    from bot.services import run_all
+
+    return run_all(_settings(args), train=not args.no_train, watch_kb=not args.no_watch)
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    """Stop a running ``auskunft run`` tidily."""
+    from bot.services import stop_running
+
+    return stop_running(_settings(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (one sub-command per task)."""
+    parser = argparse.ArgumentParser(prog="auskunft", description="Auskunft FAQ bot for public agencies")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    model = sub.add_parser("model", help="embedding and spaCy models").add_subparsers(dest="action", required=True)
+    prov = model.add_parser("provision", help="create the default models offline (checksummed)")
+    prov.add_argument("--force", action="store_true")
+    prov.set_defaults(func=cmd_model_provision)
+
+    kb = sub.add_parser("kb", help="the FAQ knowledge base").add_subparsers(dest="action", required=True)
+    for name, func, text in (("validate", cmd_kb_validate, "check every kb file"),
+                             ("build", cmd_kb_build, "build and publish the index")):
+        p = kb.add_parser(name, help=text)
+        p.add_argument("--kb", help="kb directory (default: kb/)")
+        p.set_defaults(func=func)
+    watch = kb.add_parser("watch", help="rebuild the index when kb files change")
+    watch.add_argument("--kb")
+    watch.add_argument("--interval", type=float, default=1.0, help="seconds between checks")
+    watch.set_defaults(func=cmd_kb_watch)
+
+    ask = sub.add_parser("ask", help="show decision and candidates for a question")
+    ask.add_argument("question")
+    ask.add_argument("--lang", choices=["de", "en"])
+    ask.add_argument("--json", action="store_true")
+    ask.set_defaults(func=cmd_ask)
+
+    train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(func=cmd_train)
+
+    run = sub.add_parser("run", help="start all services (Rasa, actions, web, kb watcher)")
+    run.add_argument("--no-train", action="store_true", help="use the existing Rasa model")
+    run.add_argument("--no-watch", action="store_true", help="do not rebuild the index on kb changes")
+    run.set_defaults(func=cmd_run)
+    stop = sub.add_parser("stop", help="stop a running 'auskunft run'")
+    stop.set_defaults(func=cmd_stop)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the ``auskunft`` command."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sentence embeddings: the offline default model and the encoder wrapper."""

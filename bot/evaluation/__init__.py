@@ -1,0 +1,1 @@
+"""Measure answer quality with the live bot's retrieval and decision function."""

@@ -1,0 +1,81 @@
+"""Run labelled messages through the bot's retrieval and decision function; tune thresholds on dev."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from bot.decision import ANSWER, CLARIFY, DecisionConfig, confidence_of, decide
+from bot.evaluation.dataset import Example
+from bot.evaluation.metrics import Outcome
+from bot.retrieval.index import Candidate
+from bot.retrieval.searcher import FaqSearcher
+
+Ranked = List[Tuple[Example, List[Candidate]]]
+
+
+def rank_all(searcher: FaqSearcher, examples: Sequence[Example], batch: int = 64, use_lang_labels: bool = False,
+             progress: Optional[Callable[[int, int], None]] = None) -> Ranked:
+    """Retrieve candidates for every example (batched embedding, the same ranking as the live bot)."""
+    ranked: Ranked = []
+    for start in range(0, len(examples), batch):
+        chunk = examples[start : start + batch]
+        langs = [searcher.language_of(e.text, e.lang if use_lang_labels else None) for e in chunk]
+        for example, (cands, _lang) in zip(chunk, searcher.search_many([e.text for e in chunk], langs), strict=True):
+            ranked.append((example, cands))
+        if progress:
+            progress(len(ranked), len(examples))
+    return ranked
+
+
+def decide_all(ranked: Ranked, config: DecisionConfig) -> List[Outcome]:
+    """Apply the live decision function to every ranked example."""
+    return [
+        Outcome(tuple(c.faq_id for c in cands), confidence_of(cands), decide(cands, config), example.expected)
+        for example, cands in ranked
+    ]
+
+
+@dataclass(frozen=True)
+class Utility:
+    """How the threshold search weighs outcomes (a wrong answer costs the most)."""
+
+    correct_answer: float = 1.0
+    clarify_with_correct: float = 0.5
+    escalated_out_of_scope: float = 1.0
+    wrong_answer: float = -4.0
+
+    def score(self, outcomes: Iterable[Outcome]) -> float:
+        """Total utility of a set of outcomes."""
+        total = 0.0
+        for o in outcomes:
+            action = o.decision.action
+            if action == ANSWER:
+                total += self.correct_answer if o.decision.faq_id in o.expected else self.wrong_answer
+            elif not o.expected:
+                total += self.escalated_out_of_scope
+            elif action == CLARIFY and any(c.faq_id in o.expected for c in o.decision.choices):
+                total += self.clarify_with_correct
+        return total
+
+
+def tune_thresholds(ranked: Ranked, base: DecisionConfig, utility: Utility = Utility()) -> DecisionConfig:
+    """Grid-search answer/clarify thresholds and the margin on a dev set (never on test)."""
+    tops = np.array([confidence_of(c) for _, c in ranked]) if ranked else np.zeros(1)
+    lo, hi = float(np.percentile(tops, 1)), float(np.percentile(tops, 99))
+    grid = np.round(np.linspace(lo, hi, 41), 4)
+    best, best_score = base, -np.inf
+    for answer, margin in itertools.product(grid, (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)):
+        config = replace(base, answer_threshold=float(answer), clarify_threshold=float(answer), min_margin=margin)
+        score = utility.score(decide_all(ranked, config))
+        if score > best_score:
+            best, best_score = config, score
+    for clarify in grid[grid <= best.answer_threshold]:
+        config = replace(best, clarify_threshold=float(clarify))
+        score = utility.score(decide_all(ranked, config))
+        if score > best_score:
+            best, best_score = config, score
+    return best

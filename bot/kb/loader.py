@@ -1,0 +1,214 @@
+"""Read and validate a kb directory of markdown files with YAML front matter.
+
+Every problem is reported with file, line and field; a kb with any problem is
+rejected as a whole, so a caller that keeps the last good kb keeps serving it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import yaml
+
+from bot.kb.entry import FaqEntry
+from bot.kb.errors import KbIssue, KbValidationError
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,79}$")
+TAG_PATTERN = re.compile(r"^[a-z0-9äöüß][a-z0-9äöüß-]*$")
+URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+LANGUAGES = ("de", "en")
+REQUIRED = ("id", "title", "lang", "source", "owner", "updated")
+KNOWN = set(REQUIRED) | {"questions", "tags", "review_by"}
+MAX_TITLE = 200
+MAX_ANSWER = 3000
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """A validated set of entries and the hash of their content."""
+
+    entries: Tuple[FaqEntry, ...]
+    content_hash: str
+
+    def by_id(self) -> Dict[str, FaqEntry]:
+        """Entries keyed by id."""
+        return {entry.id: entry for entry in self.entries}
+
+
+def kb_files(root: Path) -> List[Path]:
+    """The markdown files of a kb, sorted; names starting with ``_`` or ``.`` are skipped."""
+    return sorted(
+        path
+        for path in root.rglob("*.md")
+        if not any(part.startswith(("_", ".")) for part in path.relative_to(root).parts)
+    )
+
+
+def load_kb(root: Path) -> KnowledgeBase:
+    """Load and validate every entry under ``root``.
+
+    Args:
+        root: the kb directory.
+
+    Returns:
+        The knowledge base.
+
+    Raises:
+        KbValidationError: any file is invalid, or ids collide; lists every problem.
+    """
+    if not root.is_dir():
+        raise KbValidationError([KbIssue(str(root), 0, None, "kb directory not found")])
+    issues: List[KbIssue] = []
+    entries: List[FaqEntry] = []
+    seen: Dict[str, FaqEntry] = {}
+    for path in kb_files(root):
+        try:
+            entry = load_entry(path, root)
+        except KbValidationError as err:
+            issues.extend(err.issues)
+            continue
+        if entry.id in seen:
+            other = seen[entry.id]
+            issues.append(
+                KbIssue(entry.path, 2, "id", f"duplicate id '{entry.id}', also used in {other.path}")
+            )
+            continue
+        seen[entry.id] = entry
+        entries.append(entry)
+    if not entries and not issues:
+        issues.append(KbIssue(str(root), 0, None, "the kb has no entries (*.md files)"))
+    if issues:
+        raise KbValidationError(issues)
+    digest = hashlib.sha256()
+    for entry in entries:
+        digest.update(entry.content_hash.encode("ascii"))
+    return KnowledgeBase(tuple(entries), digest.hexdigest())
+
+
+def load_entry(path: Path, root: Optional[Path] = None) -> FaqEntry:
+    """Parse and validate one kb file.
+
+    Args:
+        path: the markdown file.
+        root: the kb root, used to name the file relative to it in errors.
+
+    Raises:
+        KbValidationError: the file is invalid; lists every problem found.
+    """
+    name = str(path.relative_to(root)) if root else str(path)
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise KbValidationError([KbIssue(name, line, None, "file is not valid UTF-8")]) from None
+    front, body, body_line = _split_front_matter(name, text)
+    meta, lines = _parse_yaml(name, front)
+    issues = _validate(name, meta, lines, body, body_line)
+    if issues:
+        raise KbValidationError(issues)
+    return FaqEntry(
+        id=meta["id"],
+        title=meta["title"].strip(),
+        questions=tuple(q.strip() for q in meta.get("questions") or ()),
+        lang=meta["lang"],
+        tags=tuple(meta.get("tags") or ()),
+        source=meta["source"],
+        owner=meta["owner"].strip(),
+        updated=meta["updated"],
+        review_by=meta.get("review_by"),
+        answer=body.strip(),
+        path=name,
+        content_hash=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _split_front_matter(name: str, text: str) -> Tuple[str, str, int]:
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise KbValidationError([KbIssue(name, 1, None, "file must start with '---' (YAML front matter)")])
+    for index, line in enumerate(lines[1:], start=1):
+        if line.strip() == "---":
+            return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
+    raise KbValidationError([KbIssue(name, 1, None, "front matter is not closed with a '---' line")])
+
+
+def _parse_yaml(name: str, front: str) -> Tuple[Dict[str, Any], Dict[str, int]]:
+    try:
+        node = yaml.compose(front, Loader=yaml.SafeLoader)
+        meta = yaml.safe_load(front)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(err, "problem", None) or str(err)
+        raise KbValidationError([KbIssue(name, line, None, f"invalid YAML: {problem}")]) from None
+    if not isinstance(meta, dict) or not isinstance(node, yaml.MappingNode):
+        raise KbValidationError([KbIssue(name, 2, None, "front matter must be a mapping of 'key: value'")])
+    lines = {str(key.value): key.start_mark.line + 2 for key, _ in node.value}
+    return meta, lines
+
+
+def _validate(
+    name: str, meta: Dict[str, Any], lines: Dict[str, int], body: str, body_line: int
+) -> List[KbIssue]:
+    issues: List[KbIssue] = []
+
+    def problem(key: str, message: str) -> None:
+        issues.append(KbIssue(name, lines.get(key, 2), key, message))
+
+    for key in sorted(set(meta) - KNOWN):
+        hint = ", ".join(sorted(KNOWN))
+        problem(str(key), f"unknown field (allowed: {hint})")
+    for key in REQUIRED:
+        if meta.get(key) in (None, ""):
+            issues.append(KbIssue(name, 2, key, "required field is missing or empty"))
+
+    entry_id = meta.get("id")
+    if entry_id not in (None, "") and (not isinstance(entry_id, str) or not ID_PATTERN.match(entry_id)):
+        problem("id", f"'{entry_id}' is not a valid id (lowercase a-z, 0-9 and '-', 2-80 characters)")
+    title = meta.get("title")
+    if title not in (None, "") and (not isinstance(title, str) or len(title) > MAX_TITLE):
+        problem("title", f"must be text of at most {MAX_TITLE} characters")
+    lang = meta.get("lang")
+    if lang not in (None, "") and lang not in LANGUAGES:
+        problem("lang", f"must be one of {', '.join(LANGUAGES)} (got '{lang}')")
+    for key in ("source",):
+        value = meta.get(key)
+        if value not in (None, "") and (not isinstance(value, str) or not URL_PATTERN.match(value)):
+            problem(key, f"'{value}' is not an http(s) URL")
+    owner = meta.get("owner")
+    if owner not in (None, "") and not isinstance(owner, str):
+        problem("owner", "must be text (the responsible department)")
+
+    questions = meta.get("questions")
+    if questions is not None and (
+        not isinstance(questions, list) or not all(isinstance(q, str) and q.strip() for q in questions)
+    ):
+        problem("questions", "must be a list of non-empty texts")
+    tags = meta.get("tags")
+    if tags is not None and (
+        not isinstance(tags, list) or not all(isinstance(t, str) and TAG_PATTERN.match(t) for t in tags)
+    ):
+        problem("tags", "must be a list of lowercase words, e.g. [ausweis, meldewesen]")
+
+    for key in ("updated", "review_by"):
+        value = meta.get(key)
+        if value not in (None, "") and not isinstance(value, date):
+            problem(key, f"'{value}' is not a date in the form YYYY-MM-DD")
+    updated, review_by = meta.get("updated"), meta.get("review_by")
+    if isinstance(updated, date) and isinstance(review_by, date) and review_by < updated:
+        problem("review_by", f"{review_by} is before 'updated' ({updated})")
+
+    answer = body.strip()
+    if not answer:
+        issues.append(KbIssue(name, body_line, "answer", "the answer (text after the front matter) is empty"))
+    elif len(answer) > MAX_ANSWER:
+        issues.append(
+            KbIssue(name, body_line, "answer", f"is {len(answer)} characters long (at most {MAX_ANSWER})")
+        )
+    return issues

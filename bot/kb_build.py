@@ -1,0 +1,59 @@
+"""The kb build step: validate kb/, embed what changed, publish a new index version atomically.
+
+Independent of ``rasa train``; the running bot follows the published version.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from bot.kb.loader import load_kb
+from bot.retrieval.cache import EmbeddingCache
+from bot.retrieval.index import DEFAULT_ANSWER_WEIGHT, TextEncoder, build_index, index_version
+from bot.retrieval.store import IndexStore
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did."""
+
+    version: str
+    entries: int
+    phrasings: int
+    embedded: int
+    seconds: float
+    unchanged: bool
+
+
+def build_and_publish(
+    kb_dir: Path,
+    index_dir: Path,
+    cache_dir: Path,
+    encoder: TextEncoder,
+    progress: Optional[Callable[[int, int], None]] = None,
+    answer_weight: float = DEFAULT_ANSWER_WEIGHT,
+) -> BuildReport:
+    """Validate the kb, build the index and make it live.
+
+    Raises:
+        KbValidationError: the kb is invalid; the live index is left untouched.
+    """
+    started = time.perf_counter()
+    kb = load_kb(kb_dir)
+    store = IndexStore(index_dir)
+    version = index_version(kb.content_hash, encoder.fingerprint, answer_weight)
+    if store.live_version() == version and (index_dir / "versions" / version).is_dir():
+        return BuildReport(version, len(kb.entries), 0, 0, time.perf_counter() - started, True)
+    index = build_index(kb, encoder, EmbeddingCache(cache_dir, encoder.fingerprint), progress, answer_weight)
+    store.publish(index)
+    return BuildReport(
+        version,
+        len(kb.entries),
+        int(index.meta["phrasings"]),  # type: ignore[call-overload]
+        int(index.meta["embedded"]),  # type: ignore[call-overload]
+        time.perf_counter() - started,
+        False,
+    )

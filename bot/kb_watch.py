@@ -1,0 +1,62 @@
+"""Watch kb/ and publish a new index after each change (the bot follows without restart)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Dict, Optional, Tuple
+
+from bot.kb.errors import KbValidationError
+from bot.kb.loader import kb_files
+from bot.kb_build import build_and_publish
+from bot.retrieval.index import TextEncoder
+from bot.settings import Settings
+
+log = logging.getLogger("auskunft.kb_watch")
+Snapshot = Dict[str, Tuple[int, int]]
+
+
+def snapshot(root: Path) -> Snapshot:
+    """(mtime, size) of every kb file: cheap enough to take every second."""
+    state: Snapshot = {}
+    for path in kb_files(root) if root.is_dir() else []:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        state[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    return state
+
+
+def rebuild(settings: Settings, encoder: TextEncoder) -> bool:
+    """Build and publish once; a broken kb is logged and the live index kept."""
+    try:
+        report = build_and_publish(settings.kb_dir, settings.index_dir, settings.cache_dir, encoder)
+    except KbValidationError as err:
+        log.error("kb change rejected, the bot keeps the last good index:\n%s", err)
+        return False
+    if not report.unchanged:
+        log.info("index %s published: %d entries, %d embedded, %.2f s",
+                 report.version, report.entries, report.embedded, report.seconds)
+    return True
+
+
+def watch(settings: Settings, encoder: TextEncoder, interval: float = 1.0,
+          max_cycles: Optional[int] = None) -> None:
+    """Poll the kb every ``interval`` seconds and rebuild on change.
+
+    Polling (not inotify) works the same on shared drives and network mounts,
+    where editors often keep the kb.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s kb-watch %(message)s")
+    last = snapshot(settings.kb_dir)
+    rebuild(settings, encoder)
+    cycles = 0
+    while max_cycles is None or cycles < max_cycles:
+        time.sleep(interval)
+        cycles += 1
+        current = snapshot(settings.kb_dir)
+        if current != last:
+            last = current
+            rebuild(settings, encoder)

@@ -1,0 +1,1 @@
+"""Rasa NLU adapters: the FAQ retriever component and the German spaCy pipeline."""

@@ -1,0 +1,169 @@
+"""Rasa GraphComponent: rank FAQ entries for every message and attach them to the parse result.
+
+A thin adapter over :mod:`bot.retrieval`. At training time it embeds the examples
+of the conversational intents (greet, thanks, ...) and snapshots the live index
+into Rasa's model storage; at run time it follows the published index
+(``auskunft kb build`` swaps it without retraining or restart) and falls back to
+the snapshot only if nothing is published.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, METADATA, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.embedding.encoder import release_free_memory, shared_encoder
+from bot.retrieval.index import FaqIndex
+from bot.retrieval.searcher import FaqSearcher
+from bot.retrieval.store import IndexStore
+from bot.routing import FAQ_INTENT, IntentExamples, route_intent
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+FAQ_KEY = "faq"
+TRIM_EVERY = 20
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
+class FaqRetriever(GraphComponent):
+    """Ranks FAQ entries for each message (``faq``) and sets its intent (nearest example, else ``faq``)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """The component's default config (see parent class for full docstring)."""
+        return {
+            "index_dir": None,
+            "embedding_model": None,
+            "torch_threads": None,
+            "top_k": 5,
+            # Intents whose training examples classify messages by nearest neighbour (None: all but 'faq').
+            "conversational_intents": None,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        snapshot: Optional[FaqIndex] = None,
+        intents: Optional[IntentExamples] = None,
+    ) -> None:
+        """Validates the config and loads the encoder (fails loudly at start-up)."""
+        self.config = {**self.get_default_config(), **config}
+        if int(self.config["top_k"]) < 1:
+            raise ValueError(f"FaqRetriever: top_k must be at least 1, got {self.config['top_k']}")
+        settings = get_settings()
+        self._settings = settings
+        self._model_storage = model_storage
+        self._resource = resource
+        self._store = IndexStore(Path(self.config["index_dir"] or settings.index_dir))
+        self._snapshot = snapshot
+        self._intents = intents or IntentExamples([], np.zeros((0, 1), dtype=np.float32))
+        self._processed = 0
+        self._encoder = shared_encoder(
+            self.config["embedding_model"] or settings.model_name,
+            int(self.config["torch_threads"] or settings.torch_threads),
+        )
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "FaqRetriever":
+        """Creates a new untrained component (see parent class for full docstring)."""
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "FaqRetriever":
+        """Loads the trained component with its index snapshot (see parent class for full docstring)."""
+        snapshot, intents = None, None
+        try:
+            with model_storage.read_from(resource) as directory:
+                snapshot = FaqIndex.load(directory / "index")
+                labels = json.loads((directory / "intents.json").read_text())["labels"]
+                intents = IntentExamples(labels, np.load(directory / "intents.npy", allow_pickle=False))
+        except (ValueError, FileNotFoundError) as err:
+            logger.warning("FaqRetriever: no trained data in the model (%s); retrain with 'auskunft train'", err)
+        return cls(config, model_storage, resource, snapshot=snapshot, intents=intents)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Embeds conversational intent examples and snapshots the live index into model storage."""
+        index = self._store.current()
+        keep = self._conversational(training_data.intents) | {FAQ_INTENT}  # 'faq' examples count against the others
+        examples = [(m.get(INTENT), m.get(TEXT)) for m in training_data.intent_examples if m.get(INTENT) in keep]
+        vectors = self._encoder.encode([text for _, text in examples])
+        self._intents = IntentExamples([str(label) for label, _ in examples], vectors)
+        with self._model_storage.write_to(self._resource) as directory:
+            index.save(directory / "index")
+            np.save(directory / "intents.npy", vectors, allow_pickle=False)
+            (directory / "intents.json").write_text(json.dumps(self._intents.to_dict()))
+        self._snapshot = index
+        return self._resource
+
+    def _conversational(self, known: Any) -> set:
+        configured = self.config["conversational_intents"]
+        return set(configured) if configured is not None else {str(i) for i in known if i != FAQ_INTENT}
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Leaves training data unchanged (see parent class for full docstring)."""
+        return training_data
+
+    def searcher(self) -> FaqSearcher:
+        """A searcher over the live index, or over the training snapshot if none is published."""
+        top_k, lang = int(self.config["top_k"]), self._settings.default_language
+        try:
+            self._store.current()
+            return FaqSearcher(self._encoder, store=self._store, top_k=top_k, default_language=lang)
+        except FileNotFoundError:
+            if self._snapshot is None:
+                raise
+            logger.warning("no published FAQ index in %s; serving the training snapshot", self._store.root)
+            return FaqSearcher(self._encoder, index=self._snapshot, top_k=top_k, default_language=lang)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Ranks FAQ entries and sets the intent of each message (see the class docstring)."""
+        searcher = self.searcher()
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if not text.strip() or text.startswith("/"):
+                continue
+            started = time.perf_counter()
+            metadata = message.get(METADATA) or {}
+            hint = metadata.get("lang") if isinstance(metadata, dict) else None
+            result = searcher.search(text[: self._settings.max_message_chars], lang_hint=hint)
+            payload = result.to_dict()
+            payload["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            message.set(FAQ_KEY, payload, add_to_output=True)
+            intent = message.get(INTENT) or {}  # set by another classifier, if the pipeline has one
+            nearest, similarity = self._intents.nearest(result.vector) if result.vector is not None else (None, -1.0)
+            routed = route_intent(intent.get("name"), nearest, similarity, result.best_phrasing,
+                                  self._conversational(self._intents.labels))
+            confidence = similarity if routed == nearest else result.best_phrasing
+            message.set(INTENT, {"name": routed, "confidence": round(confidence, 4)}, add_to_output=True)
+            message.set("intent_ranking", [{"name": routed, "confidence": round(confidence, 4)}], add_to_output=True)
+            self._processed += 1
+            if self._processed % TRIM_EVERY == 0:
+                release_free_memory()  # glibc otherwise keeps freed activation buffers (~100 MB)
+        return messages

@@ -1,0 +1,6 @@
+"""The FAQ retrieval index (framework-free): build, persist, query, hot-swap."""
+
+from bot.retrieval.index import Candidate, FaqIndex, build_index
+from bot.retrieval.store import IndexStore
+
+__all__ = ["Candidate", "FaqIndex", "IndexStore", "build_index"]

@@ -1,0 +1,247 @@
+"""Start, supervise and stop the bot's processes (``auskunft run`` / ``auskunft stop``)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.settings import PROJECT_ROOT, Settings
+
+TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+
+
+@dataclass
+class Service:
+    """One child process and how to tell that it is ready."""
+
+    name: str
+    command: List[str]
+    ready_url: Optional[str]
+    process: Optional["subprocess.Popen[bytes]"] = None
+    log_path: Optional[Path] = None
+
+
+def child_env(settings: Settings) -> Dict[str, str]:
+    """The environment every child gets: the same settings, offline model hub, quiet TF."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "AUSKUNFT_HOME": str(settings.home),
+            "AUSKUNFT_KB_DIR": str(settings.kb_dir),
+            "AUSKUNFT_ACTION_URL": f"http://{settings.host}:{settings.action_port}/webhook",
+            "AUSKUNFT_TRACKER_DB": str(settings.home / "trackers.sqlite3"),
+            "AUSKUNFT_API_TOKEN": api_token(settings),
+            "AUSKUNFT_SPACY_MODEL": str(settings.spacy_model_dir),
+            "HF_HUB_OFFLINE": "1",
+            "RASA_TELEMETRY_ENABLED": "false",  # no third-party requests (Rasa reports to Segment/Sentry)
+            "TOKENIZERS_PARALLELISM": "false",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def api_token(settings: Settings) -> str:
+    """The configured API token, or one generated once and kept (mode 600) under home."""
+    if settings.api_token is not None:
+        return settings.api_token.get_secret_value()
+    path = settings.home / "api-token"
+    if not path.is_file():
+        settings.home.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def training_fingerprint(settings: Settings, root: Path = PROJECT_ROOT) -> str:
+    """Hash of everything ``rasa train`` reads; kb changes are not part of it (no retraining)."""
+    digest = hashlib.sha256(str(settings.spacy_model_dir).encode())
+    for name in TRAINING_INPUTS:
+        path = root / name
+        files = sorted(path.rglob("*.yml")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def model_path(settings: Settings) -> Path:
+    """Where the trained Rasa model is kept."""
+    return settings.home / "rasa-model" / "auskunft.tar.gz"
+
+
+def train_if_needed(settings: Settings, force: bool = False) -> bool:
+    """Run ``rasa train`` when config, domain or data changed; True on success."""
+    target = model_path(settings)
+    stamp = target.with_suffix(".fingerprint")
+    fingerprint = training_fingerprint(settings)
+    if not force and target.is_file() and stamp.is_file() and stamp.read_text() == fingerprint:
+        print(f"Rasa model up to date: {target}", file=sys.stderr)
+        return True
+    print("training the Rasa model (about a minute) ...", file=sys.stderr)
+    command = [sys.executable, "-m", "rasa", "train", "--config", "config.yml", "--domain", "domain.yml",
+               "--data", "data", "--out", str(target.parent), "--fixed-model-name", "auskunft"]
+    done = subprocess.run(command, cwd=PROJECT_ROOT, env=child_env(settings), check=False)
+    if done.returncode != 0 or not target.is_file():
+        print("error: rasa train failed (see its output above); fix config.yml/domain.yml/data and retry",
+              file=sys.stderr)
+        return False
+    stamp.write_text(fingerprint)
+    return True
+
+
+def _run_step(settings: Settings, *args: str) -> bool:
+    command = [sys.executable, "-m", "bot.cli", *args]
+    return subprocess.run(command, cwd=PROJECT_ROOT, env=child_env(settings), check=False).returncode == 0
+
+
+def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
+    """The processes ``auskunft run`` starts."""
+    py, host = sys.executable, settings.host
+    result = [
+        Service("web", [py, "-m", "uvicorn", "--factory", "bot.web.app:create_app", "--host", host,
+                        "--port", str(settings.web_port)],
+                f"http://{host}:{settings.web_port}/healthz"),
+        Service("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+                f"http://{host}:{settings.action_port}/health"),
+        Service("rasa", [py, "-m", "rasa", "run", "--model", str(model_path(settings)), "--endpoints",
+                         "endpoints.yml", "--credentials", "credentials.yml", "--interface", host,
+                         "--port", str(settings.rasa_port)],
+                f"http://{host}:{settings.rasa_port}/"),
+    ]
+    if watch_kb:
+        result.append(Service("kb-watch", [py, "-m", "bot.cli", "kb", "watch"], None))
+    return result
+
+
+def _ready(url: Optional[str]) -> bool:
+    if url is None:
+        return True
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 - loopback only
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _tail(path: Optional[Path], lines: int = 15) -> str:
+    if path is None or not path.is_file():
+        return ""
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def run_all(settings: Settings, train: bool = True, watch_kb: bool = True) -> int:
+    """Provision, build the index, train if needed, start everything and supervise it."""
+    started = time.perf_counter()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    if not _run_step(settings, "model", "provision") or not _run_step(settings, "kb", "build"):
+        print("error: could not prepare models or index (see above)", file=sys.stderr)
+        return 1
+    if train and not train_if_needed(settings):
+        return 1
+    if not model_path(settings).is_file():
+        print("error: no Rasa model; run 'auskunft train'", file=sys.stderr)
+        return 1
+    logs = settings.home / "logs"
+    logs.mkdir(exist_ok=True)
+    children = services(settings, watch_kb)
+    env = child_env(settings)
+    stopping = {"flag": False}
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        stopping["flag"] = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    pidfile = settings.home / "run.pid"
+    pidfile.write_text(str(os.getpid()))
+    boot = time.perf_counter()
+    try:
+        for service in children:
+            service.log_path = logs / f"{service.name}.log"
+            with service.log_path.open("ab") as log:
+                service.process = subprocess.Popen(service.command, cwd=PROJECT_ROOT, env=env,
+                                                   stdout=log, stderr=subprocess.STDOUT)
+        pending = list(children)
+        while pending and not stopping["flag"]:
+            for service in list(pending):
+                if service.process is not None and service.process.poll() is not None:
+                    print(f"error: {service.name} exited during start-up; last log lines "
+                          f"({service.log_path}):\n{_tail(service.log_path)}", file=sys.stderr)
+                    return 1
+                if _ready(service.ready_url):
+                    pending.remove(service)
+            time.sleep(0.2)
+        if stopping["flag"]:
+            return 0
+        print(
+            f"Auskunft is ready (services up in {time.perf_counter() - boot:.1f} s, "
+            f"{time.perf_counter() - started:.1f} s in all):\n"
+            f"  demo page and ticket API  http://{settings.host}:{settings.web_port}/  "
+            f"(API docs: /docs, /openapi.json)\n"
+            f"  Rasa REST channel         http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook\n"
+            f"  action server             http://{settings.host}:{settings.action_port}\n"
+            f"  logs                      {logs}\n"
+            "Stop with Ctrl-C or 'auskunft stop'.",
+            flush=True,
+        )
+        while not stopping["flag"]:
+            for service in children:
+                if service.process is not None and service.process.poll() is not None:
+                    print(f"error: {service.name} stopped unexpectedly:\n{_tail(service.log_path)}",
+                          file=sys.stderr)
+                    return 1
+            time.sleep(0.5)
+        return 0
+    finally:
+        _terminate(children)
+        pidfile.unlink(missing_ok=True)
+        print("all services stopped", file=sys.stderr)
+
+
+def _terminate(children: List[Service], grace: float = 10.0) -> None:
+    running = [s.process for s in children if s.process is not None and s.process.poll() is None]
+    for process in running:
+        process.terminate()
+    deadline = time.monotonic() + grace
+    for process in running:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def stop_running(settings: Settings, timeout: float = 30.0) -> int:
+    """Ask a running ``auskunft run`` to stop and wait until it has."""
+    pidfile = settings.home / "run.pid"
+    if not pidfile.is_file():
+        print("no running 'auskunft run' found", file=sys.stderr)
+        return 0
+    pid = int(pidfile.read_text().strip())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pidfile.unlink(missing_ok=True)
+        print("stale pid file removed; nothing was running", file=sys.stderr)
+        return 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            print("stopped", file=sys.stderr)
+            return 0
+        time.sleep(0.2)
+    print(f"error: process {pid} did not stop within {timeout:.0f} s", file=sys.stderr)
+    return 1

@@ -1,0 +1,98 @@
+"""Typed settings for every Auskunft process, from ``AUSKUNFT_*`` environment variables or ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseSettings, Field, SecretStr, validator
+
+from bot.decision import DecisionConfig
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """All configuration in one place; each field is ``AUSKUNFT_<NAME>`` in the environment."""
+
+    home: Path = Field(PROJECT_ROOT / ".auskunft", description="runtime data: index, models, databases")
+    kb_dir: Path = Field(PROJECT_ROOT / "kb", description="the FAQ markdown files")
+    embedding_model: str = Field("", description="sentence-transformers name or path; empty = provisioned default")
+    torch_threads: int = Field(1, ge=1, le=64)
+    default_language: str = Field("de", regex="^(de|en)$")
+
+    answer_threshold: float = DecisionConfig.answer_threshold
+    clarify_threshold: float = DecisionConfig.clarify_threshold
+    min_margin: float = DecisionConfig.min_margin
+    max_choices: int = 3
+    max_misses: int = 2
+
+    host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_port: int = 5055
+    web_port: int = 8000
+    database_url: str = Field("", description="SQLAlchemy URL of the ticket database; empty = SQLite in home")
+    ticket_service_url: str = Field("", description="base URL of the ticket API; empty = the local web service")
+    api_token: Optional[SecretStr] = Field(None, description="bearer token between action server and ticket API")
+    allowed_origins: str = Field("", description="comma-separated origins allowed to call the chat API")
+    max_message_chars: int = Field(2000, ge=50, le=20000)
+
+    class Config:
+        env_prefix = "AUSKUNFT_"
+        env_file = ".env"
+
+    @validator("home", "kb_dir")
+    def _absolute(cls, value: Path) -> Path:  # noqa: N805 - pydantic validator signature
+        return value.expanduser().resolve()
+
+    @property
+    def index_dir(self) -> Path:
+        """Published FAQ index versions."""
+        return self.home / "index"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Embedding cache by entry content hash."""
+        return self.home / "embedding-cache"
+
+    @property
+    def default_model_dir(self) -> Path:
+        """Where ``auskunft model provision`` writes the default embedding model."""
+        return self.home / "models" / "multilingual-e5-small-q4"
+
+    @property
+    def spacy_model_dir(self) -> Path:
+        """The German spaCy pipeline that Rasa's SpacyNLP loads."""
+        return self.home / "models" / "spacy-de"
+
+    @property
+    def model_name(self) -> str:
+        """The embedding model actually used."""
+        return self.embedding_model or str(self.default_model_dir)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The ticket database URL (SQLite under ``home`` by default)."""
+        return self.database_url or f"sqlite:///{self.home / 'tickets.sqlite3'}"
+
+    @property
+    def resolved_ticket_service_url(self) -> str:
+        """Base URL of the ticket API."""
+        return (self.ticket_service_url or f"http://{self.host}:{self.web_port}").rstrip("/")
+
+    def decision_config(self) -> DecisionConfig:
+        """The thresholds as the decision function takes them (validated)."""
+        return DecisionConfig(
+            answer_threshold=self.answer_threshold,
+            clarify_threshold=self.clarify_threshold,
+            min_margin=self.min_margin,
+            max_choices=self.max_choices,
+            max_misses=self.max_misses,
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()  # type: ignore[call-arg]  # pydantic v1 fields have defaults; mypy cannot see them

@@ -1,0 +1,107 @@
+"""API payloads of the ticket service (pydantic v1, as Rasa 3.6 pins it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import List, Optional
+
+from pydantic import BaseModel, Field, validator
+
+CASE_NUMBER = r"^AK-[0-9A-Z]{4}-[0-9A-Z]{4}$"
+EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+
+
+class CandidateIn(BaseModel):
+    """An FAQ entry the bot considered."""
+
+    faq_id: str = Field(..., max_length=80)
+    title: str = Field("", max_length=300)
+    score: float = Field(..., ge=-1.0, le=1.0)
+
+
+class TranscriptLine(BaseModel):
+    """One message of the conversation."""
+
+    role: str = Field(..., regex="^(citizen|bot|agent)$")
+    text: str = Field(..., max_length=5000)
+    at: Optional[datetime] = None
+
+
+class TicketCreate(BaseModel):
+    """What the handoff action sends; ``case_number`` makes the request idempotent."""
+
+    case_number: str = Field(..., regex=CASE_NUMBER)
+    conversation_id: str = Field(..., min_length=1, max_length=128)
+    language: str = Field(..., regex="^(de|en)$")
+    reason: str = Field(..., regex="^[a-z_]{2,40}$")
+    question: str = Field(..., min_length=1, max_length=5000)
+    candidates: List[CandidateIn] = Field(default_factory=list, max_items=10)
+    transcript: List[TranscriptLine] = Field(default_factory=list, max_items=500)
+    consent: bool
+    email: Optional[str] = Field(None, regex=EMAIL, max_length=254)
+    index_version: Optional[str] = Field(None, max_length=40)
+
+    @validator("consent")
+    def _consent_given(cls, value: bool) -> bool:  # noqa: N805 - pydantic validator signature
+        if not value:
+            raise ValueError("a ticket needs the citizen's consent to forward the conversation")
+        return value
+
+
+class ReplyIn(BaseModel):
+    """An agent's reply."""
+
+    author: str = Field(..., min_length=1, max_length=120)
+    text: str = Field(..., min_length=1, max_length=5000)
+
+
+class ReplyOut(ReplyIn):
+    """A stored reply."""
+
+    created_at: datetime
+
+    class Config:
+        orm_mode = True
+
+
+class StatusChange(BaseModel):
+    """A status transition."""
+
+    status: str = Field(..., regex="^(new|in_progress|waiting|resolved)$")
+
+
+class TicketOut(BaseModel):
+    """A ticket as the API returns it."""
+
+    case_number: str
+    conversation_id: str
+    status: str
+    language: str
+    reason: str
+    question: str
+    candidates: List[CandidateIn]
+    transcript: List[TranscriptLine]
+    consent: bool
+    email: Optional[str]
+    index_version: Optional[str]
+    created_at: datetime
+    updated_at: datetime
+    closed_at: Optional[datetime]
+    replies: List[ReplyOut]
+
+    class Config:
+        orm_mode = True
+
+
+class TicketSummary(BaseModel):
+    """A ticket in a list."""
+
+    case_number: str
+    status: str
+    language: str
+    reason: str
+    question: str
+    created_at: datetime
+
+    class Config:
+        orm_mode = True

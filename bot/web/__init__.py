@@ -1,0 +1,1 @@
+"""The web service: ticket API, chat proxy, demo page."""

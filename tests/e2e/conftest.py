@@ -1,0 +1,99 @@
+"""Start the real services ('auskunft run') in a temporary home, on free ports, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import httpx
+import pytest
+
+from bot.embedding.provision import provision
+from bot.settings import Settings
+from tests.conftest import ROOT
+
+READY_TIMEOUT = 600
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Running:
+    """The running services and how to reach them."""
+
+    process: "subprocess.Popen[str]"
+    home: Path
+    kb: Path
+    rasa: str
+    web: str
+    token: str
+    output: List[str] = field(default_factory=list)
+    startup_seconds: float = 0.0
+
+    def say(self, sender: str, text: str, **extra: Any) -> List[Dict[str, Any]]:
+        """Send one message over Rasa's REST channel; returns the bot's messages."""
+        response = httpx.post(f"{self.rasa}/webhooks/rest/webhook", json={"sender": sender, "message": text, **extra},
+                              timeout=30)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="session")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    base = tmp_path_factory.mktemp("e2e")
+    kb = base / "kb"
+    shutil.copytree(ROOT / "kb", kb)
+    model = provision(Settings().default_model_dir)  # the shipped default, shared with the dev setup
+    ports = {name: free_port() for name in ("RASA", "ACTION", "WEB")}
+    env = {
+        **os.environ,
+        "AUSKUNFT_HOME": str(base / "home"),
+        "AUSKUNFT_KB_DIR": str(kb),
+        "AUSKUNFT_EMBEDDING_MODEL": str(model),
+        "AUSKUNFT_RASA_PORT": str(ports["RASA"]),
+        "AUSKUNFT_ACTION_PORT": str(ports["ACTION"]),
+        "AUSKUNFT_WEB_PORT": str(ports["WEB"]),
+        "AUSKUNFT_API_TOKEN": "e2e-token-0123456789",
+    }
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    running = Running(process, base / "home", kb, f"http://127.0.0.1:{ports['RASA']}",
+                      f"http://127.0.0.1:{ports['WEB']}", env["AUSKUNFT_API_TOKEN"])
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            running.output.append(line)
+            if line.startswith("Auskunft is ready"):
+                ready.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not ready.wait(0.5) and process.poll() is None and time.monotonic() < deadline:
+        pass
+    if not ready.is_set() or process.poll() is not None:
+        running.stop()
+        pytest.fail("services did not start:\n" + "".join(running.output[-40:]))
+    running.startup_seconds = time.monotonic() - started
+    yield running
+    running.stop()

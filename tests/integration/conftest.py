@@ -1,0 +1,16 @@
+"""The real embedding model, provisioned once per test session (offline, checksummed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.embedding.provision import provision
+from bot.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def real_model() -> Path:
+    """The default model directory (created by the same code as 'auskunft model provision')."""
+    return provision(Settings().default_model_dir)

@@ -1,0 +1,186 @@
+"""Custom actions as (tracker, domain) -> events + messages, against a real published index and ticket API."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answer import ActionAnswerFaq
+from actions.handoff import ActionAskHandoffConsent, ActionCreateTicket, ValidateHandoffForm
+from actions.smalltalk import ActionSmalltalk
+from bot.kb_build import build_and_publish
+from bot.settings import get_settings
+from tests.conftest import HashEncoder
+from tests.unit.test_ticket_delivery import ServerThread, free_port
+
+DOMAIN: Dict[str, Any] = {"slots": {}, "forms": {"handoff_form": {"required_slots": ["handoff_consent",
+                                                                                      "handoff_email"]}}}
+
+
+@pytest.fixture
+def home(isolated_settings: Path, mini_kb: Path) -> Path:
+    settings = get_settings()
+    build_and_publish(mini_kb, settings.index_dir, settings.cache_dir, HashEncoder())
+    return isolated_settings
+
+
+def candidate(faq_id: str, score: float, lang: str = "de") -> Dict[str, Any]:
+    return {"faq_id": faq_id, "score": score, "title": f"Titel {faq_id}", "matched": "", "lang": lang,
+            "source": "https://musterstadt.example/x"}
+
+
+def tracker(intent: str = "faq", text: str = "Frage", candidates: Optional[List[Dict[str, Any]]] = None,
+            lang: str = "de", slots: Optional[Dict[str, Any]] = None, entities: Optional[list] = None,
+            events: Optional[list] = None) -> Tracker:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or [],
+              "faq": {"candidates": candidates or [], "lang": lang, "index_version": "v1"}}
+    return Tracker("citizen-1", slots or {}, latest, events or [], False, None, {}, "action_listen")
+
+
+def run(action: Any, track: Tracker) -> tuple[list, list]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, track, DOMAIN))
+    return events, dispatcher.messages
+
+
+def test_confident_question_gets_the_answer_with_source_and_id(home: Path) -> None:
+    events, messages = run(ActionAnswerFaq(), tracker(candidates=[candidate("sperrmuell", 0.95),
+                                                                  candidate("personalausweis", 0.5)]))
+    assert "zweimal im Jahr kostenlos" in messages[0]["text"]
+    assert "[Wie melde ich Sperrmüll an?](https://musterstadt.example/sperrmuell)" in messages[0]["text"]
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/feedback_helpful", "/feedback_not_helpful"]
+    assert messages[1]["custom"]["faq_id"] == "sperrmuell"
+    assert SlotSet("last_faq_id", "sperrmuell") in events and SlotSet("misses", 0) in events
+
+
+def test_close_candidates_are_offered_as_buttons(home: Path) -> None:
+    events, messages = run(ActionAnswerFaq(), tracker(candidates=[candidate("sperrmuell", 0.85),
+                                                                  candidate("personalausweis", 0.84)]))
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == ['/choose_faq{"faq_id":"sperrmuell"}', '/choose_faq{"faq_id":"personalausweis"}',
+                        "/none_of_these"]
+    assert SlotSet("misses", 1) in events
+
+
+def test_a_click_on_a_choice_answers_that_entry(home: Path) -> None:
+    entities = [{"entity": "faq_id", "value": "personalausweis"}]
+    _, messages = run(ActionAnswerFaq(), tracker(intent="choose_faq", text='/choose_faq{"faq_id":"personalausweis"}',
+                                                 entities=entities))
+    assert "46,00 €" in messages[0]["text"]
+
+
+def test_low_confidence_starts_the_handoff_form(home: Path) -> None:
+    events, messages = run(ActionAnswerFaq(), tracker(text="Wie wird das Wetter?",
+                                                      candidates=[candidate("sperrmuell", 0.4)]))
+    assert messages == []
+    assert events[-1] == FollowupAction("handoff_form")
+    assert SlotSet("handoff_reason", "low_confidence") in events
+    assert SlotSet("handoff_consent", None) in events
+
+
+def test_stale_candidates_from_an_older_index_are_ignored(home: Path) -> None:
+    events, _ = run(ActionAnswerFaq(), tracker(candidates=[candidate("deleted-entry", 0.99)]))
+    assert SlotSet("handoff_reason", "no_candidates") in events
+
+
+@pytest.mark.parametrize(
+    ("intent", "slots", "reason"),
+    [("ask_human", {}, "asked_for_human"), ("deny", {"last_faq_id": "sperrmuell"}, "not_helpful"),
+     ("feedback_not_helpful", {"last_faq_id": "sperrmuell"}, "not_helpful"),
+     ("none_of_these", {"misses": 1}, "choices_rejected")],
+)
+def test_handoff_reasons(home: Path, intent: str, slots: Dict[str, Any], reason: str) -> None:
+    events, _ = run(ActionAnswerFaq(), tracker(intent=intent, slots=slots,
+                                               candidates=[candidate("sperrmuell", 0.85)]))
+    assert SlotSet("handoff_reason", reason) in events
+
+
+def test_a_no_without_a_previous_answer_is_just_acknowledged(home: Path) -> None:
+    events, messages = run(ActionAnswerFaq(), tracker(intent="deny", text="nein"))
+    assert "neue Frage" in messages[0]["text"]
+    assert not any(isinstance(e, dict) and e.get("event") == "followup" for e in events)
+
+
+def test_english_conversation_gets_english_texts(home: Path) -> None:
+    _, messages = run(ActionSmalltalk(), tracker(intent="greet", text="hello", lang="en"))
+    assert messages[0]["text"].startswith("Hello")
+    _, asked = run(ActionAskHandoffConsent(), tracker(intent="ask_human", lang="en",
+                                                      slots={"handoff_reason": "asked_for_human"}))
+    assert "forward" in asked[0]["text"] and asked[0]["buttons"][0]["payload"] == "/affirm"
+
+
+def test_email_validation(home: Path) -> None:
+    form = ValidateHandoffForm()
+    dispatcher = CollectingDispatcher()
+    track = tracker()
+    assert form.validate_handoff_email("max@example.org", dispatcher, track, DOMAIN) == {
+        "handoff_email": "max@example.org"}
+    assert form.validate_handoff_email("-", dispatcher, track, DOMAIN) == {"handoff_email": "-"}
+    assert form.validate_handoff_email("max at example", dispatcher, track, DOMAIN) == {"handoff_email": None}
+    assert "E-Mail-Adresse" in dispatcher.messages[0]["text"]
+    assert form.validate_handoff_consent(False, dispatcher, track, DOMAIN) == {"handoff_consent": False,
+                                                                                 "handoff_email": "-"}
+
+
+def handoff_tracker(consent: Optional[bool]) -> Tracker:
+    events = [
+        {"event": "user", "text": "Wie bekomme ich einen Angelschein? Meine Nummer: 0171 2345678",
+         "timestamp": 1_790_000_000.0, "parse_data": {"intent": {"name": "faq"}}},
+        {"event": "bot", "text": "Darf ich weiterleiten?", "timestamp": 1_790_000_001.0},
+        {"event": "user", "text": "/affirm", "timestamp": 1_790_000_002.0,
+         "parse_data": {"intent": {"name": "affirm"}}},
+    ]
+    slots = {"handoff_consent": consent, "handoff_email": "-", "handoff_reason": "low_confidence",
+             "handoff_question": "Wie bekomme ich einen Angelschein? Meine Nummer: 0171 2345678",
+             "handoff_candidates": [candidate("sperrmuell", 0.41)]}
+    return tracker(intent="skip_email", text="/skip_email", slots=slots, events=events)
+
+
+def test_ticket_is_created_with_transcript_and_case_number(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    monkeypatch.setenv("AUSKUNFT_WEB_PORT", str(port))
+    get_settings.cache_clear()
+    import httpx
+
+    with ServerThread(get_settings(), port):
+        _, messages = run(ActionCreateTicket(), handoff_tracker(True))
+        case = messages[1]["custom"]["case_number"]
+        assert case in messages[0]["text"] and messages[1]["custom"]["queued"] is False
+        stored = httpx.get(f"http://127.0.0.1:{port}/api/tickets/{case}",
+                           headers={"Authorization": "Bearer test-token-1234567890"}).json()
+    assert stored["question"] == "Wie bekomme ich einen Angelschein? Meine Nummer: [TELEFON]"
+    assert [line["role"] for line in stored["transcript"]] == ["citizen", "bot", "citizen"]
+    assert stored["transcript"][2]["text"] == "[button: affirm]"
+    assert stored["candidates"][0] == {"faq_id": "sperrmuell", "title": "Titel sperrmuell", "score": 0.41}
+
+
+def test_ticket_service_down_queues_and_says_so(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUSKUNFT_WEB_PORT", str(free_port()))
+    get_settings.cache_clear()
+    _, messages = run(ActionCreateTicket(), handoff_tracker(True))
+    assert messages[1]["custom"]["queued"] is True
+    assert "nicht erreichbar" in messages[0]["text"] and messages[1]["custom"]["case_number"] in messages[0]["text"]
+
+
+def test_no_consent_creates_nothing(home: Path) -> None:
+    events, messages = run(ActionCreateTicket(), handoff_tracker(False))
+    assert "nichts weitergeleitet" in messages[0]["text"]
+    assert SlotSet("handoff_consent", None) in events
+
+
+def test_handoff_after_a_button_keeps_the_question_and_its_candidates(home: Path) -> None:
+    events = [{"event": "user", "text": "Angelschein?", "parse_data": {
+        "intent": {"name": "faq"}, "faq": {"candidates": [candidate("sperrmuell", 0.82)], "index_version": "v7"}}},
+        {"event": "user", "text": "/none_of_these", "parse_data": {"intent": {"name": "none_of_these"}}}]
+    track = Tracker("c", {}, {"text": "/none_of_these", "intent": {"name": "none_of_these"}}, events, False, None,
+                    {}, "action_listen")
+    result, _ = run(ActionAnswerFaq(), track)
+    assert SlotSet("handoff_question", "Angelschein?") in result
+    assert SlotSet("handoff_index_version", "v7") in result
+    assert SlotSet("handoff_candidates", [candidate("sperrmuell", 0.82) | {"score": 0.82}]) in result
