@@ -8,7 +8,7 @@ such as "Hallo" fairly well too. Comparing both in the same embedding space sett
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Sequence
+from typing import Collection, Dict, List, Optional
 
 import numpy as np
 
@@ -42,7 +42,7 @@ def route_intent(
     nearest_intent: Optional[str],
     nearest_similarity: float,
     best_faq_similarity: float,
-    conversational: Sequence[str],
+    conversational: Collection[str],
 ) -> str:
     """The intent the dialogue should act on.
 

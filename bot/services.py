@@ -115,7 +115,7 @@ def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
         Service("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
                 f"http://{host}:{settings.action_port}/health"),
         Service("rasa", [py, "-m", "rasa", "run", "--model", str(model_path(settings)), "--endpoints",
-                         "endpoints.yml", "--credentials", "credentials.yml", "--interface", host,
+                         settings.endpoints, "--credentials", "credentials.yml", "--interface", host,
                          "--port", str(settings.rasa_port)],
                 f"http://{host}:{settings.rasa_port}/"),
     ]

