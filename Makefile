@@ -2,7 +2,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON310 ?= $(shell command -v python3.10 2>/dev/null || echo $$(pyenv root 2>/dev/null)/versions/3.10.13/bin/python3.10)
+# Python 3.10 (Rasa 3.6 needs < 3.11): a pyenv 3.10.x if present, else python3.10 on PATH.
+PYTHON310 ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V -r) \
+                 $$(command -v python3.10); do $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' 2>/dev/null \
+                 && { echo $$p; break; }; done)
 VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-12)
@@ -18,7 +21,7 @@ help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml
-	@test -x "$(PYTHON310)" || { echo "error: Python 3.10 not found; set PYTHON310=/path/to/python3.10 (Rasa 3.6 needs 3.10)"; exit 1; }
+	@test -n "$(PYTHON310)" && test -x "$(PYTHON310)" || { echo "error: Python 3.10 not found; install it (e.g. 'pyenv install 3.10') or set PYTHON310=/path/to/python3.10 (Rasa 3.6 needs 3.10)"; exit 1; }
 	@echo "==> creating $(VENV) with $(PYTHON310) and installing requirements.lock (first time: several minutes, ~8 GB)"
 	@test -d $(VENV) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q pip==24.3.1 setuptools==70.3.0 wheel==0.45.1
