@@ -114,7 +114,7 @@ def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
                 f"http://{host}:{settings.web_port}/healthz"),
         Service("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
                 f"http://{host}:{settings.action_port}/health"),
-        Service("rasa", [py, "-m", "rasa", "run", "--model", str(model_path(settings)), "--endpoints",
+        Service("rasa", [py, "-m", "bot.rasa_launcher", "run", "--model", str(model_path(settings)), "--endpoints",
                          settings.endpoints, "--credentials", "credentials.yml", "--interface", host,
                          "--port", str(settings.rasa_port)],
                 f"http://{host}:{settings.rasa_port}/"),
