@@ -51,7 +51,7 @@ def rasa_pid(port: int) -> int:
             cmdline = (proc / "cmdline").read_bytes().split(b"\0")
         except (OSError, ValueError):
             continue
-        if b"rasa" in cmdline and b"run" in cmdline and str(port).encode() in cmdline:
+        if any(b"rasa" in part for part in cmdline) and b"run" in cmdline and str(port).encode() in cmdline:
             return int(proc.name)
     raise RuntimeError("rasa process not found")
 

@@ -6,6 +6,7 @@ import hashlib
 import os
 import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -100,6 +101,13 @@ def train_if_needed(settings: Settings, force: bool = False) -> bool:
     return True
 
 
+def prepare_tracker_db(path: Path) -> None:
+    """Put the SQLite tracker store into WAL mode (persistent in the file): one sync per turn, not three."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+
+
 def _run_step(settings: Settings, *args: str) -> bool:
     command = [sys.executable, "-m", "bot.cli", *args]
     return subprocess.run(command, cwd=PROJECT_ROOT, env=child_env(settings), check=False).returncode == 0
@@ -154,6 +162,7 @@ def run_all(settings: Settings, train: bool = True, watch_kb: bool = True) -> in
         return 1
     logs = settings.home / "logs"
     logs.mkdir(exist_ok=True)
+    prepare_tracker_db(Path(child_env(settings)["AUSKUNFT_TRACKER_DB"]))
     children = services(settings, watch_kb)
     env = child_env(settings)
     stopping = {"flag": False}
