@@ -112,6 +112,36 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate the bot and baselines on labelled messages; thresholds come from --dev only."""
+    from bot.evaluation.plots import write_plots
+    from bot.evaluation.report import evaluate
+    from bot.progress import progress_printer
+
+    settings = _settings(args)
+    report, ranked, config = evaluate(
+        Path(args.kb_dir), Path(args.test), _encoder(settings), settings.decision_config(),
+        dev_file=Path(args.dev) if args.dev else None, cache_dir=settings.cache_dir,
+        baselines=[b for b in args.baselines.split(",") if b], progress=progress_printer,
+    )
+    if not args.dev:
+        print("note: no --dev file; the configured thresholds were used (baselines: defaults)", file=sys.stderr)
+    keys = ("top1", "recall_at_3", "mrr_at_10", "answered_correct_rate", "wrong_answer_rate", "clarify_rate",
+            "clarify_with_correct_rate", "handoff_rate", "escalation_recall", "auroc")
+    systems = {"bot": report, **report["baselines"]}  # type: ignore[dict-item]
+    print(f"{'':<27}" + "".join(f"{name:>10}" for name in systems))
+    for key in keys:
+        print(f"{key:<27}" + "".join(f"{float(r[key]):>10.3f}" for r in systems.values()))  # type: ignore[index,arg-type]
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2))
+        print(f"written: {args.json}")
+    if args.plots:
+        for path in write_plots(ranked, config, Path(args.plots), Path(args.test).stem):
+            print(f"plot: {path}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train the Rasa model if config, domain or data changed."""
     from bot.services import train_if_needed
@@ -159,6 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--lang", choices=["de", "en"])
     ask.add_argument("--json", action="store_true")
     ask.set_defaults(func=cmd_ask)
+
+    ev = sub.add_parser("eval", help="measure answer quality of the bot and baselines on labelled messages")
+    ev.add_argument("kb_dir", help="kb directory in the project's markdown format")
+    ev.add_argument("test", help='JSONL test file: {"text": ..., "expected": [faq ids]} ([] = out of scope)')
+    ev.add_argument("--dev", help="JSONL dev file: thresholds are chosen on it, then applied once to the test file")
+    ev.add_argument("--baselines", default="bm25,cosine", help="comma-separated: bm25, cosine (empty: none)")
+    ev.add_argument("--json", help="write all figures as JSON")
+    ev.add_argument("--plots", help="directory for PNG plots")
+    ev.set_defaults(func=cmd_eval)
 
     train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
     train.add_argument("--force", action="store_true")

@@ -1,0 +1,92 @@
+"""``auskunft eval``: the bot and its baselines on one labelled test set, thresholds from dev only."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from bot.decision import DecisionConfig
+from bot.evaluation.baselines import Bm25Baseline, cosine_phrasings_only
+from bot.evaluation.dataset import Example, load_examples
+from bot.evaluation.metrics import summarise
+from bot.evaluation.runner import Ranked, decide_all, rank_all, tune_thresholds
+from bot.kb.loader import load_kb
+from bot.retrieval.cache import EmbeddingCache
+from bot.retrieval.index import TextEncoder, build_index
+from bot.retrieval.searcher import FaqSearcher
+
+Progress = Optional[Callable[[int, int], None]]
+BASELINES = ("bm25", "cosine")
+
+
+def evaluate(
+    kb_dir: Path,
+    test_file: Path,
+    encoder: TextEncoder,
+    config: DecisionConfig,
+    dev_file: Optional[Path] = None,
+    cache_dir: Optional[Path] = None,
+    baselines: Sequence[str] = BASELINES,
+    progress: Callable[[str], Progress] = lambda _label: None,
+) -> Tuple[Dict[str, object], Ranked, DecisionConfig]:
+    """Evaluate the bot (and baselines) on ``test_file``; thresholds are tuned on ``dev_file`` if given.
+
+    Returns:
+        The report (the issue's keys plus ``baselines``), the bot's ranked test set and its thresholds.
+
+    Raises:
+        ValueError: an unknown baseline name.
+    """
+    unknown = set(baselines) - set(BASELINES)
+    if unknown:
+        raise ValueError(f"unknown baseline(s) {sorted(unknown)}; choose from {', '.join(BASELINES)}")
+    kb = load_kb(kb_dir)
+    cache = EmbeddingCache(cache_dir, encoder.fingerprint) if cache_dir else None
+    index = build_index(kb, encoder, cache, progress("index"))
+    test = load_examples(test_file)
+    dev = load_examples(dev_file) if dev_file else []
+
+    systems: Dict[str, Callable[[List[Example], str], Ranked]] = {
+        "bot": lambda examples, label: rank_all(FaqSearcher(encoder, index=index), examples, progress=progress(label)),
+    }
+    if "cosine" in baselines:
+        plain = cosine_phrasings_only(index)
+        systems["cosine"] = lambda examples, label: rank_all(FaqSearcher(encoder, index=plain), examples,
+                                                           progress=progress(label))
+    if "bm25" in baselines:
+        bm25 = Bm25Baseline(kb)
+        systems["bm25"] = lambda examples, _label: bm25.rank(examples)
+
+    results: Dict[str, Dict[str, object]] = {}
+    bot_ranked: Ranked = []
+    bot_config = config
+    for name, rank in systems.items():
+        system_config = _default_config(name, config)
+        if dev:
+            system_config = _tune(name, rank(dev, f"{name} dev "), system_config)
+        ranked = rank(test, f"{name} test")
+        report = summarise(decide_all(ranked, system_config))
+        report["thresholds"] = asdict(system_config)
+        results[name] = report
+        if name == "bot":
+            bot_ranked, bot_config = ranked, system_config
+    final = dict(results.pop("bot"))
+    final["baselines"] = results
+    final["tuned_on_dev"] = bool(dev)
+    return final, bot_ranked, bot_config
+
+
+def _default_config(name: str, config: DecisionConfig) -> DecisionConfig:
+    if name == "bm25":
+        return replace(config, answer_threshold=0.5, clarify_threshold=0.5, min_margin=0.0)
+    if name == "cosine":  # one global threshold: answer at or above it, otherwise hand over
+        return replace(config, clarify_threshold=config.answer_threshold, min_margin=0.0)
+    return config
+
+
+def _tune(name: str, dev: Ranked, config: DecisionConfig) -> DecisionConfig:
+    tuned = tune_thresholds(dev, config)
+    if name == "cosine":
+        return replace(tuned, clarify_threshold=tuned.answer_threshold, min_margin=0.0)
+    return tuned
