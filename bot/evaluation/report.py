@@ -6,6 +6,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from bot.decision import DecisionConfig
 from bot.evaluation.baselines import Bm25Baseline, cosine_phrasings_only
 from bot.evaluation.dataset import Example, load_examples
@@ -18,6 +20,27 @@ from bot.retrieval.searcher import FaqSearcher
 
 Progress = Optional[Callable[[int, int], None]]
 BASELINES = ("bm25", "cosine")
+
+
+class _MemoEncoder:
+    """Remembers query embeddings, so systems sharing the model embed each message once."""
+
+    def __init__(self, encoder: TextEncoder) -> None:
+        self._encoder = encoder
+        self._memo: Dict[str, "np.ndarray"] = {}
+        self.fingerprint, self.dim = encoder.fingerprint, encoder.dim
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False,
+               passage: bool = False) -> "np.ndarray":
+        if passage:
+            return self._encoder.encode(texts, batch_size, progress, passage=True)
+        missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if missing:
+            self._memo.update(zip(missing, self._encoder.encode(missing, batch_size, progress), strict=True))
+        return np.stack([self._memo[t] for t in texts]) if texts else self._encoder.encode([])
+
+    def encode_one(self, text: str) -> "np.ndarray":
+        return self.encode([text])[0]
 
 
 def evaluate(
@@ -41,6 +64,7 @@ def evaluate(
     unknown = set(baselines) - set(BASELINES)
     if unknown:
         raise ValueError(f"unknown baseline(s) {sorted(unknown)}; choose from {', '.join(BASELINES)}")
+    encoder = _MemoEncoder(encoder)
     kb = load_kb(kb_dir)
     cache = EmbeddingCache(cache_dir, encoder.fingerprint) if cache_dir else None
     index = build_index(kb, encoder, cache, progress("index"))
