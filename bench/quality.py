@@ -19,15 +19,14 @@ sys.path.insert(0, str(ROOT))
 
 from bot.embedding.encoder import shared_encoder  # noqa: E402
 from bot.evaluation.dataset import load_examples  # noqa: E402
-from bot.evaluation.metrics import summarise  # noqa: E402
+from bot.evaluation.metrics import REPORT_KEYS, summarise  # noqa: E402
 from bot.evaluation.runner import decide_all, rank_all, tune_thresholds  # noqa: E402
 from bot.progress import progress_printer  # noqa: E402
 from bot.retrieval.searcher import FaqSearcher  # noqa: E402
 from bot.retrieval.store import IndexStore  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
 
-KEYS = ("top1", "recall_at_3", "mrr_at_10", "answered_correct_rate", "wrong_answer_rate", "clarify_rate",
-        "clarify_with_correct_rate", "handoff_rate", "escalation_recall", "auroc")
+KEYS = REPORT_KEYS
 
 
 def main() -> int:

@@ -114,6 +114,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Evaluate the bot and baselines on labelled messages; thresholds come from --dev only."""
+    from bot.evaluation.metrics import REPORT_KEYS
     from bot.evaluation.plots import write_plots
     from bot.evaluation.report import evaluate
     from bot.progress import progress_printer
@@ -126,11 +127,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     )
     if not args.dev:
         print("note: no --dev file; the configured thresholds were used (baselines: defaults)", file=sys.stderr)
-    keys = ("top1", "recall_at_3", "mrr_at_10", "answered_correct_rate", "wrong_answer_rate", "clarify_rate",
-            "clarify_with_correct_rate", "handoff_rate", "escalation_recall", "auroc")
     systems = {"bot": report, **report["baselines"]}  # type: ignore[dict-item]
     print(f"{'':<27}" + "".join(f"{name:>10}" for name in systems))
-    for key in keys:
+    for key in REPORT_KEYS:
         print(f"{key:<27}" + "".join(f"{float(r[key]):>10.3f}" for r in systems.values()))  # type: ignore[index,arg-type]
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)

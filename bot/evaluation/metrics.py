@@ -9,6 +9,9 @@ import numpy as np
 
 from bot.decision import ANSWER, CLARIFY, HANDOFF, Decision
 
+REPORT_KEYS = ("top1", "recall_at_3", "mrr_at_10", "answered_correct_rate", "wrong_answer_rate", "clarify_rate",
+               "clarify_with_correct_rate", "handoff_rate", "escalation_recall", "auroc")
+
 
 @dataclass(frozen=True)
 class Outcome:

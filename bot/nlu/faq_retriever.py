@@ -70,7 +70,7 @@ class FaqRetriever(GraphComponent):
         self._resource = resource
         self._store = IndexStore(Path(self.config["index_dir"] or settings.index_dir))
         self._snapshot = snapshot
-        self._intents = intents or IntentExamples([], np.zeros((0, 1), dtype=np.float32))
+        self._use_intents(intents or IntentExamples([], np.zeros((0, 1), dtype=np.float32)))
         self._processed = 0
         self._encoder = shared_encoder(
             self.config["embedding_model"] or settings.model_name,
@@ -114,13 +114,17 @@ class FaqRetriever(GraphComponent):
         keep = self._conversational(training_data.intents) | {FAQ_INTENT}  # 'faq' examples count against the others
         examples = [(m.get(INTENT), m.get(TEXT)) for m in training_data.intent_examples if m.get(INTENT) in keep]
         vectors = self._encoder.encode([text for _, text in examples])
-        self._intents = IntentExamples([str(label) for label, _ in examples], vectors)
+        self._use_intents(IntentExamples([str(label) for label, _ in examples], vectors))
         with self._model_storage.write_to(self._resource) as directory:
             index.save(directory / "index")
             np.save(directory / "intents.npy", vectors, allow_pickle=False)
             (directory / "intents.json").write_text(json.dumps(self._intents.to_dict()))
         self._snapshot = index
         return self._resource
+
+    def _use_intents(self, intents: IntentExamples) -> None:
+        self._intents = intents
+        self._routable = self._conversational(intents.labels)  # computed once, used per message
 
     def _conversational(self, known: Any) -> set:
         configured = self.config["conversational_intents"]
@@ -159,7 +163,7 @@ class FaqRetriever(GraphComponent):
             intent = message.get(INTENT) or {}  # set by another classifier, if the pipeline has one
             nearest, similarity = self._intents.nearest(result.vector) if result.vector is not None else (None, -1.0)
             routed = route_intent(intent.get("name"), nearest, similarity, result.best_phrasing,
-                                  self._conversational(self._intents.labels))
+                                  self._routable)
             confidence = similarity if routed == nearest else result.best_phrasing
             message.set(INTENT, {"name": routed, "confidence": round(confidence, 4)}, add_to_output=True)
             message.set("intent_ranking", [{"name": routed, "confidence": round(confidence, 4)}], add_to_output=True)

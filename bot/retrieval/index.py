@@ -140,8 +140,14 @@ class FaqIndex:
             k: how many entries to return.
             lang: restrict to entries in this language when the kb has any.
         """
+        return self.search_with_best(query, k, lang)[0]
+
+    def search_with_best(
+        self, query: np.ndarray, k: int = 5, lang: Optional[str] = None
+    ) -> tuple[List[Candidate], float]:
+        """:meth:`search`, plus the similarity of the closest phrasing in any language (one matrix product)."""
         if not self.records:
-            return []
+            return [], 0.0
         combined, sims = self.scores(query)
         if lang is not None and np.any(self._entry_lang == lang):
             combined = np.where(self._entry_lang == lang, combined, -np.inf)
@@ -151,7 +157,7 @@ class FaqIndex:
             record, first = self.records[i], int(self._starts[i])
             matched = record.phrasings[int(np.argmax(sims[first : first + len(record.phrasings)]))]
             result.append(Candidate(record.id, float(combined[i]), record.title, matched, record.lang, record.source))
-        return result
+        return result, float(sims.max())
 
     def save(self, directory: Path) -> None:
         """Write the index to a directory (``entries.json`` and three ``.npy`` arrays)."""

@@ -80,8 +80,7 @@ class FaqSearcher:
         index = self.index()
         lang = self.language_of(text, lang_hint)
         vector = self.encoder.encode_one(text)  # type: ignore[attr-defined]
-        candidates = index.search(vector, k=self.top_k, lang=lang)
-        best_phrasing = float((index.vectors @ vector).max()) if len(index.vectors) else 0.0
+        candidates, best_phrasing = index.search_with_best(vector, k=self.top_k, lang=lang)
         return SearchResult(candidates, lang, index.version, vector=vector, best_phrasing=best_phrasing)
 
     def search_many(self, texts: List[str], langs: List[str]) -> List[Tuple[List[Candidate], str]]:
