@@ -120,17 +120,31 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.progress import progress_printer
 
     settings = _settings(args)
+    tuned = None
+    if args.finetune:
+        from bot.embedding.encoder import Encoder
+        from bot.embedding.finetune import FinetuneConfig
+        from bot.kb.loader import load_kb
+
+        tuned = Encoder(settings.model_name, threads=settings.torch_threads)
+        summary = tuned.fine_tune(load_kb(Path(args.kb_dir)).entries, FinetuneConfig(epochs=args.finetune),
+                                  progress=progress_printer("fine-tuning"))
+        print(f"fine-tuned on the kb: {summary['steps']} steps, {summary['seconds']} s, "
+              f"loss {summary['loss_first']} -> {summary['loss_last']}")
     report, ranked, config = evaluate(
         Path(args.kb_dir), Path(args.test), _encoder(settings), settings.decision_config(),
         dev_file=Path(args.dev) if args.dev else None, cache_dir=settings.cache_dir,
-        baselines=[b for b in args.baselines.split(",") if b], progress=progress_printer,
+        baselines=[b for b in args.baselines.split(",") if b], progress=progress_printer, bot_encoder=tuned,
     )
+    report["finetune_epochs"] = args.finetune
     if not args.dev:
         print("note: no --dev file; the configured thresholds were used (baselines: defaults)", file=sys.stderr)
     systems = {"bot": report, **report["baselines"]}  # type: ignore[dict-item]
-    print(f"{'':<27}" + "".join(f"{name:>10}" for name in systems))
+    widths = [max(10, len(name) + 2) for name in systems]
+    print(f"{'':<27}" + "".join(f"{name:>{width}}" for name, width in zip(systems, widths, strict=True)))
     for key in REPORT_KEYS:
-        print(f"{key:<27}" + "".join(f"{float(r[key]):>10.3f}" for r in systems.values()))  # type: ignore[index,arg-type]
+        print(f"{key:<27}" + "".join(f"{float(r[key]):>{width}.3f}"  # type: ignore[index,arg-type]
+                                     for r, width in zip(systems.values(), widths, strict=True)))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))
@@ -193,7 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("kb_dir", help="kb directory in the project's markdown format")
     ev.add_argument("test", help='JSONL test file: {"text": ..., "expected": [faq ids]} ([] = out of scope)')
     ev.add_argument("--dev", help="JSONL dev file: thresholds are chosen on it, then applied once to the test file")
-    ev.add_argument("--baselines", default="bm25,cosine", help="comma-separated: bm25, cosine (empty: none)")
+    ev.add_argument("--baselines", default="bm25,cosine,response_selector",
+                    help="comma-separated: bm25, cosine, response_selector (Rasa's stock FAQ model, trained here: "
+                         "about a minute; leave it out with e.g. 'bm25,cosine'; empty: none)")
+    ev.add_argument("--finetune", type=int, default=0, metavar="EPOCHS",
+                    help="fine-tune the embedding model on the kb's phrasings first (SetFit-style; minutes)")
     ev.add_argument("--json", help="write all figures as JSON")
     ev.add_argument("--plots", help="directory for PNG plots")
     ev.set_defaults(func=cmd_eval)

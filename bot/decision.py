@@ -18,7 +18,7 @@ HANDOFF = "handoff"
 
 @dataclass(frozen=True)
 class DecisionConfig:
-    """Thresholds on the retrieval score (cosine similarity of the best-matching phrasing).
+    """Thresholds on the retrieval score (the index's combined score, see :mod:`bot.retrieval.index`).
 
     Args:
         answer_threshold: answer directly at or above this score ...
@@ -32,9 +32,9 @@ class DecisionConfig:
     """
 
     # Chosen on tests/data/sample_kb_dev.jsonl by `python bench/quality.py --tune` (see README).
-    answer_threshold: float = 0.797
-    clarify_threshold: float = 0.797
-    min_margin: float = 0.02
+    answer_threshold: float = 0.395
+    clarify_threshold: float = 0.138
+    min_margin: float = 0.03
     max_choices: int = 3
     max_misses: int = 2
 

@@ -11,8 +11,15 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from bot.kb.loader import load_kb
+from bot.retrieval.adapter import AdapterConfig
 from bot.retrieval.cache import EmbeddingCache
-from bot.retrieval.index import DEFAULT_ANSWER_WEIGHT, TextEncoder, build_index, index_version
+from bot.retrieval.index import (
+    DEFAULT_ANSWER_WEIGHT,
+    DEFAULT_LEXICAL_WEIGHT,
+    TextEncoder,
+    build_index,
+    index_version,
+)
 from bot.retrieval.store import IndexStore
 
 
@@ -35,6 +42,7 @@ def build_and_publish(
     encoder: TextEncoder,
     progress: Optional[Callable[[int, int], None]] = None,
     answer_weight: float = DEFAULT_ANSWER_WEIGHT,
+    lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
 ) -> BuildReport:
     """Validate the kb, build the index and make it live.
 
@@ -44,10 +52,11 @@ def build_and_publish(
     started = time.perf_counter()
     kb = load_kb(kb_dir)
     store = IndexStore(index_dir)
-    version = index_version(kb.content_hash, encoder.fingerprint, answer_weight)
+    version = index_version(kb.content_hash, encoder.fingerprint, answer_weight, lexical_weight, AdapterConfig())
     if store.live_version() == version and (index_dir / "versions" / version).is_dir():
         return BuildReport(version, len(kb.entries), 0, 0, time.perf_counter() - started, True)
-    index = build_index(kb, encoder, EmbeddingCache(cache_dir, encoder.fingerprint), progress, answer_weight)
+    index = build_index(kb, encoder, EmbeddingCache(cache_dir, encoder.fingerprint), progress, answer_weight,
+                        lexical_weight)
     store.publish(index)
     return BuildReport(
         version,

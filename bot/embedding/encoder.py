@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import json
 import os
+from dataclasses import asdict
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
 from bot.embedding.q4_embedding import use_q4_word_embeddings
+
+if TYPE_CHECKING:
+    from bot.embedding.finetune import FinetuneConfig
+    from bot.kb.entry import FaqEntry
 
 
 class Encoder:
@@ -82,6 +88,33 @@ class Encoder:
         """Embed a single text (the per-message hot path)."""
         return self.encode([text])[0]
 
+    def fine_tune(self, entries: Sequence["FaqEntry"], config: Optional["FinetuneConfig"] = None,
+                  progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, object]:
+        """Train this encoder on the kb's phrasings (see :mod:`bot.embedding.finetune`); its fingerprint changes.
+
+        Training uses every CPU core; the thread setting is restored afterwards.
+        """
+        import torch
+
+        from bot.embedding.finetune import FinetuneConfig, finetune
+
+        config = config or FinetuneConfig()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(os.cpu_count() or 1)
+        try:
+            summary = finetune(self._model, entries, config, progress)
+        finally:
+            torch.set_num_threads(threads)
+        payload = json.dumps([sorted(e.embedding_key() for e in entries), asdict(config)])
+        self.fingerprint = f"{self.fingerprint}+ft{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
+        return summary
+
+    def save(self, directory: Path, summary: Dict[str, object]) -> Path:
+        """Write a fine-tuned copy of this model (base files plus the tuned weights) to ``directory``."""
+        from bot.embedding.finetune import save_finetuned
+
+        return save_finetuned(self._model, Path(self.name), directory, summary)
+
 
 def release_free_memory() -> None:
     """Return freed heap to the operating system (glibc keeps ~250 MB after a model load otherwise)."""
@@ -98,6 +131,9 @@ def _fingerprint(model: str, prompt: Optional[str]) -> str:
     manifest = path / "auskunft-model.json"
     if manifest.is_file():
         digest.update(manifest.read_bytes())
+        tuned = path / "auskunft-finetune.json"
+        if tuned.is_file():
+            digest.update(tuned.read_bytes())
     elif path.is_dir():
         for part in sorted(path.rglob("*.json")) + sorted(path.glob("*.safetensors")):
             stat = part.stat()

@@ -49,5 +49,5 @@ class Bm25Baseline:
 
 
 def cosine_phrasings_only(index: FaqIndex) -> FaqIndex:
-    """The same embeddings scored by the best phrasing alone (no answer text)."""
-    return FaqIndex(index.records, index.vectors, index.owners, index.answers, index.meta, answer_weight=0.0)
+    """The same embeddings scored by the best phrasing alone (no answer text, no keywords, no adapter)."""
+    return index.without_adapter().reweighted(answer_weight=0.0, lexical_weight=0.0)

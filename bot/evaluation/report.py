@@ -12,6 +12,7 @@ from bot.decision import DecisionConfig
 from bot.evaluation.baselines import Bm25Baseline, cosine_phrasings_only
 from bot.evaluation.dataset import Example, load_examples
 from bot.evaluation.metrics import summarise
+from bot.evaluation.response_selector import ResponseSelectorBaseline
 from bot.evaluation.runner import Ranked, decide_all, rank_all, tune_thresholds
 from bot.kb.loader import load_kb
 from bot.retrieval.cache import EmbeddingCache
@@ -19,7 +20,7 @@ from bot.retrieval.index import TextEncoder, build_index
 from bot.retrieval.searcher import FaqSearcher
 
 Progress = Optional[Callable[[int, int], None]]
-BASELINES = ("bm25", "cosine")
+BASELINES = ("bm25", "cosine", "response_selector")
 
 
 class _MemoEncoder:
@@ -52,8 +53,14 @@ def evaluate(
     cache_dir: Optional[Path] = None,
     baselines: Sequence[str] = BASELINES,
     progress: Callable[[str], Progress] = lambda _label: None,
+    work_dir: Optional[Path] = None,
+    bot_encoder: Optional[TextEncoder] = None,
 ) -> Tuple[Dict[str, object], Ranked, DecisionConfig]:
     """Evaluate the bot (and baselines) on ``test_file``; thresholds are tuned on ``dev_file`` if given.
+
+    ``work_dir`` keeps the response selector's Rasa project and model (default: a temporary directory).
+    ``bot_encoder`` (e.g. a copy fine-tuned on this kb) serves the bot only; the cosine baseline
+    keeps ``encoder``, the model as shipped.
 
     Returns:
         The report (the issue's keys plus ``baselines``), the bot's ranked test set and its thresholds.
@@ -67,20 +74,27 @@ def evaluate(
     encoder = _MemoEncoder(encoder)
     kb = load_kb(kb_dir)
     cache = EmbeddingCache(cache_dir, encoder.fingerprint) if cache_dir else None
-    index = build_index(kb, encoder, cache, progress("index"))
+    base_index = build_index(kb, encoder, cache, progress("index"))
+    bot_embedder = _MemoEncoder(bot_encoder) if bot_encoder is not None else encoder
+    index = base_index if bot_encoder is None else build_index(kb, bot_embedder, None, progress("tuned index"))
     test = load_examples(test_file)
     dev = load_examples(dev_file) if dev_file else []
 
     systems: Dict[str, Callable[[List[Example], str], Ranked]] = {
-        "bot": lambda examples, label: rank_all(FaqSearcher(encoder, index=index), examples, progress=progress(label)),
+        "bot": lambda examples, label: rank_all(FaqSearcher(bot_embedder, index=index), examples,
+                                                progress=progress(label)),
     }
     if "cosine" in baselines:
-        plain = cosine_phrasings_only(index)
+        plain = cosine_phrasings_only(base_index)
         systems["cosine"] = lambda examples, label: rank_all(FaqSearcher(encoder, index=plain), examples,
                                                            progress=progress(label))
     if "bm25" in baselines:
         bm25 = Bm25Baseline(kb)
         systems["bm25"] = lambda examples, _label: bm25.rank(examples)
+    if "response_selector" in baselines:
+        selector = ResponseSelectorBaseline(kb, work_dir, progress=progress)
+        systems["response_selector"] = lambda examples, label: selector.trained().rank(  # trains before timing
+            examples, progress=progress(label))
 
     results: Dict[str, Dict[str, object]] = {}
     bot_ranked: Ranked = []
@@ -102,7 +116,7 @@ def evaluate(
 
 
 def _default_config(name: str, config: DecisionConfig) -> DecisionConfig:
-    if name == "bm25":
+    if name in ("bm25", "response_selector"):
         return replace(config, answer_threshold=0.5, clarify_threshold=0.5, min_margin=0.0)
     if name == "cosine":  # one global threshold: answer at or above it, otherwise hand over
         return replace(config, clarify_threshold=config.answer_threshold, min_margin=0.0)

@@ -80,11 +80,12 @@ class FaqSearcher:
         index = self.index()
         lang = self.language_of(text, lang_hint)
         vector = self.encoder.encode_one(text)  # type: ignore[attr-defined]
-        candidates, best_phrasing = index.search_with_best(vector, k=self.top_k, lang=lang)
+        candidates, best_phrasing = index.search_with_best(vector, k=self.top_k, lang=lang, text=text)
         return SearchResult(candidates, lang, index.version, vector=vector, best_phrasing=best_phrasing)
 
     def search_many(self, texts: List[str], langs: List[str]) -> List[Tuple[List[Candidate], str]]:
         """Batch form for evaluation: same ranking, batched embedding."""
         index = self.index()
         vectors = self.encoder.encode(texts)  # type: ignore[attr-defined]
-        return [(index.search(v, k=self.top_k, lang=lang), lang) for v, lang in zip(vectors, langs, strict=True)]
+        return [(index.search(v, k=self.top_k, lang=lang, text=text), lang)
+                for v, lang, text in zip(vectors, langs, texts, strict=True)]

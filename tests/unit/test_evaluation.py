@@ -56,7 +56,8 @@ def test_report_has_the_issue_keys_for_bot_and_baselines(mini_kb: Path, tmp_path
         {"text": "Hund Steuer anmelden", "expected": ["hundesteuer-anmelden"]},
         {"text": "Fußball Ergebnis", "expected": []},
     ])
-    report, ranked, config = evaluate(mini_kb, test, HashEncoder(), DecisionConfig(), dev_file=dev)
+    report, ranked, config = evaluate(mini_kb, test, HashEncoder(), DecisionConfig(), dev_file=dev,
+                                      baselines=["bm25", "cosine"])  # response_selector: tests/integration
     assert KEYS <= set(report) and set(report["baselines"]) == {"bm25", "cosine"}
     for baseline in report["baselines"].values():
         assert KEYS <= set(baseline)
@@ -75,8 +76,31 @@ def test_eval_command_writes_json_and_plots(mini_kb: Path, tmp_path: Path, isola
     test = write_jsonl(tmp_path / "t.jsonl", [{"text": "Sperrmüll", "expected": ["sperrmuell"]},
                                               {"text": "Wetter", "expected": []}])
     code = cli.main(["eval", str(mini_kb), str(test), "--json", str(tmp_path / "r.json"),
-                     "--plots", str(tmp_path / "plots")])
+                     "--plots", str(tmp_path / "plots"), "--baselines", "bm25,cosine"])
     assert code == 0
     assert KEYS <= set(json.loads((tmp_path / "r.json").read_text()))
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
         "outcomes_vs_threshold.png", "reliability.png", "score_distributions.png"]
+
+
+def test_response_selector_project_and_ranking_without_training(mini_kb: Path, tmp_path: Path) -> None:
+    import yaml
+
+    from bot.evaluation.response_selector import ResponseSelectorBaseline
+
+    kb = load_kb(mini_kb)
+    selector = ResponseSelectorBaseline(kb, tmp_path / "rs", epochs=7)
+    files = selector.write_project()
+    nlu = yaml.safe_load(files["nlu"].read_text(encoding="utf-8"))["nlu"]
+    assert {item["intent"] for item in nlu} == {f"faq/{e.id}" for e in kb.entries}
+    sperrmuell = next(item for item in nlu if item["intent"] == "faq/sperrmuell")
+    assert sperrmuell["examples"] == "".join(f"- {p}\n" for p in kb.by_id()["sperrmuell"].phrasings)
+    domain = yaml.safe_load(files["domain"].read_text(encoding="utf-8"))
+    assert set(domain["responses"]) == {f"utter_faq/{e.id}" for e in kb.entries}
+    pipeline = yaml.safe_load(files["config"].read_text(encoding="utf-8"))["pipeline"]
+    assert [c["name"] for c in pipeline][-1] == "ResponseSelector" and pipeline[-1]["epochs"] == 7
+    ranking = [{"intent_response_key": "faq/personalausweis", "confidence": 0.2},
+               {"intent_response_key": "faq/sperrmuell", "confidence": 0.7},
+               {"intent_response_key": "faq/unknown", "confidence": 0.1}]
+    candidates = selector._candidates(ranking, k=1)
+    assert [(c.faq_id, c.score) for c in candidates] == [("sperrmuell", 0.7)]

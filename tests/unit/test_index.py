@@ -74,9 +74,9 @@ def test_load_rejects_other_format_versions(mini_kb: Path, encoder: HashEncoder,
 
 def test_index_validates_its_arrays(encoder: HashEncoder) -> None:
     with pytest.raises(ValueError, match="owner rows"):
-        FaqIndex([], np.zeros((2, 4)), np.zeros(1), np.zeros((0, 4)), {})
+        FaqIndex([], np.zeros((2, 4)), np.zeros(1), np.zeros((0, 4)), np.zeros(0), {})
     with pytest.raises(ValueError, match="answer_weight"):
-        FaqIndex([], np.zeros((0, 4)), np.zeros(0), np.zeros((0, 4)), {}, answer_weight=-1)
+        FaqIndex([], np.zeros((0, 4)), np.zeros(0), np.zeros((0, 4)), np.zeros(0), {}, answer_weight=-1)
 
 
 def test_store_hot_swaps_to_a_new_version(mini_kb: Path, encoder: HashEncoder, tmp_path: Path) -> None:
