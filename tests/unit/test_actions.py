@@ -77,7 +77,7 @@ def test_a_click_on_a_choice_answers_that_entry(home: Path) -> None:
 
 def test_low_confidence_starts_the_handoff_form(home: Path) -> None:
     events, messages = run(ActionAnswerFaq(), tracker(text="Wie wird das Wetter?",
-                                                      candidates=[candidate("sperrmuell", 0.4)]))
+                                                      candidates=[candidate("sperrmuell", 0.1)]))
     assert messages == []
     assert events[-1] == FollowupAction("handoff_form")
     assert SlotSet("handoff_reason", "low_confidence") in events
