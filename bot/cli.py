@@ -145,6 +145,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for key in REPORT_KEYS:
         print(f"{key:<27}" + "".join(f"{float(r[key]):>{width}.3f}"  # type: ignore[index,arg-type]
                                      for r, width in zip(systems.values(), widths, strict=True)))
+    for name, matched in report.get("bot_at_baseline_answered", {}).items():  # type: ignore[attr-defined]
+        baseline = report["baselines"][name]  # type: ignore[index]
+        if matched:
+            print(f"at {name}'s answered-correctly rate ({baseline['answered_correct_rate']:.3f}) the bot answers "
+                  f"{matched['answered_correct_rate']:.3f} correctly with {matched['wrong_answer_rate']:.3f} wrong "
+                  f"(vs {baseline['wrong_answer_rate']:.3f})")
+        else:
+            print(f"the bot never reaches {name}'s answered-correctly rate ({baseline['answered_correct_rate']:.3f})")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))

@@ -6,7 +6,7 @@ passages); every other entry in the batch is a negative (sentence-transformers'
 so no positive is mistaken for a negative. Only the transformer layers learn: the
 4-bit word-embedding table stays as shipped.
 
-The training loop is sentence-transformers' loss over the model's own ``tokenize``;
+The training loop is sentence-transformers' loss over the model's own ``preprocess``;
 ``SentenceTransformerTrainer`` would add ``datasets`` and ``accelerate`` (with pyarrow
 and pandas) to a dependency set that Rasa already pins tightly.
 """
@@ -113,12 +113,13 @@ def finetune(
     total = sum(len(epoch) for epoch in plan)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min(1.0, (step + 1) / max(1, total // 10)) * max(0.0, 1 - step / max(total, 1)))
+    prepare = getattr(st, "preprocess", None) or st.tokenize  # type: ignore[attr-defined]
     st.train()  # type: ignore[attr-defined]
     history: List[float] = []
     started = time.perf_counter()
     for epoch in plan:
         for batch in epoch:
-            features = [st.tokenize([p[0] for p in batch]), st.tokenize([p[1] for p in batch])]  # type: ignore[attr-defined]
+            features = [prepare([p[0] for p in batch]), prepare([p[1] for p in batch])]
             loss = loss_fn(features, torch.empty(0))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)

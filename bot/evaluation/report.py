@@ -13,7 +13,7 @@ from bot.evaluation.baselines import Bm25Baseline, cosine_phrasings_only
 from bot.evaluation.dataset import Example, load_examples
 from bot.evaluation.metrics import summarise
 from bot.evaluation.response_selector import ResponseSelectorBaseline
-from bot.evaluation.runner import Ranked, decide_all, rank_all, tune_thresholds
+from bot.evaluation.runner import Ranked, decide_all, rank_all, tune_thresholds, wrong_at_answered
 from bot.kb.loader import load_kb
 from bot.retrieval.cache import EmbeddingCache
 from bot.retrieval.index import TextEncoder, build_index
@@ -111,6 +111,10 @@ def evaluate(
             bot_ranked, bot_config = ranked, system_config
     final = dict(results.pop("bot"))
     final["baselines"] = results
+    final["bot_at_baseline_answered"] = {
+        name: wrong_at_answered(bot_ranked, bot_config, float(figures["answered_correct_rate"]))  # type: ignore[arg-type]
+        for name, figures in results.items()
+    }
     final["tuned_on_dev"] = bool(dev)
     return final, bot_ranked, bot_config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, replace
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -79,3 +79,27 @@ def tune_thresholds(ranked: Ranked, base: DecisionConfig, utility: Utility = Uti
         if score > best_score:
             best, best_score = config, score
     return best
+
+
+def wrong_at_answered(ranked: Ranked, config: DecisionConfig, answered_correct: float) -> Optional[Dict[str, float]]:
+    """The bot's wrong-answer rate at the highest answer threshold that answers at least as many correctly.
+
+    Compares operating curves, not tuned points: a baseline that answers more (and more wrongly)
+    is matched by lowering the bot's answer threshold on the same messages. The margin rule stays.
+
+    Returns:
+        ``answer_threshold``, ``answered_correct_rate`` and ``wrong_answer_rate`` there, or None if no
+        threshold reaches ``answered_correct``.
+    """
+    from bot.evaluation.metrics import summarise
+
+    tops = np.array([confidence_of(c) for _, c in ranked]) if ranked else np.zeros(0)
+    for threshold in sorted(set(np.quantile(tops, np.linspace(0, 1, 201)).round(5)), reverse=True):
+        trial = replace(config, answer_threshold=float(threshold),
+                        clarify_threshold=min(config.clarify_threshold, float(threshold)))
+        figures = summarise(decide_all(ranked, trial), with_ci=False)
+        if float(figures["answered_correct_rate"]) >= answered_correct:  # type: ignore[arg-type]
+            return {"answer_threshold": float(threshold),
+                    "answered_correct_rate": float(figures["answered_correct_rate"]),  # type: ignore[arg-type]
+                    "wrong_answer_rate": float(figures["wrong_answer_rate"])}  # type: ignore[arg-type]
+    return None

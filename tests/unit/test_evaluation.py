@@ -104,3 +104,22 @@ def test_response_selector_project_and_ranking_without_training(mini_kb: Path, t
                {"intent_response_key": "faq/unknown", "confidence": 0.1}]
     candidates = selector._candidates(ranking, k=1)
     assert [(c.faq_id, c.score) for c in candidates] == [("sperrmuell", 0.7)]
+
+
+def test_bot_is_compared_at_the_baselines_answered_rate() -> None:
+    from bot.evaluation.runner import wrong_at_answered
+    from bot.retrieval.index import Candidate
+
+    def ranked(faq_id: str, score: float, expected: list) -> tuple:
+        cands = [Candidate(faq_id, score, "", "", "de", ""), Candidate("other", 0.0, "", "", "de", "")]
+        return (Example(f"q{score}", tuple(expected)), cands)
+
+    data = [ranked("a", 0.9, ["a"]), ranked("b", 0.8, ["b"]), ranked("x", 0.7, ["c"]), ranked("d", 0.6, ["d"]),
+            ranked("z", 0.5, [])]
+    config = DecisionConfig(answer_threshold=0.95, clarify_threshold=0.95, min_margin=0.0)
+    half = wrong_at_answered(data, config, 0.5)
+    assert half is not None and half["answered_correct_rate"] == 0.5 and half["wrong_answer_rate"] == 0.0
+    assert 0.8 <= half["answer_threshold"] <= 0.9  # the highest threshold that answers a and b
+    full = wrong_at_answered(data, config, 0.75)
+    assert full is not None and full["wrong_answer_rate"] == 0.2  # reaching d also answers x wrongly
+    assert wrong_at_answered(data, config, 1.0) is None  # c is never ranked first
