@@ -59,17 +59,22 @@ def run(name: str, convert: List[str], data: Path, baselines: str) -> Dict[str, 
 
 def table(reports: Dict[str, Dict[str, object]]) -> str:
     """A markdown table: bot and baselines, answered-correct / wrong / escalation recall / top-1."""
-    lines = ["| benchmark | system | top-1 | answered correctly | wrong answers | escalation recall | AUROC |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| benchmark | system | top-1 | answered correctly | wrong answers | escalation recall | AUROC "
+             "| bot's wrong answers at this answered-correctly rate |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, report in reports.items():
         systems = {"bot": report, **report["baselines"]}  # type: ignore[dict-item]
+        matched = report.get("bot_at_baseline_answered", {})
         for system, figures in systems.items():
+            at = matched.get(system) if system != "bot" else None  # type: ignore[attr-defined]
+            compare = "" if system == "bot" or not matched else (
+                f"{at['wrong_answer_rate']:.3f}" if at else "not reached")
             lines.append(f"| {name} | {system} | {figures['top1']:.3f} | {figures['answered_correct_rate']:.3f} | "
                          f"{figures['wrong_answer_rate']:.3f} | {figures['escalation_recall']:.3f} | "
-                         f"{figures['auroc']:.3f} |")
+                         f"{figures['auroc']:.3f} | {compare} |")
         bm25 = report["baselines"].get("bm25")  # type: ignore[attr-defined]
         if bm25 and bm25["top1"]:
-            lines.append(f"| {name} | top-1 bot / BM25 | {report['top1'] / bm25['top1']:.2f}x | | | | |")
+            lines.append(f"| {name} | top-1 bot / BM25 | {report['top1'] / bm25['top1']:.2f}x | | | | | |")
     return "\n".join(lines)
 
 
@@ -78,11 +83,16 @@ def main() -> int:
     known = _benchmarks()
     parser.add_argument("names", nargs="*", help=f"benchmarks ({', '.join(known)}); 'integreat' = all cities")
     parser.add_argument("--baselines", default="bm25,cosine,response_selector")
+    parser.add_argument("--table-only", action="store_true", help="print the table from earlier results")
     args = parser.parse_args()
     chosen = [n for n in known if not args.names or n in args.names
               or (n.startswith("integreat-") and "integreat" in args.names)]
     RESULTS.mkdir(parents=True, exist_ok=True)
-    reports = {name: run(name, *known[name], args.baselines) for name in chosen}
+    if args.table_only:
+        reports = {n: json.loads((RESULTS / f"{n}.json").read_text(encoding="utf-8"))
+                   for n in chosen if (RESULTS / f"{n}.json").is_file()}
+    else:
+        reports = {name: run(name, *known[name], args.baselines) for name in chosen}
     print("\n" + table(reports))
     for name, (answered, escalated) in TARGETS.items():
         if name in reports:

@@ -24,8 +24,8 @@ from bot.evaluation.metrics import summarise  # noqa: E402
 from bot.evaluation.report import _MemoEncoder  # noqa: E402
 from bot.evaluation.runner import decide_all, rank_all, tune_thresholds  # noqa: E402
 from bot.kb.loader import load_kb  # noqa: E402
+from bot.retrieval.builder import build_index  # noqa: E402
 from bot.retrieval.cache import EmbeddingCache  # noqa: E402
-from bot.retrieval.index import build_index  # noqa: E402
 from bot.retrieval.searcher import FaqSearcher  # noqa: E402
 from bot.settings import get_settings  # noqa: E402
 

@@ -12,14 +12,9 @@ from typing import Callable, Optional
 
 from bot.kb.loader import load_kb
 from bot.retrieval.adapter import AdapterConfig
+from bot.retrieval.builder import build_index, index_version
 from bot.retrieval.cache import EmbeddingCache
-from bot.retrieval.index import (
-    DEFAULT_ANSWER_WEIGHT,
-    DEFAULT_LEXICAL_WEIGHT,
-    TextEncoder,
-    build_index,
-    index_version,
-)
+from bot.retrieval.index import DEFAULT_ANSWER_WEIGHT, DEFAULT_LEXICAL_WEIGHT, TextEncoder
 from bot.retrieval.store import IndexStore
 
 

@@ -15,8 +15,9 @@ from bot.evaluation.metrics import summarise
 from bot.evaluation.response_selector import ResponseSelectorBaseline
 from bot.evaluation.runner import Ranked, decide_all, rank_all, tune_thresholds, wrong_at_answered
 from bot.kb.loader import load_kb
+from bot.retrieval.builder import build_index
 from bot.retrieval.cache import EmbeddingCache
-from bot.retrieval.index import TextEncoder, build_index
+from bot.retrieval.index import TextEncoder
 from bot.retrieval.searcher import FaqSearcher
 
 Progress = Optional[Callable[[int, int], None]]

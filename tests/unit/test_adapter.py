@@ -9,7 +9,8 @@ import pytest
 
 from bot.kb import load_kb
 from bot.retrieval.adapter import AdapterConfig, normalise_rows, train_adapter
-from bot.retrieval.index import FaqIndex, build_index, index_version
+from bot.retrieval.builder import build_index, index_version
+from bot.retrieval.index import FaqIndex
 from tests.conftest import HashEncoder
 
 

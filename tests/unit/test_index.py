@@ -10,8 +10,9 @@ import pytest
 
 from bot.kb import KbValidationError, load_kb
 from bot.kb_build import build_and_publish
+from bot.retrieval.builder import build_index
 from bot.retrieval.cache import EmbeddingCache
-from bot.retrieval.index import FaqIndex, build_index
+from bot.retrieval.index import FaqIndex
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
 from tests.conftest import HashEncoder
