@@ -60,6 +60,20 @@ def _encoder(settings: Settings):  # type: ignore[no-untyped-def]
     return shared_encoder(settings.model_name, settings.torch_threads)
 
 
+def _kb_tuner(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.embedding.tuned import kb_tuner
+    from bot.progress import progress_printer
+
+    return kb_tuner(_encoder(settings), settings.finetune_epochs, settings.tuned_models_dir,
+                    progress_printer("fine-tuning on the kb"))
+
+
+def _load_encoder(settings: Settings):  # type: ignore[no-untyped-def]
+    from bot.embedding.encoder import shared_encoder
+
+    return lambda model: shared_encoder(model, settings.torch_threads)
+
+
 def cmd_kb_build(args: argparse.Namespace) -> int:
     """Build the index from kb/ and publish it (the running bot picks it up)."""
     from bot.kb import KbValidationError
@@ -69,7 +83,8 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
     settings = _settings(args)
     try:
         report = build_and_publish(
-            settings.kb_dir, settings.index_dir, settings.cache_dir, _encoder(settings), progress_printer("embedding")
+            settings.kb_dir, settings.index_dir, settings.cache_dir, _encoder(settings), progress_printer("embedding"),
+            tune_for_kb=_kb_tuner(settings),
         )
     except KbValidationError as err:
         print(err, file=sys.stderr)
@@ -97,7 +112,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     searcher = FaqSearcher(_encoder(settings), store=IndexStore(settings.index_dir),
-                           default_language=settings.default_language)
+                           default_language=settings.default_language, load_encoder=_load_encoder(settings))
     result = searcher.search(args.question, lang_hint=args.lang)
     decision = decide(result.candidates, settings.decision_config())
     if args.json:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from bot.kb.loader import load_kb
+from bot.kb.loader import KnowledgeBase, load_kb
 from bot.retrieval.adapter import AdapterConfig
 from bot.retrieval.builder import build_index, index_version
 from bot.retrieval.cache import EmbeddingCache
@@ -38,8 +38,21 @@ def build_and_publish(
     progress: Optional[Callable[[int, int], None]] = None,
     answer_weight: float = DEFAULT_ANSWER_WEIGHT,
     lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+    tune_for_kb: Optional[Callable[[KnowledgeBase], TextEncoder]] = None,
 ) -> BuildReport:
     """Validate the kb, build the index and make it live.
+
+    Args:
+        kb_dir: the markdown files.
+        index_dir: where versions are published.
+        cache_dir: embeddings by entry content hash.
+        encoder: the sentence encoder as shipped.
+        progress: called with (entries done, entries total).
+        answer_weight: see :class:`~bot.retrieval.index.FaqIndex`.
+        lexical_weight: see :class:`~bot.retrieval.index.FaqIndex`.
+        tune_for_kb: returns an encoder fine-tuned on the kb (see :mod:`bot.embedding.tuned`); the
+            index is then built with it and names it in ``meta["query_model"]``, so that searchers
+            embed questions with the same model.
 
     Raises:
         KbValidationError: the kb is invalid; the live index is left untouched.
@@ -47,11 +60,15 @@ def build_and_publish(
     started = time.perf_counter()
     kb = load_kb(kb_dir)
     store = IndexStore(index_dir)
+    if tune_for_kb is not None:
+        encoder = tune_for_kb(kb)
     version = index_version(kb.content_hash, encoder.fingerprint, answer_weight, lexical_weight, AdapterConfig())
     if store.live_version() == version and (index_dir / "versions" / version).is_dir():
         return BuildReport(version, len(kb.entries), 0, 0, time.perf_counter() - started, True)
     index = build_index(kb, encoder, EmbeddingCache(cache_dir, encoder.fingerprint), progress, answer_weight,
                         lexical_weight)
+    if tune_for_kb is not None:
+        index.meta["query_model"] = str(getattr(encoder, "name", ""))
     store.publish(index)
     return BuildReport(
         version,

@@ -32,7 +32,15 @@ def snapshot(root: Path) -> Snapshot:
 def rebuild(settings: Settings, encoder: TextEncoder) -> bool:
     """Build and publish once; a broken kb is logged and the live index kept."""
     try:
-        report = build_and_publish(settings.kb_dir, settings.index_dir, settings.cache_dir, encoder)
+        tuner = None
+        if settings.finetune_epochs:
+            from bot.embedding.encoder import Encoder
+            from bot.embedding.tuned import kb_tuner
+
+            if isinstance(encoder, Encoder):
+                tuner = kb_tuner(encoder, settings.finetune_epochs, settings.tuned_models_dir)
+        report = build_and_publish(settings.kb_dir, settings.index_dir, settings.cache_dir, encoder,
+                                   tune_for_kb=tuner)
     except KbValidationError as err:
         log.error("kb change rejected, the bot keeps the last good index:\n%s", err)
         return False

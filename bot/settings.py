@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     kb_dir: Path = Field(PROJECT_ROOT / "kb", description="the FAQ markdown files")
     embedding_model: str = Field("", description="sentence-transformers name or path; empty = provisioned default")
     torch_threads: int = Field(1, ge=1, le=64)
+    finetune_epochs: int = Field(0, ge=0, le=20, description="fine-tune the model on the kb at each kb build "
+                                 "(minutes; the running bot then loads it); 0 = off, the kb adapter only")
     default_language: str = Field("de", regex="^(de|en)$")
 
     answer_threshold: float = DecisionConfig.answer_threshold
@@ -61,6 +63,11 @@ class Settings(BaseSettings):
     def default_model_dir(self) -> Path:
         """Where ``auskunft model provision`` writes the default embedding model."""
         return self.home / "models" / "multilingual-e5-small-q4"
+
+    @property
+    def tuned_models_dir(self) -> Path:
+        """Models fine-tuned on the kb (``finetune_epochs`` > 0)."""
+        return self.home / "models" / "tuned"
 
     @property
     def spacy_model_dir(self) -> Path:

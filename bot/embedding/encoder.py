@@ -56,6 +56,7 @@ class Encoder:
         self._prompt = query_prompt if query_prompt in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else self._prompt
         self.name = model
+        self.threads = threads
         self.dim = int(self._model.get_embedding_dimension() or 0)
         self.fingerprint = _fingerprint(model, self._prompt)
         release_free_memory()

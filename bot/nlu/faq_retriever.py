@@ -59,6 +59,7 @@ class FaqRetriever(GraphComponent):
         resource: Resource,
         snapshot: Optional[FaqIndex] = None,
         intents: Optional[IntentExamples] = None,
+        intent_texts: Optional[List[str]] = None,
     ) -> None:
         """Validates the config and loads the encoder (fails loudly at start-up)."""
         self.config = {**self.get_default_config(), **config}
@@ -71,11 +72,11 @@ class FaqRetriever(GraphComponent):
         self._store = IndexStore(Path(self.config["index_dir"] or settings.index_dir))
         self._snapshot = snapshot
         self._use_intents(intents or IntentExamples([], np.zeros((0, 1), dtype=np.float32)))
+        self._intent_texts = intent_texts or []
+        self._intents_by_model: Dict[str, IntentExamples] = {}
         self._processed = 0
-        self._encoder = shared_encoder(
-            self.config["embedding_model"] or settings.model_name,
-            int(self.config["torch_threads"] or settings.torch_threads),
-        )
+        self._threads = int(self.config["torch_threads"] or settings.torch_threads)
+        self._encoder = shared_encoder(self.config["embedding_model"] or settings.model_name, self._threads)
 
     @classmethod
     def create(
@@ -98,27 +99,30 @@ class FaqRetriever(GraphComponent):
         **kwargs: Any,
     ) -> "FaqRetriever":
         """Loads the trained component with its index snapshot (see parent class for full docstring)."""
-        snapshot, intents = None, None
+        snapshot, intents, texts = None, None, None
         try:
             with model_storage.read_from(resource) as directory:
                 snapshot = FaqIndex.load(directory / "index")
-                labels = json.loads((directory / "intents.json").read_text())["labels"]
-                intents = IntentExamples(labels, np.load(directory / "intents.npy", allow_pickle=False))
+                stored = json.loads((directory / "intents.json").read_text())
+                intents = IntentExamples(stored["labels"], np.load(directory / "intents.npy", allow_pickle=False))
+                texts = stored.get("texts")
         except (ValueError, FileNotFoundError) as err:
             logger.warning("FaqRetriever: no trained data in the model (%s); retrain with 'auskunft train'", err)
-        return cls(config, model_storage, resource, snapshot=snapshot, intents=intents)
+        return cls(config, model_storage, resource, snapshot=snapshot, intents=intents, intent_texts=texts)
 
     def train(self, training_data: TrainingData) -> Resource:
         """Embeds conversational intent examples and snapshots the live index into model storage."""
         index = self._store.current()
         keep = self._conversational(training_data.intents) | {FAQ_INTENT}  # 'faq' examples count against the others
         examples = [(m.get(INTENT), m.get(TEXT)) for m in training_data.intent_examples if m.get(INTENT) in keep]
-        vectors = self._encoder.encode([text for _, text in examples])
+        self._intent_texts = [str(text) for _, text in examples]
+        vectors = self._encoder.encode(self._intent_texts)
         self._use_intents(IntentExamples([str(label) for label, _ in examples], vectors))
         with self._model_storage.write_to(self._resource) as directory:
             index.save(directory / "index")
             np.save(directory / "intents.npy", vectors, allow_pickle=False)
-            (directory / "intents.json").write_text(json.dumps(self._intents.to_dict()))
+            (directory / "intents.json").write_text(json.dumps({**self._intents.to_dict(),
+                                                                "texts": self._intent_texts}))
         self._snapshot = index
         return self._resource
 
@@ -130,6 +134,17 @@ class FaqRetriever(GraphComponent):
         configured = self.config["conversational_intents"]
         return set(configured) if configured is not None else {str(i) for i in known if i != FAQ_INTENT}
 
+    def _intents_for(self, encoder: object) -> IntentExamples:
+        """The intent examples in the space of ``encoder`` (a model fine-tuned on the kb has its own)."""
+        name = getattr(encoder, "name", None)
+        if encoder is None or encoder is self._encoder or not self._intent_texts or name is None:
+            return self._intents
+        if name not in self._intents_by_model:
+            logger.info("embedding %d intent examples with the kb-tuned model %s", len(self._intent_texts), name)
+            self._intents_by_model = {name: IntentExamples(self._intents.labels,
+                                                           encoder.encode(self._intent_texts))}  # type: ignore[attr-defined]
+        return self._intents_by_model[name]
+
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         """Leaves training data unchanged (see parent class for full docstring)."""
         return training_data
@@ -139,7 +154,8 @@ class FaqRetriever(GraphComponent):
         top_k, lang = int(self.config["top_k"]), self._settings.default_language
         try:
             self._store.current()
-            return FaqSearcher(self._encoder, store=self._store, top_k=top_k, default_language=lang)
+            return FaqSearcher(self._encoder, store=self._store, top_k=top_k, default_language=lang,
+                               load_encoder=lambda model: shared_encoder(model, self._threads))
         except FileNotFoundError:
             if self._snapshot is None:
                 raise
@@ -161,7 +177,8 @@ class FaqRetriever(GraphComponent):
             payload["ms"] = round((time.perf_counter() - started) * 1000, 1)
             message.set(FAQ_KEY, payload, add_to_output=True)
             intent = message.get(INTENT) or {}  # set by another classifier, if the pipeline has one
-            nearest, similarity = self._intents.nearest(result.vector) if result.vector is not None else (None, -1.0)
+            intents = self._intents_for(result.encoder)
+            nearest, similarity = intents.nearest(result.vector) if result.vector is not None else (None, -1.0)
             routed = route_intent(intent.get("name"), nearest, similarity, result.best_phrasing,
                                   self._routable)
             confidence = similarity if routed == nearest else result.best_phrasing

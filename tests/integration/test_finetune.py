@@ -50,3 +50,28 @@ def test_fine_tuning_on_a_kb_lowers_the_loss_and_saves_a_loadable_model(real_mod
     assert reloaded.q4_embeddings
     assert reloaded.fingerprint != base_fingerprint
     assert np.allclose(reloaded.encode(probe), after, atol=1e-4)
+
+
+@pytest.mark.slow
+def test_kb_build_with_fine_tuning_publishes_an_index_that_names_its_model(real_model: Path, mini_kb: Path,
+                                                                          tmp_path: Path) -> None:
+    from bot.embedding.encoder import shared_encoder
+    from bot.embedding.tuned import kb_tuner
+    from bot.kb_build import build_and_publish
+    from bot.retrieval.searcher import FaqSearcher
+    from bot.retrieval.store import IndexStore
+
+    base = shared_encoder(str(real_model), 1)
+    tuner = kb_tuner(base, 1, tmp_path / "tuned")
+    assert kb_tuner(base, 0, tmp_path / "tuned") is None
+    first = build_and_publish(mini_kb, tmp_path / "index", tmp_path / "cache", base, tune_for_kb=tuner)
+    tuned_dirs = list((tmp_path / "tuned").glob("tuned-*"))
+    assert len(tuned_dirs) == 1
+    store = IndexStore(tmp_path / "index")
+    assert store.current().meta["query_model"] == str(tuned_dirs[0])
+    again = build_and_publish(mini_kb, tmp_path / "index", tmp_path / "cache", base, tune_for_kb=tuner)
+    assert again.unchanged and again.version == first.version  # same kb: the tuned model is reused, not retrained
+    searcher = FaqSearcher(base, store=store, load_encoder=lambda model: shared_encoder(model, 1))
+    result = searcher.search("Wie melde ich Sperrmüll an?")
+    assert result.candidates[0].faq_id == "sperrmuell"
+    assert getattr(result.encoder, "name", None) == str(tuned_dirs[0])

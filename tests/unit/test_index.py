@@ -120,3 +120,31 @@ def test_unreadable_new_version_keeps_serving_the_loaded_one(mini_kb: Path, enco
     (store.root / "versions" / "garbage").mkdir()
     (store.root / "CURRENT").write_text("garbage\n")
     assert store.current() is served
+
+
+class NamedEncoder(HashEncoder):
+    """Stands for a model fine-tuned on the kb: another space, another fingerprint, a name to load it by."""
+
+    fingerprint = "tuned-on-kb"
+    name = "/models/tuned-abc"
+
+    def encode(self, texts, batch_size=32, progress=False, passage=False):  # type: ignore[no-untyped-def]
+        return super().encode([t[::-1] for t in texts], batch_size, progress, passage)  # a different space
+
+
+def test_index_built_with_a_kb_tuned_model_is_searched_with_that_model(mini_kb: Path, encoder: HashEncoder,
+                                                                       tmp_path: Path) -> None:
+    tuned = NamedEncoder()
+    report = build_and_publish(mini_kb, tmp_path / "index", tmp_path / "cache", encoder,
+                               tune_for_kb=lambda kb: tuned)
+    store = IndexStore(tmp_path / "index")
+    assert store.current().meta["query_model"] == tuned.name
+    assert report.version == store.live_version()
+    with pytest.raises(ValueError, match="load_encoder"):
+        FaqSearcher(encoder, store=store).search("Sperrmüll")
+    loaded: list = []
+    searcher = FaqSearcher(encoder, store=store, load_encoder=lambda name: loaded.append(name) or tuned)
+    result = searcher.search("Sperrmüll anmelden")
+    assert loaded == [tuned.name] and result.encoder is tuned
+    assert result.candidates[0].faq_id == "sperrmuell"
+    assert tuned.calls > 0
