@@ -15,7 +15,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TOKENIZERS_PARALLELISM := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run stop test test-fast lint bench kb-validate kb-build lock clean
+.PHONY: help setup run stop test test-fast lint bench bench-external kb-validate kb-build lock clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -52,6 +52,9 @@ bench: setup ## Measure quality, latency, start-up and memory (figures for the R
 	$(VENV)/bin/auskunft kb build
 	$(PY) bench/quality.py
 	$(PY) bench/latency.py
+
+bench-external: setup ## Public benchmarks (CLINC150, Integreat) against BM25, cosine, ResponseSelector (about an hour)
+	$(PY) bench/external.py
 
 kb-validate: setup ## Check every kb file (file:line: field: message)
 	@$(VENV)/bin/auskunft kb validate
