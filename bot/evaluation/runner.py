@@ -85,7 +85,8 @@ def wrong_at_answered(ranked: Ranked, config: DecisionConfig, answered_correct: 
     """The bot's wrong-answer rate at the highest answer threshold that answers at least as many correctly.
 
     Compares operating curves, not tuned points: a baseline that answers more (and more wrongly)
-    is matched by lowering the bot's answer threshold on the same messages. The margin rule stays.
+    is matched by lowering the bot's answer threshold on the same messages, first with the bot's
+    margin rule, then (if that never answers enough) without it.
 
     Returns:
         ``answer_threshold``, ``answered_correct_rate`` and ``wrong_answer_rate`` there, or None if no
@@ -94,12 +95,13 @@ def wrong_at_answered(ranked: Ranked, config: DecisionConfig, answered_correct: 
     from bot.evaluation.metrics import summarise
 
     tops = np.array([confidence_of(c) for _, c in ranked]) if ranked else np.zeros(0)
-    for threshold in sorted(set(np.quantile(tops, np.linspace(0, 1, 201)).round(5)), reverse=True):
-        trial = replace(config, answer_threshold=float(threshold),
+    thresholds = sorted(set(np.quantile(tops, np.linspace(0, 1, 201)).round(5)), reverse=True) if len(tops) else []
+    for margin, threshold in [(m, t) for m in dict.fromkeys((config.min_margin, 0.0)) for t in thresholds]:
+        trial = replace(config, answer_threshold=float(threshold), min_margin=margin,
                         clarify_threshold=min(config.clarify_threshold, float(threshold)))
         figures = summarise(decide_all(ranked, trial), with_ci=False)
         if float(figures["answered_correct_rate"]) >= answered_correct:  # type: ignore[arg-type]
-            return {"answer_threshold": float(threshold),
+            return {"answer_threshold": float(threshold), "min_margin": margin,
                     "answered_correct_rate": float(figures["answered_correct_rate"]),  # type: ignore[arg-type]
                     "wrong_answer_rate": float(figures["wrong_answer_rate"])}  # type: ignore[arg-type]
     return None

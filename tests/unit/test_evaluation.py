@@ -123,3 +123,14 @@ def test_bot_is_compared_at_the_baselines_answered_rate() -> None:
     full = wrong_at_answered(data, config, 0.75)
     assert full is not None and full["wrong_answer_rate"] == 0.2  # reaching d also answers x wrongly
     assert wrong_at_answered(data, config, 1.0) is None  # c is never ranked first
+
+
+def test_matching_drops_the_margin_rule_only_when_it_blocks() -> None:
+    from bot.evaluation.runner import wrong_at_answered
+    from bot.retrieval.index import Candidate
+
+    close = [Candidate("a", 0.9, "", "", "de", ""), Candidate("b", 0.89, "", "", "de", "")]
+    data = [(Example("q", ("a",)), close)]
+    config = DecisionConfig(answer_threshold=0.95, clarify_threshold=0.95, min_margin=0.05)
+    matched = wrong_at_answered(data, config, 1.0)
+    assert matched is not None and matched["min_margin"] == 0.0 and matched["answered_correct_rate"] == 1.0
