@@ -125,6 +125,11 @@ def release_free_memory() -> None:
         pass
 
 
+def model_fingerprint(model: str) -> str:
+    """A short identity of a model's weights (name or directory), without loading it."""
+    return _fingerprint(model, None)
+
+
 def _fingerprint(model: str, prompt: Optional[str]) -> str:
     """Identify the model's weights so cached embeddings are never mixed across models."""
     path = Path(model)

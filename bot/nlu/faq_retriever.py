@@ -24,8 +24,8 @@ from rasa.shared.nlu.constants import INTENT, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.embedding.encoder import release_free_memory, shared_encoder
-from bot.retrieval.index import FaqIndex
+from bot.embedding.encoder import model_fingerprint, release_free_memory, shared_encoder
+from bot.retrieval.index import FORMAT_VERSION, FaqIndex
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
 from bot.routing import FAQ_INTENT, IntentExamples, route_intent
@@ -77,6 +77,18 @@ class FaqRetriever(GraphComponent):
         self._processed = 0
         self._threads = int(self.config["torch_threads"] or settings.torch_threads)
         self._encoder = shared_encoder(self.config["embedding_model"] or settings.model_name, self._threads)
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """Adds the index format, the live index version and the model to Rasa's training cache key.
+
+        Training snapshots the live index and embeds the intent examples; without this, Rasa's
+        cache would hand back a snapshot of an older index (or format) or vectors of another model.
+        """
+        settings = get_settings()
+        store = IndexStore(Path(config.get("index_dir") or settings.index_dir))
+        model = config.get("embedding_model") or settings.model_name
+        return f"{FORMAT_VERSION}:{store.live_version()}:{model_fingerprint(model)}"
 
     @classmethod
     def create(

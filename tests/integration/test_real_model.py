@@ -110,3 +110,16 @@ def test_component_persist_load_gives_the_same_output(real_model: Path, tmp_path
     greeting = parse(loaded, "Hallo")
     assert greeting[INTENT]["name"] == "greet"
     get_settings.cache_clear()
+
+
+def test_rasa_training_cache_key_follows_the_live_index_and_model(real_model: Path, mini_kb: Path,
+                                                                  tmp_path: Path) -> None:
+    from bot.nlu.faq_retriever import FaqRetriever
+    from tests.conftest import HashEncoder
+
+    config = {"index_dir": str(tmp_path / "index"), "embedding_model": str(real_model)}
+    before = FaqRetriever.fingerprint_addon(config)
+    build_and_publish(mini_kb, tmp_path / "index", tmp_path / "cache", HashEncoder())
+    published = FaqRetriever.fingerprint_addon(config)
+    assert before != published  # a new index: rasa train snapshots it instead of reusing its cache
+    assert FaqRetriever.fingerprint_addon({**config, "embedding_model": "other-model"}) != published
