@@ -109,6 +109,20 @@ def test_component_persist_load_gives_the_same_output(real_model: Path, tmp_path
     assert snapshot["faq"]["candidates"] == before["faq"]["candidates"]
     greeting = parse(loaded, "Hallo")
     assert greeting[INTENT]["name"] == "greet"
+
+    class KbTunedModel:  # an index built with a kb-tuned model is searched in that model's space
+        name = "/models/tuned-x"
+        calls = 0
+
+        def encode(self, texts: list, *args: object, **kwargs: object) -> np.ndarray:
+            KbTunedModel.calls += 1
+            return np.eye(len(texts), 8, dtype=np.float32)
+
+    tuned = KbTunedModel()
+    in_tuned_space = loaded._intents_for(tuned)  # intent examples re-embedded from the stored texts
+    assert in_tuned_space.labels == loaded._intents.labels and in_tuned_space.vectors.shape == (3, 8)
+    assert loaded._intents_for(tuned) is in_tuned_space and KbTunedModel.calls == 1  # once per model
+    assert loaded._intents_for(loaded._encoder) is loaded._intents
     get_settings.cache_clear()
 
 
