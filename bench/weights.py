@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.evaluation.dataset import load_examples  # noqa: E402
 from bot.evaluation.metrics import summarise  # noqa: E402
-from bot.evaluation.report import _MemoEncoder  # noqa: E402
+from bot.evaluation.report import MemoEncoder  # noqa: E402
 from bot.evaluation.runner import decide_all, rank_all, tune_thresholds  # noqa: E402
 from bot.kb.loader import load_kb  # noqa: E402
 from bot.retrieval.builder import build_index  # noqa: E402
@@ -42,7 +42,7 @@ def main() -> int:
     settings = get_settings()
     from bot.embedding.encoder import shared_encoder
 
-    encoder = _MemoEncoder(shared_encoder(settings.model_name, settings.torch_threads))
+    encoder = MemoEncoder(shared_encoder(settings.model_name, settings.torch_threads))
     grid = list(itertools.product([float(a) for a in args.answer.split(",")],
                                   [float(x) for x in args.lexical.split(",")], args.adapter.split(",")))
     table: Dict[str, List[Dict[str, float]]] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from bot.kb.errors import KbValidationError
 from bot.kb.loader import kb_files
@@ -29,18 +29,12 @@ def snapshot(root: Path) -> Snapshot:
     return state
 
 
-def rebuild(settings: Settings, encoder: TextEncoder) -> bool:
+def rebuild(settings: Settings, encoder: TextEncoder,
+            tune_for_kb: Optional[Callable[..., TextEncoder]] = None) -> bool:
     """Build and publish once; a broken kb is logged and the live index kept."""
     try:
-        tuner = None
-        if settings.finetune_epochs:
-            from bot.embedding.encoder import Encoder
-            from bot.embedding.tuned import kb_tuner
-
-            if isinstance(encoder, Encoder):
-                tuner = kb_tuner(encoder, settings.finetune_epochs, settings.tuned_models_dir)
         report = build_and_publish(settings.kb_dir, settings.index_dir, settings.cache_dir, encoder,
-                                   tune_for_kb=tuner)
+                                   tune_for_kb=tune_for_kb)
     except KbValidationError as err:
         log.error("kb change rejected, the bot keeps the last good index:\n%s", err)
         return False
@@ -58,8 +52,13 @@ def watch(settings: Settings, encoder: TextEncoder, interval: float = 1.0,
     where editors often keep the kb.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s kb-watch %(message)s")
+    tuner = None
+    if settings.finetune_epochs:
+        from bot.embedding.tuned import kb_tuner
+
+        tuner = kb_tuner(encoder, settings.finetune_epochs, settings.tuned_models_dir)
     last = snapshot(settings.kb_dir)
-    rebuild(settings, encoder)
+    rebuild(settings, encoder, tuner)
     cycles = 0
     while max_cycles is None or cycles < max_cycles:
         time.sleep(interval)
@@ -67,4 +66,4 @@ def watch(settings: Settings, encoder: TextEncoder, interval: float = 1.0,
         current = snapshot(settings.kb_dir)
         if current != last:
             last = current
-            rebuild(settings, encoder)
+            rebuild(settings, encoder, tuner)

@@ -47,10 +47,16 @@ def tuned_encoder(
 
 
 def kb_tuner(
-    base: Encoder, epochs: int, models_dir: Path, progress: Optional[Callable[[int, int], None]] = None
+    base: object, epochs: int, models_dir: Path, progress: Optional[Callable[[int, int], None]] = None
 ) -> Optional[Callable[[object], Encoder]]:
-    """The ``tune_for_kb`` hook of :func:`bot.kb_build.build_and_publish`; None when ``epochs`` is 0."""
+    """The ``tune_for_kb`` hook of :func:`bot.kb_build.build_and_publish`; None when ``epochs`` is 0.
+
+    Raises:
+        TypeError: fine-tuning is asked for but ``base`` is not a sentence-transformers :class:`Encoder`.
+    """
     if epochs <= 0:
         return None
+    if not isinstance(base, Encoder):
+        raise TypeError(f"fine-tuning needs a sentence-transformers Encoder, got {type(base).__name__}")
     config = FinetuneConfig(epochs=epochs)
     return lambda kb: tuned_encoder(base, kb.entries, config, models_dir, progress)  # type: ignore[attr-defined]

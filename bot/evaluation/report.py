@@ -24,7 +24,7 @@ Progress = Optional[Callable[[int, int], None]]
 BASELINES = ("bm25", "cosine", "response_selector")
 
 
-class _MemoEncoder:
+class MemoEncoder:
     """Remembers query embeddings, so systems sharing the model embed each message once."""
 
     def __init__(self, encoder: TextEncoder) -> None:
@@ -34,6 +34,7 @@ class _MemoEncoder:
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False,
                passage: bool = False) -> "np.ndarray":
+        """Embed texts; queries are remembered, passages are not."""
         if passage:
             return self._encoder.encode(texts, batch_size, progress, passage=True)
         missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
@@ -42,6 +43,7 @@ class _MemoEncoder:
         return np.stack([self._memo[t] for t in texts]) if texts else self._encoder.encode([])
 
     def encode_one(self, text: str) -> "np.ndarray":
+        """Embed one query."""
         return self.encode([text])[0]
 
 
@@ -72,11 +74,11 @@ def evaluate(
     unknown = set(baselines) - set(BASELINES)
     if unknown:
         raise ValueError(f"unknown baseline(s) {sorted(unknown)}; choose from {', '.join(BASELINES)}")
-    encoder = _MemoEncoder(encoder)
+    encoder = MemoEncoder(encoder)
     kb = load_kb(kb_dir)
     cache = EmbeddingCache(cache_dir, encoder.fingerprint) if cache_dir else None
     base_index = build_index(kb, encoder, cache, progress("index"))
-    bot_embedder = _MemoEncoder(bot_encoder) if bot_encoder is not None else encoder
+    bot_embedder = MemoEncoder(bot_encoder) if bot_encoder is not None else encoder
     index = base_index if bot_encoder is None else build_index(kb, bot_embedder, None, progress("tuned index"))
     test = load_examples(test_file)
     dev = load_examples(dev_file) if dev_file else []

@@ -35,25 +35,21 @@ def _cache_key(entry: FaqEntry) -> str:
     return f"{entry.embedding_key()}-{PASSAGE_SCHEME}"
 
 
-def _passages(entry: FaqEntry) -> List[str]:
-    return passages(entry.title, entry.answer)
-
-
 def _embed_entries(
-    entries: Sequence[FaqEntry], encoder: TextEncoder, progress: Optional[Callable[[int, int], None]], done: int,
-    total: int, cache: Optional[EmbeddingCache],
+    entries: Sequence[FaqEntry], texts: Dict[str, List[str]], encoder: TextEncoder,
+    progress: Optional[Callable[[int, int], None]], done: int, total: int, cache: Optional[EmbeddingCache],
 ) -> Dict[str, np.ndarray]:
     """Embed entries in chunks: each block is the phrasing rows followed by the passage rows."""
     blocks: Dict[str, np.ndarray] = {}
     for start in range(0, len(entries), 16):
         chunk = entries[start : start + 16]
         phrasings = encoder.encode([t for e in chunk for t in e.phrasings])
-        documents = encoder.encode([p for e in chunk for p in _passages(e)], passage=True)
+        documents = encoder.encode([p for e in chunk for p in texts[e.id]], passage=True)
         offset = passage_offset = 0
         for entry in chunk:
             rows = phrasings[offset : offset + len(entry.phrasings)]
             offset += len(entry.phrasings)
-            count = len(_passages(entry))
+            count = len(texts[entry.id])
             blocks[entry.id] = np.vstack([rows, documents[passage_offset : passage_offset + count]])
             passage_offset += count
             if cache:
@@ -98,17 +94,18 @@ def build_index(
         The index; ``meta['embedded']`` counts the entries embedded anew.
     """
     entries: Sequence[FaqEntry] = kb.entries
+    texts = {e.id: passages(e.title, e.answer) for e in entries}
     blocks: Dict[str, np.ndarray] = {}
     todo = []
     for entry in entries:
         cached = cache.get(_cache_key(entry)) if cache else None
-        if cached is not None and cached.shape == (len(entry.phrasings) + len(_passages(entry)), encoder.dim):
+        if cached is not None and cached.shape == (len(entry.phrasings) + len(texts[entry.id]), encoder.dim):
             blocks[entry.id] = cached
         else:
             todo.append(entry)
     if progress:
         progress(len(entries) - len(todo), len(entries))
-    blocks.update(_embed_entries(todo, encoder, progress, len(entries) - len(todo), len(entries), cache))
+    blocks.update(_embed_entries(todo, texts, encoder, progress, len(entries) - len(todo), len(entries), cache))
     records = [
         EntryRecord(e.id, e.title, e.lang, e.source, e.owner, list(e.tags), e.answer, list(e.phrasings))
         for e in entries

@@ -131,7 +131,7 @@ class FaqIndex:
             if len(records) and np.any(np.bincount(owners_of, minlength=len(records)) == 0):
                 raise ValueError(f"every entry needs at least one {name} vector")
         self.lexical = LexicalScorer([" ".join((*r.phrasings, r.answer)) for r in records],
-                                     self._entry_lang.tolist()) if records else None
+                                     self._entry_lang.tolist()) if records and lexical_weight else None
         self.languages = LanguageGuesser.from_texts(
             {lang: [t for r in records if r.lang == lang for t in (*r.phrasings, r.answer)]
              for lang in sorted(set(self._entry_lang.tolist()))}
@@ -184,7 +184,9 @@ class FaqIndex:
             lang: restrict to entries in this language when the kb has any.
             text: the query text, for the keyword score (ignored if empty or ``lexical_weight`` is 0).
         """
-        return self.search_with_best(query, k, lang, text)[0]
+        if not self.records:
+            return []
+        return self._rank(*self.scores(query, text, lang or "de"), k, lang)
 
     def search_with_best(
         self, query: np.ndarray, k: int = 5, lang: Optional[str] = None, text: str = ""
@@ -194,6 +196,9 @@ class FaqIndex:
             return [], 0.0
         combined, sims = self.scores(query, text, lang or "de")
         raw_best = float(sims.max()) if self.adapter is None else float((self.vectors @ query.astype(np.float32)).max())
+        return self._rank(combined, sims, k, lang), raw_best
+
+    def _rank(self, combined: np.ndarray, sims: np.ndarray, k: int, lang: Optional[str]) -> List[Candidate]:
         if lang is not None and np.any(self._entry_lang == lang):
             combined = np.where(self._entry_lang == lang, combined, -np.inf)
         ranked = [int(i) for i in np.argsort(-combined, kind="stable")[:k] if np.isfinite(combined[i])]
@@ -202,7 +207,7 @@ class FaqIndex:
             record, first = self.records[i], int(self._starts[i])
             matched = record.phrasings[int(np.argmax(sims[first : first + len(record.phrasings)]))]
             result.append(Candidate(record.id, float(combined[i]), record.title, matched, record.lang, record.source))
-        return result, raw_best
+        return result
 
     def save(self, directory: Path) -> None:
         """Write the index to a directory (``entries.json`` and four ``.npy`` arrays)."""

@@ -75,3 +75,12 @@ def test_kb_build_with_fine_tuning_publishes_an_index_that_names_its_model(real_
     result = searcher.search("Wie melde ich Sperrmüll an?")
     assert result.candidates[0].faq_id == "sperrmuell"
     assert getattr(result.encoder, "name", None) == str(tuned_dirs[0])
+
+
+def test_fine_tuning_needs_a_sentence_transformers_encoder(tmp_path: Path) -> None:
+    from bot.embedding.tuned import kb_tuner
+    from tests.conftest import HashEncoder
+
+    assert kb_tuner(HashEncoder(), 0, tmp_path) is None  # off: any encoder will do
+    with pytest.raises(TypeError, match="HashEncoder"):
+        kb_tuner(HashEncoder(), 1, tmp_path)
