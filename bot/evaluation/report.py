@@ -109,6 +109,9 @@ def evaluate(
         ranked = rank(test, f"{name} test")
         report = summarise(decide_all(ranked, system_config))
         report["thresholds"] = asdict(system_config)
+        if name == "response_selector":
+            report["train_seconds"] = round(selector.train_seconds or 0.0, 1)
+            report["parse_seconds"] = round(selector.parse_seconds, 1)
         results[name] = report
         if name == "bot":
             bot_ranked, bot_config = ranked, system_config
