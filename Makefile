@@ -9,13 +9,14 @@ PYTHON310 ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.
 VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+AXE       := tests/e2e/node_modules/axe-core/axe.min.js
 export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export TOKENIZERS_PARALLELISM := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup run stop test test-fast lint bench bench-external kb-validate kb-build lock clean
+.PHONY: help setup browser-deps run stop test test-fast lint bench bench-external kb-validate kb-build lock clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -32,13 +33,25 @@ $(STAMP): requirements.lock pyproject.toml
 setup: $(STAMP) ## Install everything (venv from the lock file, models provisioned offline)
 	@$(VENV)/bin/auskunft model provision
 
+browser-deps: $(AXE) ## Install the e2e test browser (Debian chromium, if missing) and axe-core
+	@test -x /usr/bin/chromium || { \
+	  command -v apt-get >/dev/null || { echo "error: /usr/bin/chromium is missing and apt-get is not available; install Chromium and the DejaVu fonts yourself (Debian/Ubuntu packages: chromium fonts-dejavu-core), or point AUSKUNFT_CHROMIUM at a Chromium binary"; exit 1; }; \
+	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  echo "==> installing chromium and fonts-dejavu-core with apt-get"; \
+	  $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-dejavu-core; }
+
+$(AXE): tests/e2e/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found; install Node.js (with npm) to fetch axe-core for the e2e tests"; exit 1; }
+	npm ci --prefix tests/e2e --no-audit --no-fund
+	@touch $@
+
 run: setup ## Install, build the index, train and start all services (Ctrl-C stops)
 	@$(VENV)/bin/auskunft run
 
 stop: ## Stop a running 'make run' tidily
 	@$(VENV)/bin/auskunft stop
 
-test: setup ## Run all tests: unit, real-model integration and end-to-end (real services)
+test: setup browser-deps ## Run all tests: unit, real-model integration and end-to-end (real services)
 	$(PY) -m pytest tests
 
 test-fast: setup ## Run the fast offline unit tests only

@@ -17,6 +17,7 @@ from actions.conversation import (
     last_question_payload,
     question_candidates,
 )
+from actions.feedback import record_feedback
 from actions.texts import say
 from bot.decision import ANSWER, CLARIFY, Decision, decide
 from bot.retrieval.index import EntryRecord, FaqIndex
@@ -66,6 +67,8 @@ class ActionAnswerFaq(Action):
             if entry is not None:
                 return events + self._answer(dispatcher, entry, lang, index.version, score=None)
         last_answer = tracker.get_slot("last_faq_id")
+        if name == "feedback_not_helpful":
+            await record_feedback(tracker, helpful=False)
         if name == "deny" and not last_answer:
             dispatcher.utter_message(text=say("ok", lang))
             return events

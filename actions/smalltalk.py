@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import intent, language
+from actions.feedback import record_feedback
 from actions.texts import say
 
 REPLIES = {
@@ -33,5 +34,10 @@ class ActionSmalltalk(Action):
     ) -> List[EventType]:
         """Say the reply that fits the intent."""
         lang = language(tracker)
-        dispatcher.utter_message(text=say(REPLIES.get(intent(tracker) or "", "ok"), lang))
-        return [SlotSet("lang", lang)]
+        name = intent(tracker) or ""
+        events: List[EventType] = [SlotSet("lang", lang)]
+        if name == "feedback_helpful":
+            await record_feedback(tracker, helpful=True)
+            events.append(SlotSet("last_faq_id", None))  # one vote per answer
+        dispatcher.utter_message(text=say(REPLIES.get(name, "ok"), lang))
+        return events

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from pydantic import BaseSettings, Field, SecretStr, validator
 
@@ -38,7 +39,8 @@ class Settings(BaseSettings):
     endpoints: str = Field("endpoints.yml", description="Rasa endpoints (endpoints.scale-out.yml: PostgreSQL, Redis)")
     ticket_service_url: str = Field("", description="base URL of the ticket API; empty = the local web service")
     api_token: Optional[SecretStr] = Field(None, description="bearer token between action server and ticket API")
-    allowed_origins: str = Field("", description="comma-separated origins allowed to call the chat API")
+    allowed_origins: str = Field("", description="comma-separated origins of the agency's website(s) that embed "
+                                 "the widget from another origin, e.g. https://www.musterstadt.de")
     max_message_chars: int = Field(2000, ge=50, le=20000)
 
     class Config:
@@ -48,6 +50,19 @@ class Settings(BaseSettings):
     @validator("home", "kb_dir")
     def _absolute(cls, value: Path) -> Path:  # noqa: N805 - pydantic validator signature
         return value.expanduser().resolve()
+
+    @validator("allowed_origins")
+    def _origins(cls, value: str) -> str:  # noqa: N805 - pydantic validator signature
+        for origin in filter(None, (o.strip() for o in value.split(","))):
+            if origin == "*" or not re.match(r"^https?://[^/\s]+$", origin):
+                raise ValueError(f"allowed_origins: {origin!r} is not an origin like https://www.musterstadt.de "
+                                 "(scheme and host, no path, no '*')")
+        return value
+
+    @property
+    def allowed_origin_list(self) -> List[str]:
+        """The allowed origins as a list."""
+        return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
 
     @property
     def index_dir(self) -> Path:

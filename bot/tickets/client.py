@@ -107,6 +107,15 @@ class TicketClient:
             raise httpx.HTTPStatusError(f"ticket API answered {response.status_code}: {response.text[:200]}",
                                         request=response.request, response=response)
 
+    def post_feedback(self, vote: Dict[str, Any]) -> None:
+        """POST one "did this help?" vote to ``/api/feedback``.
+
+        Raises:
+            httpx.HTTPError: the service is unreachable or refused the vote.
+        """
+        response = httpx.post(f"{self.base_url}/api/feedback", json=vote, headers=self._headers, timeout=self.timeout)
+        response.raise_for_status()
+
     def submit(self, payload: Dict[str, Any]) -> bool:
         """Deliver now if possible; otherwise keep it in the outbox. True if delivered now."""
         try:

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import bot.feedback.models  # noqa: F401  (registers the feedback table)
 from bot.tickets.models import Base
 
 

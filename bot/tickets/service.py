@@ -71,6 +71,15 @@ def set_status(session: Session, ticket: Ticket, status: str) -> Ticket:
     return ticket
 
 
+def replies_for_conversation(session: Session, conversation_id: str, after_id: int = 0) -> List[tuple[Reply, str]]:
+    """Agents' replies in one conversation's tickets, oldest first, with their case numbers."""
+    rows = session.execute(
+        select(Reply, Ticket.case_number).join(Ticket, Reply.ticket_id == Ticket.id)
+        .where(Ticket.conversation_id == conversation_id, Reply.id > after_id).order_by(Reply.id)
+    ).all()
+    return [(reply, case_number) for reply, case_number in rows]
+
+
 def add_reply(session: Session, ticket: Ticket, reply: ReplyIn) -> Reply:
     """Store an agent's reply and mark the ticket as waiting for the citizen."""
     stored = Reply(ticket_id=ticket.id, author=reply.author, text=reply.text)

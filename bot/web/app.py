@@ -1,4 +1,4 @@
-"""The FastAPI application: ticket API, chat proxy, demo page.
+"""The FastAPI application: chat widget and example site, chat proxy, ticket and feedback API.
 
 Run with ``uvicorn --factory bot.web.app:create_app``.
 """
@@ -6,19 +6,24 @@ Run with ``uvicorn --factory bot.web.app:create_app``.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import AsyncIterator, Optional
 
 import httpx
 from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot import __version__
-from bot.services import api_token
-from bot.settings import Settings, get_settings
+from bot.conversations.erase import TrackerEraser
+from bot.services import api_token, child_env
+from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.tickets.db import make_engine, session_factory
-from bot.web.routers import chat, health, pages, tickets
-from bot.web.routers.pages import STATIC
+from bot.web.routers import chat, feedback, health, pages, tickets
+from bot.web.routers.pages import SITE, WIDGET
+from bot.web.security import security_headers
 
 MAX_BODY_BYTES = 512 * 1024
 
@@ -35,12 +40,15 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             yield
 
     app = FastAPI(title="Auskunft", version=__version__, lifespan=lifespan,
-                  description="Ticket API and chat proxy of the Auskunft FAQ bot.")
+                  description="Chat widget, chat proxy, ticket and feedback API of the Auskunft FAQ bot.")
     engine = make_engine(settings.resolved_database_url)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.api_token = api_token(settings)
+    # Where Rasa keeps trackers, read the way Rasa reads it, so "delete my conversation" deletes there.
+    endpoints = settings.endpoints if settings.endpoints.startswith("/") else str(PROJECT_ROOT / settings.endpoints)
+    app.state.eraser = TrackerEraser.from_endpoints(Path(endpoints), child_env(settings))
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -48,13 +56,17 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return JSONResponse({"detail": f"request body too large (at most {MAX_BODY_BYTES} bytes)"},
                                 status_code=413)
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+        return await call_next(request)
 
-    for router in (health.router, tickets.router, chat.router, pages.router):
+    app.middleware("http")(security_headers)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    if settings.allowed_origin_list:  # the agency's website(s), when the widget is embedded from another origin
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origin_list, allow_credentials=False,
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Content-Type", chat.CONVERSATION_HEADER], max_age=600)
+    for router in (health.router, tickets.router, feedback.router, chat.router, pages.router):
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/widget", StaticFiles(directory=WIDGET), name="widget")
+    app.mount("/site", StaticFiles(directory=SITE), name="site")
     return app
 

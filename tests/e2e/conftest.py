@@ -20,6 +20,7 @@ import pytest
 from bot.embedding.provision import provision
 from bot.settings import Settings
 from tests.conftest import ROOT
+from tests.e2e.browser import browser, new_page  # noqa: F401
 
 READY_TIMEOUT = 600
 

@@ -150,7 +150,7 @@ def test_health_and_openapi(client: TestClient) -> None:
 
 def test_chat_proxy_rejects_bad_messages_before_calling_the_bot(client: TestClient) -> None:
     for message, status in (("", 400), ("x" * 3000, 413), (123, 400)):
-        response = client.post("/api/chat", json={"sender": "abcdefgh12", "message": message})
+        response = client.post("/api/chat", json={"sender": "abcdefgh12345678", "message": message})
         assert response.status_code == status
     assert client.post("/api/chat", json={"sender": "x", "message": "Hallo"}).status_code == 422
 
@@ -158,6 +158,6 @@ def test_chat_proxy_rejects_bad_messages_before_calling_the_bot(client: TestClie
 def test_chat_proxy_reports_an_unreachable_bot(tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home", api_token=TOKEN, rasa_port=9)  # nothing listens on port 9
     with TestClient(create_app(settings)) as test_client:
-        response = test_client.post("/api/chat", json={"sender": "abcdefgh12", "message": "Hallo"})
+        response = test_client.post("/api/chat", json={"sender": "abcdefgh12345678", "message": "Hallo"})
     assert response.status_code == 503
     assert "not reachable" in response.json()["detail"]

@@ -1,28 +1,57 @@
-"""``/api/chat``: the browser talks to the bot through the web service's own origin."""
+"""``/api/chat``: the widget talks to the bot through the web service's own origin.
+
+The conversation id is the widget's random, unguessable session id; for reading replies
+and deleting the conversation it travels in the ``X-Auskunft-Conversation`` header, so it
+never appears in URLs or access logs.
+"""
 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Dict, List, Optional
 
 import httpx
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
+from bot.conversations.erase import TrackerEraser
+from bot.feedback import service as feedback
 from bot.messages import MessageRejected, clean_message
 from bot.settings import Settings
-from bot.web.deps import get_settings_dep
+from bot.tickets import service as tickets
+from bot.web.deps import get_db, get_settings_dep
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
-_SENDER = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+SENDER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+CONVERSATION_HEADER = "X-Auskunft-Conversation"
 
 
 class ChatIn(BaseModel):
-    """A message from the chat page."""
+    """A message from the widget."""
 
-    sender: str = Field(..., regex=_SENDER.pattern)
+    sender: str = Field(..., regex=SENDER.pattern, description="the widget's random conversation id")
     message: Any
     lang: Optional[str] = Field(None, regex="^(de|en)$")
+
+
+class AgentReply(BaseModel):
+    """A staff member's answer in this conversation's case."""
+
+    id: int
+    case_number: str
+    author: str
+    text: str
+    at: datetime
+
+
+def conversation_id(x_auskunft_conversation: str = Header(..., description="the widget's conversation id")) -> str:
+    """The conversation named by the request header (validated)."""
+    if not SENDER.match(x_auskunft_conversation):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            detail=f"{CONVERSATION_HEADER} must be 16 to 64 letters, digits, '-' or '_'")
+    return x_auskunft_conversation
 
 
 @router.post("")
@@ -42,3 +71,24 @@ async def chat(data: ChatIn, request: Request, settings: Settings = Depends(get_
     if response.status_code != 200:
         raise HTTPException(502, detail="the bot could not answer; please try again")
     return response.json()  # type: ignore[no-any-return]
+
+
+@router.get("/replies", response_model=List[AgentReply])
+def replies(after: int = Query(0, ge=0), conversation: str = Depends(conversation_id),
+            session: Session = Depends(get_db)) -> List[AgentReply]:
+    """Staff replies to this conversation's cases, newer than reply id ``after``."""
+    return [AgentReply(id=reply.id, case_number=case, author=reply.author, text=reply.text, at=reply.created_at)
+            for reply, case in tickets.replies_for_conversation(session, conversation, after)]
+
+
+@router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+def delete_conversation(request: Request, conversation: str = Depends(conversation_id),
+                        session: Session = Depends(get_db)) -> Response:
+    """Delete the conversation's stored messages and votes (cases already forwarded stay with the office)."""
+    eraser: TrackerEraser = request.app.state.eraser
+    try:
+        eraser.erase(conversation)
+    except FileNotFoundError:  # no tracker database yet: Rasa has stored nothing
+        pass
+    feedback.delete_conversation(session, conversation)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Conversation data Rasa keeps about citizens, and erasing it on request."""

@@ -1,0 +1,1 @@
+"""Citizens' "did this help?" votes per FAQ entry."""

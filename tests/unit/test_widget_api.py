@@ -1,0 +1,109 @@
+"""The web service's side of the widget: example site, assets, CORS, staff replies, feedback, deletion."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from bot.settings import Settings
+from bot.web.app import create_app
+from tests.unit.test_ticket_api import AUTH, TOKEN, ticket
+from tests.unit.test_tracker_eraser import tracker_db as make_tracker_db
+
+CONVERSATION = "0123456789abcdef0123456789abcdef"
+OTHER = "fedcba9876543210fedcba9876543210"
+AGENCY = "https://www.musterstadt.de"
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(home=tmp_path / "home", api_token=TOKEN, allowed_origins=AGENCY)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def test_example_site_pages_have_a_strict_csp_and_embed_the_widget(client: TestClient) -> None:
+    for path in ("/", "/buergerservice", "/en", "/datenschutz"):
+        page = client.get(path)
+        assert page.status_code == 200
+        assert '<script src="/widget/auskunft.js"' in page.text
+        policy = page.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert client.get("/no-such-page").status_code == 404
+
+
+def test_widget_assets_are_served_compressed(client: TestClient) -> None:
+    script = client.get("/widget/auskunft.js", headers={"Accept-Encoding": "gzip"})
+    assert script.status_code == 200 and script.headers["content-encoding"] == "gzip"
+    assert not re.search(r"\.(inner|outer)HTML|insertAdjacentHTML|document\.write", script.text)  # text nodes only
+    assert client.get("/widget/auskunft.css").headers["content-type"].startswith("text/css")
+
+
+def test_cors_allows_only_the_configured_agency_origin(client: TestClient) -> None:
+    preflight = {"Access-Control-Request-Method": "DELETE", "Access-Control-Request-Headers": "x-auskunft-conversation"}
+    allowed = client.options("/api/chat/conversation", headers={"Origin": AGENCY, **preflight})
+    assert allowed.status_code == 200 and allowed.headers["access-control-allow-origin"] == AGENCY
+    refused = client.options("/api/chat/conversation", headers={"Origin": "https://evil.example", **preflight})
+    assert "access-control-allow-origin" not in refused.headers
+
+
+@pytest.mark.parametrize("bad", ["*", "https://www.musterstadt.de/pfad", "www.musterstadt.de"])
+def test_allowed_origins_must_be_origins(bad: str, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="is not an origin"):
+        Settings(home=tmp_path, allowed_origins=bad)
+
+
+def test_staff_replies_reach_only_their_conversation(client: TestClient) -> None:
+    client.post("/api/tickets", json=ticket(conversation_id=CONVERSATION), headers=AUTH).raise_for_status()
+    client.post("/api/tickets", json=ticket(case_number="AK-2222-3333", conversation_id=OTHER),
+                headers=AUTH).raise_for_status()
+    for case, text in (("AK-7KQ2-M9XD", "Erste Antwort"), ("AK-2222-3333", "Fremd"), ("AK-7KQ2-M9XD", "Zweite")):
+        client.post(f"/api/tickets/{case}/replies", json={"author": "Frau A.", "text": text},
+                    headers=AUTH).raise_for_status()
+    mine = client.get("/api/chat/replies", headers={"X-Auskunft-Conversation": CONVERSATION}).json()
+    assert [(r["case_number"], r["text"]) for r in mine] == [("AK-7KQ2-M9XD", "Erste Antwort"),
+                                                          ("AK-7KQ2-M9XD", "Zweite")]
+    newer = client.get("/api/chat/replies", params={"after": mine[0]["id"]},
+                       headers={"X-Auskunft-Conversation": CONVERSATION}).json()
+    assert [r["text"] for r in newer] == ["Zweite"]
+    assert client.get("/api/chat/replies").status_code == 422  # no conversation header
+    assert client.get("/api/chat/replies", headers={"X-Auskunft-Conversation": "short"}).status_code == 400
+
+
+def test_feedback_needs_the_token_and_is_counted_per_faq(client: TestClient) -> None:
+    vote = {"conversation_id": CONVERSATION, "faq_id": "sperrmuell", "helpful": True, "language": "de"}
+    assert client.post("/api/feedback", json=vote).status_code == 401
+    for helpful in (True, True, False):
+        assert client.post("/api/feedback", json={**vote, "helpful": helpful}, headers=AUTH).status_code == 201
+    client.post("/api/feedback", json={**vote, "faq_id": "reisepass", "helpful": False}, headers=AUTH)
+    summary = client.get("/api/feedback/summary", headers=AUTH).json()
+    assert summary == [{"faq_id": "sperrmuell", "helpful": 2, "not_helpful": 1},
+                       {"faq_id": "reisepass", "helpful": 0, "not_helpful": 1}]
+    assert client.post("/api/feedback", json={**vote, "language": "fr"}, headers=AUTH).status_code == 422
+
+
+def test_deleting_a_conversation_removes_its_tracker_events_and_votes(client: TestClient, tmp_path: Path) -> None:
+    trackers = make_tracker_db(tmp_path / "home" / "trackers.sqlite3",
+                               {CONVERSATION: ["Mein Name ist Erika", "Wo ist das Bürgeramt?"], OTHER: ["Hallo"]})
+    vote = {"conversation_id": CONVERSATION, "faq_id": "sperrmuell", "helpful": True}
+    client.post("/api/feedback", json=vote, headers=AUTH).raise_for_status()
+    client.post("/api/feedback", json={**vote, "conversation_id": OTHER}, headers=AUTH).raise_for_status()
+
+    response = client.delete("/api/chat/conversation", headers={"X-Auskunft-Conversation": CONVERSATION})
+    assert response.status_code == 204
+    with sqlite3.connect(trackers) as db:
+        left = dict(db.execute("SELECT sender_id, COUNT(*) FROM events GROUP BY sender_id").fetchall())
+    assert left == {OTHER: 2}
+    votes = client.get("/api/feedback", headers=AUTH).json()
+    assert [v["conversation_id"] for v in votes] == [OTHER]
+    assert b"Erika" not in trackers.read_bytes()
+
+
+def test_deleting_before_rasa_stored_anything_is_fine(client: TestClient) -> None:
+    assert client.delete("/api/chat/conversation", headers={"X-Auskunft-Conversation": OTHER}).status_code == 204
