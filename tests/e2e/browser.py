@@ -102,9 +102,13 @@ class NewPage(Protocol):
         ...
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Headless system Chromium for the whole session; fails (not skips) when it is not installed."""
+    """Headless system Chromium for one test module; fails (not skips) when it is not installed.
+
+    Module scope, not session: Playwright's sync API keeps an event loop running in this thread
+    while it is open, which would break ``asyncio.run`` in the tests that come after.
+    """
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
         pytest.fail(f"Chromium not found at {CHROMIUM}: run 'make browser-deps' (or set AUSKUNFT_CHROMIUM)",
                     pytrace=False)

@@ -97,4 +97,8 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         pytest.fail("services did not start:\n" + "".join(running.output[-40:]))
     running.startup_seconds = time.monotonic() - started
     yield running
-    running.stop()
+    # Shutting down is part of what is tested: every service stops tidily and the ports are free again.
+    assert running.stop() == 0, "services did not stop tidily:\n" + "".join(running.output[-40:])
+    assert "all services stopped" in "".join(running.output)
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(running.rasa, timeout=2)
