@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TOKENIZERS_PARALLELISM := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser-deps run stop test test-fast lint bench bench-external kb-validate kb-build lock clean
+.PHONY: help setup browser-deps run stop test test-fast lint bench bench-external kb-validate kb-build openapi lock clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -74,6 +74,9 @@ kb-validate: setup ## Check every kb file (file:line: field: message)
 
 kb-build: setup ## Build and publish the FAQ index (the running bot picks it up)
 	@$(VENV)/bin/auskunft kb build
+
+openapi: setup ## Write docs/openapi.json from the code (the tests check it is current)
+	$(PY) -m bot.web.openapi docs/openapi.json
 
 lock: ## Re-resolve dependencies from pyproject.toml into requirements.lock (needs network)
 	rm -rf /tmp/auskunft-lock && $(PYTHON310) -m venv /tmp/auskunft-lock

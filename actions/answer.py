@@ -18,23 +18,13 @@ from actions.conversation import (
     question_candidates,
 )
 from actions.feedback import record_feedback
+from actions.live import live_index
 from actions.texts import say
 from bot.decision import ANSWER, CLARIFY, Decision, decide
-from bot.retrieval.index import EntryRecord, FaqIndex
-from bot.retrieval.store import IndexStore
+from bot.retrieval.index import EntryRecord
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
-_stores: Dict[str, IndexStore] = {}
-
-
-def live_index() -> FaqIndex:
-    """The published index (followed across kb builds, no restart)."""
-    directory = get_settings().index_dir
-    store = _stores.setdefault(str(directory), IndexStore(directory))
-    return store.current()
-
-
 def answer_text(entry: EntryRecord, lang: str) -> str:
     """The answer with its source link."""
     return f"{entry.answer}\n\n{say('source', lang)}: [{entry.title}]({entry.source})"

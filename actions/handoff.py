@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import datetime
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -12,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.conversation import intent, language, transcript
+from actions.live import live_index
 from actions.texts import TEXTS, say
 from bot.privacy import redact
 from bot.services import api_token
@@ -120,6 +122,35 @@ class ValidateHandoffForm(FormValidationAction):
         return {"handoff_email": None}
 
 
+def with_owners(candidates: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The candidates as the ticket API takes them, each with its kb entry's owner (routes the ticket)."""
+    try:
+        index = live_index()
+    except FileNotFoundError:
+        index = None
+    result = []
+    for c in candidates:
+        entry = index.entry(str(c["faq_id"])) if index is not None else None
+        result.append({"faq_id": c["faq_id"], "title": c.get("title", ""), "score": c["score"],
+                       "owner": entry.owner if entry is not None else ""})
+    return result
+
+
+def expectation(status: Dict[str, Any], lang: str) -> str:
+    """What the citizen can expect: the office opens at ..., or the position in the queue."""
+    if status.get("office_open") is False and status.get("next_opening"):
+        try:
+            opening = datetime.fromisoformat(str(status["next_opening"]))
+        except ValueError:
+            return ""
+        day = say("weekday_" + str(opening.weekday()), lang)
+        return " " + say("out_of_hours", lang, day=day, time=opening.strftime("%H:%M"))
+    position = status.get("queue_position")
+    if isinstance(position, int) and position > 0:
+        return " " + say("queue_position", lang, position=str(position))
+    return ""
+
+
 class ActionCreateTicket(Action):
     """Creates the ticket (or queues it) and tells the citizen the case number."""
 
@@ -143,20 +174,21 @@ class ActionCreateTicket(Action):
             "language": lang,
             "reason": tracker.get_slot("handoff_reason") or "low_confidence",
             "question": redact(tracker.get_slot("handoff_question") or "-")[:5000] or "-",
-            "candidates": [
-                {"faq_id": c["faq_id"], "title": c.get("title", ""), "score": c["score"]}
-                for c in (tracker.get_slot("handoff_candidates") or [])
-            ][:10],
+            "candidates": with_owners(tracker.get_slot("handoff_candidates") or [])[:10],
             "transcript": transcript(tracker),
             "consent": True,
             "email": email if email and email != NO_EMAIL else None,
             "index_version": tracker.get_slot("handoff_index_version"),
         }
-        delivered = await asyncio.to_thread(ticket_client().submit, payload)
-        text = say("ticket_created" if delivered else "ticket_queued", lang, case=payload["case_number"])
+        status = await asyncio.to_thread(ticket_client().create, payload)
+        text = say("ticket_created" if status is not None else "ticket_queued", lang, case=payload["case_number"])
+        text += expectation(status or {}, lang)
         if payload["email"]:
             text += " " + say("email_note", lang)
         dispatcher.utter_message(text=text)
-        dispatcher.utter_message(json_message={"decision": "handoff", "step": "created",
-                                               "case_number": payload["case_number"], "queued": not delivered})
+        dispatcher.utter_message(json_message={
+            "decision": "handoff", "step": "created", "case_number": payload["case_number"],
+            "queued": status is None, "queue_position": (status or {}).get("queue_position"),
+            "office_open": (status or {}).get("office_open"), "next_opening": (status or {}).get("next_opening"),
+        })
         return reset + [SlotSet("handoff_question", None)]

@@ -249,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     stop = sub.add_parser("stop", help="stop a running 'auskunft run'")
     stop.set_defaults(func=cmd_stop)
+    from bot.inbox.cli import register as register_agent_commands
+    register_agent_commands(sub)
     return parser
 
 
@@ -258,6 +260,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
+    from bot.privacy.log_filter import install_redacting_filter
+
+    install_redacting_filter()  # kb watcher, evaluation and agent commands log nothing personal
     return int(args.func(args))
 
 

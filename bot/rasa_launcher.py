@@ -16,6 +16,10 @@ def main() -> None:
     sys.modules.setdefault("jax", None)  # type: ignore[arg-type]  # import jax -> ImportError
     from rasa.__main__ import main as rasa_main
 
+    from bot.privacy.log_filter import install_redacting_filter
+
+    install_redacting_filter()  # personal data never reaches Rasa's logs
+
     rasa_main()
 
 

@@ -43,11 +43,41 @@ class Settings(BaseSettings):
                                  "the widget from another origin, e.g. https://www.musterstadt.de")
     max_message_chars: int = Field(2000, ge=50, le=20000)
 
+    # Agents, departments, office hours (the handoff inbox)
+    departments_file: Path = Field(PROJECT_ROOT / "departments.yml", description="departments and the kb owners "
+                                   "each answers for")
+    office_hours: str = Field("Mo-Fr 08:00-16:00", description="when agents answer, e.g. "
+                              "'Mo-Do 08:00-16:00; Fr 08:00-12:00'")
+    timezone: str = Field("Europe/Berlin", description="the agency's time zone (office hours, analytics)")
+    agent_session_minutes: int = Field(480, ge=5, le=1440, description="an inbox login expires after this")
+    secure_cookies: bool = Field(False, description="mark the inbox login cookie Secure (set true behind HTTPS)")
+    # Notifications to citizens who left an e-mail address
+    smtp_host: str = Field("", description="SMTP server for reply notifications; empty = no e-mail")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: Optional[SecretStr] = None
+    smtp_starttls: bool = False
+    mail_from: str = Field("Bürgerservice <noreply@musterstadt.example>", description="sender of notifications")
+    public_url: str = Field("", description="where citizens look up a case (e.g. https://www.musterstadt.de); "
+                            "empty = the web service")
+    # Delivery of tickets to an existing helpdesk
+    helpdesk: str = Field("inbox", regex="^(inbox|zammad|webhook)$", description="where tickets go: the built-in "
+                          "inbox, Zammad, or a signed webhook")
+    zammad_url: str = ""
+    zammad_token: Optional[SecretStr] = None
+    zammad_group: str = "Users"
+    webhook_url: str = ""
+    webhook_secret: Optional[SecretStr] = None
+    # Retention (DSGVO): resolved tickets and old conversations are deleted after this many days
+    retention_days: int = Field(90, ge=1, le=3650)
+    worker_seconds: float = Field(5.0, ge=0.2, le=3600, description="how often the web service delivers queued "
+                                  "tickets and notifications")
+
     class Config:
         env_prefix = "AUSKUNFT_"
         env_file = ".env"
 
-    @validator("home", "kb_dir")
+    @validator("home", "kb_dir", "departments_file")
     def _absolute(cls, value: Path) -> Path:  # noqa: N805 - pydantic validator signature
         return value.expanduser().resolve()
 

@@ -5,6 +5,7 @@ Builds the same connection as Rasa 3.6's ``rasa.core.tracker_store`` from ``endp
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -160,6 +161,43 @@ class TrackerEraser:
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         return int(result.rowcount)
+
+    def erase_inactive(self, before: float) -> int:
+        """Delete every conversation whose last event is older than ``before`` (a Unix time): retention.
+
+        Returns:
+            The number of conversations removed.
+        """
+        if self.redis is not None:
+            return self._erase_inactive_redis(before)
+        import sqlalchemy as sa
+
+        assert self.engine is not None
+        if self.engine.url.get_backend_name() == "sqlite" and not Path(str(self.engine.url.database)).is_file():
+            return 0
+        with self.engine.connect() as connection:
+            stale = [row[0] for row in connection.execute(
+                sa.text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :before"),
+                {"before": before})]
+        for sender_id in stale:
+            self._erase_sql(sender_id)
+        if stale:
+            logger.info("Retention: erased %d inactive conversation(s) from the tracker store.", len(stale))
+        return len(stale)
+
+    def _erase_inactive_redis(self, before: float) -> int:
+        assert self.redis is not None
+        removed = 0
+        for key in self.redis.scan_iter(match=self.key_prefix + "*", count=500):
+            raw = self.redis.get(key)
+            try:
+                events = json.loads(raw or b"{}").get("events") or []
+                last = max(float(e.get("timestamp") or 0) for e in events) if events else 0.0
+            except (ValueError, AttributeError, TypeError):
+                continue  # not a tracker we understand: leave it alone
+            if last < before:
+                removed += int(self.redis.delete(key))
+        return removed
 
     def close(self) -> None:
         """Release the database connections or the Redis client."""

@@ -1,5 +1,5 @@
 """Personal data handling: redaction before anything is stored or logged."""
 
-from bot.privacy.redact import redact
+from bot.privacy.redact import Span, find_personal_data, redact
 
-__all__ = ["redact"]
+__all__ = ["Span", "find_personal_data", "redact"]

@@ -95,8 +95,8 @@ class TicketClient:
         self.timeout = timeout
         self._worker: Optional[threading.Thread] = None
 
-    def deliver(self, payload: Dict[str, Any]) -> None:
-        """POST one ticket.
+    def deliver(self, payload: Dict[str, Any]) -> Dict[str, Any]:
+        """POST one ticket; returns the service's answer (queue position, office hours).
 
         Raises:
             httpx.HTTPError: the service is unreachable or answered with an error.
@@ -106,6 +106,11 @@ class TicketClient:
         if response.status_code not in (200, 201):
             raise httpx.HTTPStatusError(f"ticket API answered {response.status_code}: {response.text[:200]}",
                                         request=response.request, response=response)
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
 
     def post_feedback(self, vote: Dict[str, Any]) -> None:
         """POST one "did this help?" vote to ``/api/feedback``.
@@ -118,15 +123,18 @@ class TicketClient:
 
     def submit(self, payload: Dict[str, Any]) -> bool:
         """Deliver now if possible; otherwise keep it in the outbox. True if delivered now."""
+        return self.create(payload) is not None
+
+    def create(self, payload: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """Deliver now if possible and return the service's answer; otherwise keep it in the outbox (None)."""
         try:
-            self.deliver(payload)
-            return True
+            return self.deliver(payload)
         except httpx.HTTPError as err:
             log.warning("ticket %s queued for later delivery: %s", payload["case_number"], type(err).__name__)
             self.outbox.put(payload)
             self.outbox.failed(payload["case_number"], str(err))
             self.start_worker()
-            return False
+            return None
 
     def flush(self) -> int:
         """Try to deliver every due ticket once; returns how many were delivered."""

@@ -9,6 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import bot.feedback.models  # noqa: F401  (registers the feedback table)
+import bot.helpdesk.outbox  # noqa: F401  (registers the deliveries table)
+import bot.inbox.models  # noqa: F401  (registers the agent tables)
+from bot.tickets.migrate import add_missing_columns
 from bot.tickets.models import Base
 
 
@@ -31,6 +34,7 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True, future=True)
     Base.metadata.create_all(engine)
+    add_missing_columns(engine)
     return engine
 
 

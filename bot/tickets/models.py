@@ -36,8 +36,15 @@ class Ticket(Base):  # type: ignore[misc,valid-type]
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     closed_at = Column(DateTime(timezone=True), nullable=True)
+    # Routing and ownership (added in schema version 2; see bot.tickets.migrate).
+    department = Column(String(60), nullable=True, index=True)
+    assignee = Column(String(80), nullable=True, index=True)
+    holds_conversation = Column(Boolean, nullable=True, default=False)  # a person answers; the bot is silent
+    first_reply_at = Column(DateTime(timezone=True), nullable=True)
+    out_of_hours = Column(Boolean, nullable=True, default=False)
 
     replies = relationship("Reply", order_by="Reply.id", cascade="all, delete-orphan", lazy="selectin")
+    events = relationship("TicketEvent", order_by="TicketEvent.id", cascade="all, delete-orphan", lazy="selectin")
 
 
 class Reply(Base):  # type: ignore[misc,valid-type]
@@ -50,3 +57,21 @@ class Reply(Base):  # type: ignore[misc,valid-type]
     author = Column(String(120), nullable=False)
     text = Column(Text, nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+EVENT_KINDS = ("created", "status", "assigned", "transferred", "note", "reply", "read", "handed_back",
+               "citizen_message", "notified", "delivered")
+
+
+class TicketEvent(Base):  # type: ignore[misc,valid-type]
+    """Everything that happened to a ticket: its history, internal notes and the audit log of reads."""
+
+    __tablename__ = "ticket_events"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor = Column(String(80), nullable=False)  # an agent's user name, "citizen", "bot" or "system"
+    kind = Column(String(30), nullable=False, index=True)
+    text = Column(Text, nullable=True)
+    data = Column(JSON, nullable=True)

@@ -17,6 +17,7 @@ class CandidateIn(BaseModel):
     faq_id: str = Field(..., max_length=80)
     title: str = Field("", max_length=300)
     score: float = Field(..., ge=-1.0, le=1.0)
+    owner: str = Field("", max_length=120, description="the kb entry's owner (office); routes the ticket")
 
 
 class TranscriptLine(BaseModel):
@@ -70,6 +71,19 @@ class StatusChange(BaseModel):
     status: str = Field(..., regex="^(new|in_progress|waiting|resolved)$")
 
 
+class EventOut(BaseModel):
+    """One entry of a ticket's history."""
+
+    at: datetime
+    actor: str
+    kind: str
+    text: Optional[str]
+    data: Optional[dict]
+
+    class Config:
+        orm_mode = True
+
+
 class TicketOut(BaseModel):
     """A ticket as the API returns it."""
 
@@ -87,10 +101,24 @@ class TicketOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     closed_at: Optional[datetime]
+    department: Optional[str]
+    assignee: Optional[str]
+    holds_conversation: Optional[bool]
+    first_reply_at: Optional[datetime]
+    out_of_hours: Optional[bool]
     replies: List[ReplyOut]
+    events: List[EventOut]
 
     class Config:
         orm_mode = True
+
+
+class TicketCreated(TicketOut):
+    """The answer to creating a ticket: where it stands, for the bot to tell the citizen."""
+
+    queue_position: int = Field(0, description="1 = next in its department's queue")
+    office_open: bool = Field(True, description="whether the office is staffed right now")
+    next_opening: Optional[datetime] = Field(None, description="when the office opens next (outside office hours)")
 
 
 class TicketSummary(BaseModel):
@@ -101,6 +129,8 @@ class TicketSummary(BaseModel):
     language: str
     reason: str
     question: str
+    department: Optional[str]
+    assignee: Optional[str]
     created_at: datetime
 
     class Config:

@@ -1,23 +1,37 @@
-"""Ticket operations, independent of HTTP (the router is a thin layer over these)."""
+"""Ticket operations, independent of HTTP (the API and the inbox are thin layers over these).
+
+Every change is recorded as a :class:`TicketEvent` (history, internal notes, audit log of reads).
+"""
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.privacy import redact
-from bot.tickets.models import Reply, Ticket, utcnow
+from bot.tickets.departments import Departments
+from bot.tickets.models import STATUSES, Reply, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import ReplyIn, TicketCreate
+
+OPEN = ("new", "in_progress", "waiting")
 
 
 class TicketConflict(ValueError):
     """A different ticket already uses this case number."""
 
 
-def create_ticket(session: Session, data: TicketCreate) -> tuple[Ticket, bool]:
-    """Store a ticket; personal data in the transcript and question is redacted first.
+def _event(ticket: Ticket, actor: str, kind: str, text: Optional[str] = None,
+           data: Optional[Dict[str, Any]] = None) -> TicketEvent:
+    event = TicketEvent(actor=actor, kind=kind, text=text, data=data)
+    ticket.events.append(event)
+    return event
+
+
+def create_ticket(session: Session, data: TicketCreate, departments: Optional[Departments] = None,
+                  out_of_hours: bool = False) -> tuple[Ticket, bool]:
+    """Store a ticket in its department's queue; personal data in the transcript and question is redacted first.
 
     Returns:
         The ticket and whether it was created now (False: an identical retry).
@@ -30,6 +44,7 @@ def create_ticket(session: Session, data: TicketCreate) -> tuple[Ticket, bool]:
         if existing.conversation_id != data.conversation_id:
             raise TicketConflict(f"case number {data.case_number} is already used by another conversation")
         return existing, False
+    department = departments.route((c.owner, c.score) for c in data.candidates) if departments else None
     ticket = Ticket(
         case_number=data.case_number,
         conversation_id=data.conversation_id,
@@ -44,7 +59,11 @@ def create_ticket(session: Session, data: TicketCreate) -> tuple[Ticket, bool]:
         consent=data.consent,
         email=data.email,
         index_version=data.index_version,
+        department=department,
+        holds_conversation=False,
+        out_of_hours=out_of_hours,
     )
+    _event(ticket, "citizen", "created", data={"department": department, "reason": data.reason})
     session.add(ticket)
     session.commit()
     return ticket, True
@@ -55,20 +74,142 @@ def get_ticket(session: Session, case_number: str) -> Optional[Ticket]:
     return session.execute(select(Ticket).where(Ticket.case_number == case_number)).scalar_one_or_none()
 
 
-def list_tickets(session: Session, status: Optional[str] = None, limit: int = 100) -> List[Ticket]:
-    """Tickets, oldest first, optionally of one status."""
+def list_tickets(session: Session, status: Optional[str] = None, limit: int = 100,
+                 departments: Optional[Sequence[str]] = None, language: Optional[str] = None,
+                 topic: Optional[str] = None) -> List[Ticket]:
+    """Tickets, oldest first, optionally filtered by status, department(s), language and topic (kb owner)."""
     query = select(Ticket).order_by(Ticket.created_at, Ticket.id).limit(limit)
-    if status:
+    if status == "open":
+        query = query.where(Ticket.status.in_(OPEN))
+    elif status:
         query = query.where(Ticket.status == status)
-    return list(session.execute(query).scalars())
+    if departments is not None:
+        query = query.where(Ticket.department.in_(list(departments)))
+    if language:
+        query = query.where(Ticket.language == language)
+    tickets = list(session.execute(query).scalars())
+    if topic:
+        tickets = [t for t in tickets if topic_of(t) == topic]
+    return tickets
 
 
-def set_status(session: Session, ticket: Ticket, status: str) -> Ticket:
-    """Move a ticket to ``status``; resolving stamps ``closed_at``."""
+def topic_of(ticket: Ticket) -> str:
+    """What a ticket is about: the kb owner of the bot's best candidate ('' if none)."""
+    candidates = ticket.candidates or []
+    return str(candidates[0].get("owner") or "") if candidates else ""
+
+
+def waiting_count(session: Session, departments: Optional[Sequence[str]] = None) -> int:
+    """Tickets nobody has started on yet (status ``new``)."""
+    query = select(func.count(Ticket.id)).where(Ticket.status == "new")
+    if departments is not None:
+        query = query.where(Ticket.department.in_(list(departments)))
+    return int(session.execute(query).scalar_one())
+
+
+def queue_position(session: Session, ticket: Ticket) -> int:
+    """1 + the number of new tickets in the same queue created before this one (0 once someone works on it)."""
+    if ticket.status != "new":
+        return 0
+    ahead = session.execute(
+        select(func.count(Ticket.id)).where(Ticket.status == "new", Ticket.department == ticket.department,
+                                            Ticket.id < ticket.id)
+    ).scalar_one()
+    return int(ahead) + 1
+
+
+def set_status(session: Session, ticket: Ticket, status: str, actor: str = "system") -> Ticket:
+    """Move a ticket through new → in_progress → waiting → resolved; resolving gives the conversation back."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; one of {', '.join(STATUSES)}")
+    previous = ticket.status
     ticket.status = status
     ticket.closed_at = utcnow() if status == "resolved" else None
+    if status == "resolved":
+        ticket.holds_conversation = False
+    _event(ticket, actor, "status", data={"from": previous, "to": status})
     session.commit()
     return ticket
+
+
+def assign(session: Session, ticket: Ticket, agent: str) -> Ticket:
+    """An agent takes the ticket: in progress, and the bot stays silent in that conversation."""
+    ticket.assignee = agent
+    if ticket.status == "new":
+        ticket.status = "in_progress"
+    ticket.holds_conversation = ticket.status != "resolved"
+    _event(ticket, agent, "assigned", data={"assignee": agent})
+    session.commit()
+    return ticket
+
+
+def transfer(session: Session, ticket: Ticket, department: str, actor: str, note: str,
+             departments: Departments) -> Ticket:
+    """Move a ticket to another department's queue with a note; its whole history goes with it."""
+    if department not in departments.by_key:
+        raise ValueError(f"unknown department {department!r}")
+    previous = ticket.department
+    ticket.department = department
+    ticket.assignee = None
+    if ticket.status == "in_progress":
+        ticket.status = "new"
+    _event(ticket, actor, "transferred", text=note, data={"from": previous, "to": department})
+    session.commit()
+    return ticket
+
+
+def add_note(session: Session, ticket: Ticket, actor: str, text: str) -> TicketEvent:
+    """An internal note (never shown to the citizen)."""
+    event = _event(ticket, actor, "note", text=text)
+    session.commit()
+    return event
+
+
+def record_read(session: Session, ticket: Ticket, actor: str) -> None:
+    """Audit log: ``actor`` opened this ticket."""
+    _event(ticket, actor, "read")
+    session.commit()
+
+
+def add_reply(session: Session, ticket: Ticket, reply: ReplyIn, actor: Optional[str] = None) -> Reply:
+    """Store an agent's reply; the ticket waits for the citizen and a person now holds the conversation."""
+    stored = Reply(ticket_id=ticket.id, author=reply.author, text=reply.text)
+    session.add(stored)
+    if ticket.status in ("new", "in_progress"):
+        ticket.status = "waiting"
+    if ticket.first_reply_at is None:
+        ticket.first_reply_at = utcnow()
+    ticket.holds_conversation = True
+    _event(ticket, actor or reply.author, "reply", text=reply.text)
+    session.commit()
+    session.refresh(ticket)
+    return stored
+
+
+def hand_back(session: Session, ticket: Ticket, actor: str) -> Ticket:
+    """The agent gives the conversation back to the bot (the ticket stays as it is)."""
+    ticket.holds_conversation = False
+    _event(ticket, actor, "handed_back")
+    session.commit()
+    return ticket
+
+
+def holding_ticket(session: Session, conversation_id: str) -> Optional[Ticket]:
+    """The open ticket whose agent currently holds this conversation, if any."""
+    return session.execute(
+        select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.holds_conversation.is_(True),
+                             Ticket.status.in_(OPEN)).order_by(Ticket.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def add_citizen_message(session: Session, ticket: Ticket, text: str) -> None:
+    """A message the citizen sent while a person holds the conversation: into the transcript, redacted."""
+    line = {"role": "citizen", "text": redact(text), "at": utcnow().isoformat()}
+    ticket.transcript = [*(ticket.transcript or []), line]
+    if ticket.status == "waiting":
+        ticket.status = "in_progress"
+    _event(ticket, "citizen", "citizen_message", text=line["text"])
+    session.commit()
 
 
 def replies_for_conversation(session: Session, conversation_id: str, after_id: int = 0) -> List[tuple[Reply, str]]:
@@ -78,14 +219,3 @@ def replies_for_conversation(session: Session, conversation_id: str, after_id: i
         .where(Ticket.conversation_id == conversation_id, Reply.id > after_id).order_by(Reply.id)
     ).all()
     return [(reply, case_number) for reply, case_number in rows]
-
-
-def add_reply(session: Session, ticket: Ticket, reply: ReplyIn) -> Reply:
-    """Store an agent's reply and mark the ticket as waiting for the citizen."""
-    stored = Reply(ticket_id=ticket.id, author=reply.author, text=reply.text)
-    session.add(stored)
-    if ticket.status in ("new", "in_progress"):
-        ticket.status = "waiting"
-    session.commit()
-    session.refresh(ticket)
-    return stored

@@ -16,6 +16,7 @@ from typing import Any, Dict, Iterator, List
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
 from bot.embedding.provision import provision
 from bot.settings import Settings
@@ -43,6 +44,8 @@ class Running:
     token: str
     output: List[str] = field(default_factory=list)
     startup_seconds: float = 0.0
+    mails: List[bytes] = field(default_factory=list)  # what the real SMTP server beside the services received
+    env: Dict[str, str] = field(default_factory=dict)  # the environment the services run with
 
     def say(self, sender: str, text: str, **extra: Any) -> List[Dict[str, Any]]:
         """Send one message over Rasa's REST channel; returns the bot's messages."""
@@ -63,7 +66,10 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     kb = base / "kb"
     shutil.copytree(ROOT / "kb", kb)
     model = provision(Settings().default_model_dir)  # the shipped default, shared with the dev setup
-    ports = {name: free_port() for name in ("RASA", "ACTION", "WEB")}
+    ports = {name: free_port() for name in ("RASA", "ACTION", "WEB", "SMTP")}
+    mails: List[bytes] = []
+    smtp = Controller(_MailSink(mails), hostname="127.0.0.1", port=ports["SMTP"])
+    smtp.start()
     env = {
         **os.environ,
         "AUSKUNFT_HOME": str(base / "home"),
@@ -73,12 +79,17 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         "AUSKUNFT_ACTION_PORT": str(ports["ACTION"]),
         "AUSKUNFT_WEB_PORT": str(ports["WEB"]),
         "AUSKUNFT_API_TOKEN": "e2e-token-0123456789",
+        "AUSKUNFT_SMTP_HOST": "127.0.0.1",
+        "AUSKUNFT_SMTP_PORT": str(ports["SMTP"]),
+        "AUSKUNFT_OFFICE_HOURS": "Mo-So 00:00-23:59",
+        "AUSKUNFT_WORKER_SECONDS": "0.5",
     }
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     running = Running(process, base / "home", kb, f"http://127.0.0.1:{ports['RASA']}",
-                      f"http://127.0.0.1:{ports['WEB']}", env["AUSKUNFT_API_TOKEN"])
+                      f"http://127.0.0.1:{ports['WEB']}", env["AUSKUNFT_API_TOKEN"], mails=mails)
+    running.env = env
     ready = threading.Event()
 
     def pump() -> None:
@@ -102,3 +113,15 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     assert "all services stopped" in "".join(running.output)
     with pytest.raises(httpx.HTTPError):
         httpx.get(running.rasa, timeout=2)
+    smtp.stop()
+
+
+class _MailSink:
+    """aiosmtpd handler keeping every message."""
+
+    def __init__(self, store: List[bytes]) -> None:
+        self.store = store
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's API
+        self.store.append(envelope.content)
+        return "250 OK"

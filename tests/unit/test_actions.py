@@ -157,7 +157,9 @@ def test_ticket_is_created_with_transcript_and_case_number(home: Path, monkeypat
     assert stored["question"] == "Wie bekomme ich einen Angelschein? Meine Nummer: [TELEFON]"
     assert [line["role"] for line in stored["transcript"]] == ["citizen", "bot", "citizen"]
     assert stored["transcript"][2]["text"] == "[button: affirm]"
-    assert stored["candidates"][0] == {"faq_id": "sperrmuell", "title": "Titel sperrmuell", "score": 0.41}
+    assert stored["candidates"][0] == {"faq_id": "sperrmuell", "title": "Titel sperrmuell", "score": 0.41,
+                                       "owner": "Abfallwirtschaft"}  # the kb entry's office ...
+    assert stored["department"] == "bauen-umwelt"  # ... routes the ticket to that department's queue
 
 
 def test_ticket_service_down_queues_and_says_so(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

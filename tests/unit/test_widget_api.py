@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -91,6 +92,8 @@ def test_feedback_needs_the_token_and_is_counted_per_faq(client: TestClient) -> 
 def test_deleting_a_conversation_removes_its_tracker_events_and_votes(client: TestClient, tmp_path: Path) -> None:
     trackers = make_tracker_db(tmp_path / "home" / "trackers.sqlite3",
                                {CONVERSATION: ["Mein Name ist Erika", "Wo ist das Bürgeramt?"], OTHER: ["Hallo"]})
+    with sqlite3.connect(trackers) as db:  # recent conversations (older ones fall to retention)
+        db.execute("UPDATE events SET timestamp = ?", (time.time(),))
     vote = {"conversation_id": CONVERSATION, "faq_id": "sperrmuell", "helpful": True}
     client.post("/api/feedback", json=vote, headers=AUTH).raise_for_status()
     client.post("/api/feedback", json={**vote, "conversation_id": OTHER}, headers=AUTH).raise_for_status()

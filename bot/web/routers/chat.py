@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import httpx
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from bot.feedback import service as feedback
 from bot.messages import MessageRejected, clean_message
 from bot.settings import Settings
 from bot.tickets import service as tickets
+from bot.tickets.departments import Departments
 from bot.web.deps import get_db, get_settings_dep
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -54,13 +56,42 @@ def conversation_id(x_auskunft_conversation: str = Header(..., description="the 
     return x_auskunft_conversation
 
 
+HANDED_OVER = {
+    "de": "Ihre Nachricht ist bei {department} angekommen (Fall {case}). Eine Mitarbeiterin oder ein Mitarbeiter "
+          "antwortet Ihnen hier.",
+    "en": "Your message has reached {department} (case {case}). A member of staff will answer you here.",
+}
+
+
+def _to_agent(session: Session, conversation: str, text: str, lang: Optional[str],
+              departments: Departments) -> Optional[List[Dict[str, Any]]]:
+    """While a person holds the conversation, the message goes into their ticket and the bot stays silent."""
+    ticket = tickets.holding_ticket(session, conversation)
+    if ticket is None:
+        return None
+    tickets.add_citizen_message(session, ticket, text)
+    language = lang or ticket.language or "de"
+    note = HANDED_OVER.get(language, HANDED_OVER["de"]).format(department=departments.name(ticket.department),
+                                                               case=ticket.case_number)
+    return [{"recipient_id": conversation, "text": note},
+            {"recipient_id": conversation, "custom": {"decision": "human", "case_number": ticket.case_number}}]
+
+
 @router.post("")
-async def chat(data: ChatIn, request: Request, settings: Settings = Depends(get_settings_dep)) -> List[Dict[str, Any]]:
-    """Forward one message to Rasa's REST channel and return the bot's messages."""
+async def chat(data: ChatIn, request: Request, settings: Settings = Depends(get_settings_dep),
+               session: Session = Depends(get_db)) -> List[Dict[str, Any]]:
+    """Forward one message to Rasa's REST channel and return the bot's messages.
+
+    While an agent holds the conversation (took or answered its ticket and has not handed it back),
+    the message is added to the ticket instead and the bot does not answer.
+    """
     try:
         text = clean_message(data.message, settings.max_message_chars)
     except MessageRejected as err:
         raise HTTPException(err.status, detail=err.reason) from None
+    held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, request.app.state.departments)
+    if held is not None:
+        return held
     url = f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook"
     payload = {"sender": data.sender, "message": text, "metadata": {"lang": data.lang} if data.lang else {}}
     client: httpx.AsyncClient = request.app.state.http

@@ -11,6 +11,7 @@ router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 SITE = STATIC / "site"
 WIDGET = STATIC / "widget"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGES = {"": "index.html", "buergerservice": "buergerservice.html", "en": "en.html", "datenschutz": "datenschutz.html"}
 
 

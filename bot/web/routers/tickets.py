@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from sqlalchemy.orm import Session
 
 from bot.tickets import service
-from bot.tickets.models import Ticket
-from bot.tickets.schemas import ReplyIn, ReplyOut, StatusChange, TicketCreate, TicketOut, TicketSummary
+from bot.tickets.models import Ticket, utcnow
+from bot.tickets.schemas import (
+    ReplyIn,
+    ReplyOut,
+    StatusChange,
+    TicketCreate,
+    TicketCreated,
+    TicketOut,
+    TicketSummary,
+)
 from bot.web.deps import get_db, require_token
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"], dependencies=[Depends(require_token)])
@@ -22,26 +30,42 @@ def _found(session: Session, case_number: str) -> Ticket:
     return ticket
 
 
-@router.post("", response_model=TicketOut, status_code=status.HTTP_201_CREATED)
-def create_ticket(data: TicketCreate, response: Response, session: Session = Depends(get_db)) -> Ticket:
-    """Create a ticket; repeating the same request returns the stored ticket with 200."""
+@router.post("", response_model=TicketCreated, status_code=status.HTTP_201_CREATED)
+def create_ticket(data: TicketCreate, request: Request, response: Response,
+                  session: Session = Depends(get_db)) -> TicketCreated:
+    """Create a ticket in its department's queue; repeating the same request returns the stored ticket with 200.
+
+    The answer says where the ticket stands (queue position) and, outside office hours, when the
+    office opens next, so the bot can tell the citizen when to expect an answer.
+    """
+    hours = request.app.state.office_hours
+    now = utcnow()
     try:
-        ticket, created = service.create_ticket(session, data)
+        ticket, created = service.create_ticket(session, data, request.app.state.departments,
+                                                 out_of_hours=not hours.is_open(now))
     except service.TicketConflict as err:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(err)) from None
     if not created:
         response.status_code = status.HTTP_200_OK
-    return ticket
+    else:
+        request.app.state.on_ticket_created(session, ticket)
+    result = TicketCreated.from_orm(ticket)
+    result.queue_position = service.queue_position(session, ticket)
+    result.office_open = hours.is_open(now)
+    result.next_opening = None if result.office_open else hours.next_opening(now)
+    return result
 
 
 @router.get("", response_model=List[TicketSummary])
 def list_tickets(
-    status_: Optional[str] = Query(None, alias="status", pattern="^(new|in_progress|waiting|resolved)$"),
+    status_: Optional[str] = Query(None, alias="status", regex="^(open|new|in_progress|waiting|resolved)$"),
+    department: Optional[str] = Query(None, max_length=60),
+    language: Optional[str] = Query(None, regex="^(de|en)$"),
     limit: int = Query(100, ge=1, le=1000),
     session: Session = Depends(get_db),
 ) -> List[Ticket]:
-    """Tickets, oldest first."""
-    return service.list_tickets(session, status_, limit)
+    """Tickets, oldest first, filtered by status (``open`` = not resolved), department and language."""
+    return service.list_tickets(session, status_, limit, [department] if department else None, language)
 
 
 @router.get("/{case_number}", response_model=TicketOut)
@@ -53,10 +77,13 @@ def read_ticket(case_number: str, session: Session = Depends(get_db)) -> Ticket:
 @router.patch("/{case_number}", response_model=TicketOut)
 def change_status(case_number: str, change: StatusChange, session: Session = Depends(get_db)) -> Ticket:
     """Move a ticket through new → in_progress → waiting → resolved."""
-    return service.set_status(session, _found(session, case_number), change.status)
+    return service.set_status(session, _found(session, case_number), change.status, actor="api")
 
 
 @router.post("/{case_number}/replies", response_model=ReplyOut, status_code=status.HTTP_201_CREATED)
-def reply(case_number: str, data: ReplyIn, session: Session = Depends(get_db)) -> object:
-    """Store an agent's reply to the citizen."""
-    return service.add_reply(session, _found(session, case_number), data)
+def reply(case_number: str, data: ReplyIn, request: Request, session: Session = Depends(get_db)) -> object:
+    """Store an agent's reply to the citizen (shown in the chat; e-mailed where the citizen left an address)."""
+    ticket = _found(session, case_number)
+    stored = service.add_reply(session, ticket, data)
+    request.app.state.on_reply(session, ticket, stored)
+    return stored

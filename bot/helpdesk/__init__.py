@@ -1,0 +1,37 @@
+"""Connectors to existing helpdesks (built-in inbox, Zammad, signed webhook), fed through a database outbox."""
+
+from bot.helpdesk.base import (
+    CandidateEntry,
+    Connector,
+    DeliveryError,
+    DeliveryRejected,
+    TicketPayload,
+    TranscriptEntry,
+)
+from bot.helpdesk.factory import connector_from_settings
+from bot.helpdesk.inbox import InboxConnector
+from bot.helpdesk.outbox import Backoff, Delivery, DeliveryWorker, claim, due, enqueue, enqueue_missing
+from bot.helpdesk.webhook import WebhookConnector, sign, verify_signature
+from bot.helpdesk.zammad import ZammadConnector
+
+__all__ = [
+    "Backoff",
+    "CandidateEntry",
+    "Connector",
+    "Delivery",
+    "DeliveryError",
+    "DeliveryRejected",
+    "DeliveryWorker",
+    "InboxConnector",
+    "TicketPayload",
+    "TranscriptEntry",
+    "WebhookConnector",
+    "ZammadConnector",
+    "claim",
+    "connector_from_settings",
+    "due",
+    "enqueue",
+    "enqueue_missing",
+    "sign",
+    "verify_signature",
+]

@@ -1,0 +1,1 @@
+"""The agent inbox: staff logins (agents), their sessions and passwords."""

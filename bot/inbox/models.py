@@ -1,0 +1,42 @@
+"""Agent tables (in the ticket database): staff who answer tickets, and their login sessions."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String
+from sqlalchemy.orm import relationship
+
+from bot.tickets.models import Base, utcnow
+
+
+class Agent(Base):  # type: ignore[misc,valid-type]
+    """A member of staff who answers tickets in the inbox.
+
+    ``departments`` lists the department keys whose queues the agent sees; a manager
+    (``is_manager``) sees every department and the analytics of all of them.
+    """
+
+    __tablename__ = "agents"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(40), unique=True, nullable=False, index=True)  # lowercase, [a-z0-9._-]{3,40}
+    display_name = Column(String(120), nullable=False)
+    password_hash = Column(String(255), nullable=False)  # see bot.inbox.passwords
+    departments = Column(JSON, nullable=False, default=list)
+    is_manager = Column(Boolean, nullable=False, default=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AgentSession(Base):  # type: ignore[misc,valid-type]
+    """One login: the cookie holds a random token, the table only its SHA-256 (a leaked table logs nobody in)."""
+
+    __tablename__ = "agent_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), unique=True, nullable=False, index=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
+
+    agent = relationship("Agent", lazy="joined")

@@ -1,0 +1,1 @@
+"""Telling citizens by e-mail that their case has an answer."""

@@ -1,0 +1,53 @@
+"""Retention (DSGVO): what is older than the configured number of days is deleted, nothing else.
+
+- resolved tickets closed before the cut-off, with their replies, notes and history;
+- conversations (Rasa trackers) whose last message is older than the cut-off;
+- "did this help?" votes older than the cut-off.
+Open tickets are never deleted, however old: a question handed to a person stays until answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Optional
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.conversations.erase import TrackerEraser
+from bot.feedback.models import Feedback
+from bot.tickets.models import Ticket, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    """What one run deleted."""
+
+    tickets: int
+    conversations: int
+    votes: int
+
+
+def purge(session: Session, days: int, eraser: Optional[TrackerEraser] = None,
+          now: Optional[datetime] = None) -> RetentionReport:
+    """Delete what is older than ``days`` days (see the module docstring)."""
+    if days < 1:
+        raise ValueError(f"retention days must be at least 1, got {days}")
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    old = session.execute(
+        select(Ticket).where(Ticket.status == "resolved", Ticket.closed_at.isnot(None), Ticket.closed_at < cutoff)
+    ).scalars().all()
+    for ticket in old:
+        session.delete(ticket)  # replies and events cascade
+    votes = session.execute(delete(Feedback).where(Feedback.created_at < cutoff)).rowcount
+    session.commit()
+    conversations = eraser.erase_inactive(cutoff.timestamp()) if eraser is not None else 0
+    report = RetentionReport(tickets=len(old), conversations=conversations, votes=int(votes or 0))
+    if report.tickets or report.conversations or report.votes:
+        log.info("retention (%d days): deleted %d ticket(s), %d conversation(s), %d vote(s)", days,
+                 report.tickets, report.conversations, report.votes)
+    return report

@@ -1,0 +1,76 @@
+"""Work the web service does on a schedule: ticket deliveries to a helpdesk, e-mail notifications, retention.
+
+Each job takes what is due from the database, so a restart or a second web process loses
+nothing; failures are logged (without personal data) and retried on the next round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any, Callable, List, Optional
+
+from fastapi import FastAPI
+
+from bot.notifications.mailer import Mailer, SmtpConfig
+from bot.notifications.replies import notify_pending
+from bot.settings import Settings
+from bot.tickets.retention import purge
+
+log = logging.getLogger(__name__)
+RETENTION_EVERY_S = 3600.0
+
+
+def mailer_from_settings(settings: Settings) -> Optional[Mailer]:
+    """The SMTP mailer, or None when no SMTP server is configured."""
+    if not settings.smtp_host:
+        return None
+    password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+    return Mailer(SmtpConfig(settings.smtp_host, settings.smtp_port, settings.mail_from, settings.smtp_user,
+                             password, settings.smtp_starttls))
+
+
+class Jobs:
+    """The scheduled jobs of one web app (also callable directly, e.g. right after a reply)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        settings: Settings = app.state.settings
+        self.settings = settings
+        self.mailer = mailer_from_settings(settings)
+        base = (settings.public_url or f"http://{settings.host}:{settings.web_port}").rstrip("/")
+        self.lookup_url = f"{base}/fall"
+        self.extra: List[Callable[[], Any]] = []  # e.g. the helpdesk delivery worker
+        self._last_retention = 0.0
+        self._notify_lock = threading.Lock()
+
+    def notify(self) -> int:
+        """Send pending reply notifications (no-op without SMTP)."""
+        if self.mailer is None:
+            return 0
+        with self._notify_lock, self.app.state.sessions() as session:
+            return notify_pending(session, self.mailer, self.lookup_url, self.app.state.departments.name)
+
+    def retention(self, force: bool = False) -> None:
+        """Delete what is past retention (at most hourly unless forced)."""
+        if not force and time.monotonic() - self._last_retention < RETENTION_EVERY_S:
+            return
+        self._last_retention = time.monotonic()
+        with self.app.state.sessions() as session:
+            purge(session, self.settings.retention_days, self.app.state.eraser)
+
+    def run_once(self) -> None:
+        """One round of every job; one failing job does not stop the others."""
+        for job in (*self.extra, self.notify, self.retention):
+            try:
+                job()
+            except Exception:  # noqa: BLE001 - keep the loop alive; the traceback goes to the log
+                log.exception("background job %s failed; retrying next round", getattr(job, "__name__", job))
+
+    async def loop(self, interval: float) -> None:
+        """Run the jobs every ``interval`` seconds until cancelled."""
+        while True:
+            await asyncio.to_thread(self.run_once)
+            await asyncio.sleep(interval)

@@ -1,0 +1,60 @@
+"""``/fall``: a citizen looks up the answer to their case with the case number (no login)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, Optional
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from bot.tickets import service
+from bot.web.deps import get_db
+from bot.web.ratelimit import RateLimiter
+from bot.web.routers.pages import TEMPLATES
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(TEMPLATES))
+CASE = re.compile(r"^AK-[0-9A-Z]{4}-[0-9A-Z]{4}$")
+STATUS_TEXT = {"new": "eingegangen, noch nicht bearbeitet", "in_progress": "in Bearbeitung",
+               "waiting": "beantwortet", "resolved": "erledigt"}
+_lookups = RateLimiter(limit=10, window=600)
+
+
+@router.get("/fall", response_class=HTMLResponse)
+def case_form(request: Request) -> HTMLResponse:
+    """The lookup form."""
+    return templates.TemplateResponse(request, "site/case.html", {"case": None, "error": None, "number": ""})
+
+
+@router.post("/fall", response_class=HTMLResponse)
+def case_lookup(request: Request, number: str = Form("", max_length=40),
+                session: Session = Depends(get_db)) -> HTMLResponse:
+    """Show the case's status and the staff's replies (never the transcript)."""
+    number = number.strip().upper().replace(" ", "")
+    client = request.client.host if request.client else "unknown"
+    context: Dict[str, Any] = {"case": None, "error": None, "number": number}
+    status_code = 200
+    if not _lookups.allow(client):
+        context["error"] = "Zu viele Abfragen. Bitte versuchen Sie es in zehn Minuten erneut."
+        status_code = 429
+    elif not CASE.match(number):
+        context["error"] = ("Bitte geben Sie die Fallnummer so ein, wie der Assistent sie genannt hat, "
+                            "z. B. AK-7KQ2-M9XD.")
+        status_code = 400
+    else:
+        ticket = service.get_ticket(session, number)
+        if ticket is None:
+            context["error"] = f"Zur Fallnummer {number} haben wir nichts gefunden. Bitte prüfen Sie die Eingabe."
+            status_code = 404
+        else:
+            context["case"] = _view(ticket, request.app.state.departments.name(ticket.department))
+    return templates.TemplateResponse(request, "site/case.html", context, status_code=status_code)
+
+
+def _view(ticket: Any, department: str) -> Dict[str, Optional[Any]]:
+    return {"number": ticket.case_number, "status": STATUS_TEXT.get(ticket.status, ticket.status),
+            "department": department, "question": ticket.question,
+            "replies": [{"author": r.author, "text": r.text, "at": r.created_at} for r in ticket.replies]}

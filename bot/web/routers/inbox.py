@@ -1,0 +1,277 @@
+"""The agent inbox at ``/inbox``: queue, ticket detail with actions, analytics (server-rendered HTML).
+
+Agents see and change only tickets of their departments (others answer 404); managers see all.
+Every form is a POST with the session's CSRF token (see :mod:`bot.web.routers.inbox_auth`) and
+redirects back (303); every view of a ticket is written to its audit log.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Dict, List, Optional
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from bot.inbox.auth import aware, list_agents
+from bot.tickets import analytics, service
+from bot.tickets.models import STATUSES, Ticket, TicketEvent, utcnow
+from bot.tickets.schemas import CASE_NUMBER, ReplyIn
+from bot.web.routers.inbox_auth import (
+    STATUS_LABELS,
+    CheckedLogin,
+    CurrentLogin,
+    Db,
+    Login,
+    departments_of,
+    local_tz,
+    render,
+)
+
+router = APIRouter(prefix="/inbox", include_in_schema=False)
+QUEUE_LIMIT = 500
+STATUS_FILTERS = {"open": "Offen (alle außer Erledigt)", **STATUS_LABELS, "all": "Alle"}
+LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
+ROLE_LABELS = {"citizen": "Bürger:in", "bot": "Assistent", "agent": "Mitarbeiter:in"}
+ACTOR_LABELS = {"citizen": "Bürger:in", "bot": "Assistent", "system": "System", "api": "Schnittstelle"}
+REASON_LABELS = {"low_confidence": "Antwort zu unsicher", "asked_for_human": "Wunsch nach Mitarbeiter:in",
+                 "not_helpful": "Antwort half nicht", "choices_rejected": "Vorschläge abgelehnt",
+                 "repeated_miss": "Mehrfach nicht verstanden", "no_candidates": "Keine passende Antwort"}
+FLASH = {"uebernommen": "Sie haben das Ticket übernommen.", "status": "Der Status wurde geändert.",
+         "antwort": "Die Antwort wurde gesendet.", "notiz": "Die Notiz wurde gespeichert.",
+         "zurueck": "Das Gespräch führt wieder der Assistent.", "leer": "Bitte geben Sie einen Text ein.",
+         "zu_lang": "Der Text ist zu lang (höchstens 5000 Zeichen).", "ungueltig": "Ungültige Auswahl.",
+         "notiz_fehlt": "Bitte begründen Sie die Übergabe in einer Notiz.", "uebergeben": "Ticket übergeben."}
+MAX_TEXT = 5000
+
+
+def _flash(code: str, case: str = "", to: str = "", request: Optional[Request] = None) -> str:
+    if code == "uebergeben" and re.match(CASE_NUMBER, case) and request is not None:
+        return f"Ticket {case} wurde an {departments_of(request).name(to)} übergeben."
+    return FLASH.get(code, "")
+
+
+def _visible_ticket(db: Session, login: Login, case: str) -> Ticket:
+    """The ticket if it is in one of the agent's departments; 404 otherwise (also for unknown numbers)."""
+    ticket = service.get_ticket(db, case)
+    if ticket is None or not login.can_see(ticket.department):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"Kein Ticket {case} in Ihren Abteilungen")
+    return ticket
+
+
+def _back(case: str, code: str) -> RedirectResponse:
+    return RedirectResponse(f"/inbox/tickets/{case}?meldung={code}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _allowed_departments(request: Request, login: Login) -> List[str]:
+    return departments_of(request).keys() if login.agent.is_manager else list(login.agent.departments or [])
+
+
+def _age(ticket: Ticket) -> str:
+    minutes = max(0, int((utcnow() - aware(ticket.created_at)).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} Min."
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} Std. {minutes} Min."
+    days, hours = divmod(hours, 24)
+    return f"{days} Tg. {hours} Std."
+
+
+def _duration(seconds: Optional[float]) -> str:
+    if seconds is None:
+        return "–"
+    minutes = int(round(seconds / 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} Std. {minutes} Min." if hours else f"{minutes} Min."
+
+
+def _parse_at(value: Any) -> Optional[datetime]:
+    """A transcript line's ISO time stamp, if it has a valid one."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _excerpt(text: str, limit: int = 120) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(request: Request, login: CurrentLogin, db: Db,
+          status_filter: Annotated[str, Query(alias="status", max_length=20)] = "open",
+          department: Annotated[str, Query(max_length=60)] = "",
+          topic: Annotated[str, Query(max_length=120)] = "",
+          language: Annotated[str, Query(max_length=2)] = "",
+          meldung: Annotated[str, Query(max_length=20)] = "", fall: Annotated[str, Query(max_length=20)] = "",
+          an: Annotated[str, Query(max_length=60)] = "") -> HTMLResponse:
+    """Tickets of the agent's departments, oldest first, with filters and the number waiting."""
+    names = departments_of(request)
+    allowed = _allowed_departments(request, login)
+    status_filter = status_filter if status_filter in STATUS_FILTERS else "open"
+    department = department if department in allowed else ""
+    language = language if language in LANGUAGES else ""
+    scope = [department] if department else login.scope
+    topics = sorted({service.topic_of(t) for t in service.list_tickets(db, None, 1000, login.scope)} - {""})
+    tickets = service.list_tickets(db, None if status_filter == "all" else status_filter, QUEUE_LIMIT, scope,
+                                   language or None, topic or None)
+    agents = {a.username: a.display_name for a in list_agents(db)}
+    rows = [{"case": t.case_number, "age": _age(t), "created_at": t.created_at,
+             "department": names.name(t.department), "topic": service.topic_of(t) or "–", "language": t.language,
+             "status": STATUS_LABELS.get(t.status, t.status), "status_key": t.status,
+             "assignee": agents.get(t.assignee or "", t.assignee or "–"),
+             "excerpt": _excerpt(t.question)} for t in tickets]
+    context = {"active": "queue", "rows": rows, "waiting": service.waiting_count(db, login.scope),
+               "filters": {"status": status_filter, "department": department, "topic": topic, "language": language},
+               "status_options": STATUS_FILTERS, "department_options": [(k, names.name(k)) for k in allowed],
+               "topic_options": topics, "language_options": LANGUAGES, "limit": QUEUE_LIMIT,
+               "flash": _flash(meldung, fall, an, request)}
+    return render(request, "inbox/queue.html", context, login)
+
+
+def _actor(actor: str, agents: Dict[str, str]) -> str:
+    return ACTOR_LABELS.get(actor) or agents.get(actor, actor)
+
+
+def _event_summary(event: TicketEvent, request: Request, agents: Dict[str, str]) -> str:
+    data: Dict[str, Any] = event.data if isinstance(event.data, dict) else {}
+    names = departments_of(request)
+    before, after = STATUS_LABELS.get(str(data.get("from")), "–"), STATUS_LABELS.get(str(data.get("to")), "–")
+    summaries = {
+        "created": f"Ticket angelegt ({REASON_LABELS.get(str(data.get('reason')), str(data.get('reason', '')))}), "
+                   f"Abteilung {names.name(data.get('department'))}",
+        "status": f"Status: {before} → {after}",
+        "assigned": f"Übernommen von {_actor(str(data.get('assignee', event.actor)), agents)}",
+        "transferred": f"Übergeben von {names.name(data.get('from')) or '–'} an {names.name(data.get('to'))}",
+        "note": "Interne Notiz", "reply": "Antwort an die Bürger:in",
+        "handed_back": "Gespräch an den Assistenten zurückgegeben", "citizen_message": "Nachricht der Bürger:in",
+        "notified": "Bürger:in benachrichtigt", "delivered": "An das Fachverfahren übermittelt",
+    }
+    return summaries.get(event.kind, event.kind)
+
+
+@router.get("/tickets/{case}", response_class=HTMLResponse)
+def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db,
+                  meldung: Annotated[str, Query(max_length=20)] = "") -> HTMLResponse:
+    """One ticket: transcript, candidates, contact, history and the actions; the view is audit-logged."""
+    ticket = _visible_ticket(db, login, case)
+    service.record_read(db, ticket, login.agent.username)
+    names = departments_of(request)
+    agents = {a.username: a.display_name for a in list_agents(db)}
+    history = [{"at": e.at, "actor": _actor(e.actor, agents), "summary": _event_summary(e, request, agents),
+                "text": e.text, "kind": e.kind} for e in ticket.events if e.kind != "read"]
+    reads = [{"at": e.at, "actor": _actor(e.actor, agents)} for e in ticket.events if e.kind == "read"]
+    transcript = [{"role": ROLE_LABELS.get(str(line.get("role")), str(line.get("role"))), "role_key": line.get("role"),
+                   "text": line.get("text", ""), "at": _parse_at(line.get("at"))} for line in ticket.transcript or []]
+    candidates = [{"faq_id": c.get("faq_id"), "title": c.get("title"), "score": float(c.get("score") or 0.0),
+                   "owner": c.get("owner") or "–", "department": names.name(names.for_owner(c.get("owner")))}
+                  for c in ticket.candidates or []]
+    context = {"ticket": ticket, "transcript": transcript, "candidates": candidates, "history": history,
+               "reads": reads, "department": names.name(ticket.department), "topic": service.topic_of(ticket),
+               "status_label": STATUS_LABELS.get(ticket.status, ticket.status),
+               "reason": REASON_LABELS.get(ticket.reason, ticket.reason),
+               "assignee": agents.get(ticket.assignee or "", ticket.assignee),
+               "language": LANGUAGES.get(ticket.language, ticket.language),
+               "status_options": [(s, STATUS_LABELS[s]) for s in STATUSES],
+               "transfer_options": [(k, names.name(k)) for k in names.keys() if k != ticket.department],
+               "flash": FLASH.get(meldung, ""), "error": meldung in ("leer", "zu_lang", "ungueltig", "notiz_fehlt")}
+    return render(request, "inbox/ticket.html", context, login)
+
+
+@router.post("/tickets/{case}/assign")
+def assign(case: str, login: CheckedLogin, db: Db) -> RedirectResponse:
+    """Assign the ticket to me: in progress, and I hold the conversation."""
+    service.assign(db, _visible_ticket(db, login, case), login.agent.username)
+    return _back(case, "uebernommen")
+
+
+@router.post("/tickets/{case}/status")
+def change_status(case: str, login: CheckedLogin, db: Db,
+                  new_status: Annotated[str, Form(alias="status", max_length=20)] = "") -> RedirectResponse:
+    """Set the ticket's status."""
+    ticket = _visible_ticket(db, login, case)
+    if new_status not in STATUSES:
+        return _back(case, "ungueltig")
+    service.set_status(db, ticket, new_status, actor=login.agent.username)
+    return _back(case, "status")
+
+
+def _text(value: str) -> Optional[str]:
+    """The stripped text, or the flash code for why it is refused."""
+    text = (value or "").strip()
+    return "leer" if not text else "zu_lang" if len(text) > MAX_TEXT else None
+
+
+@router.post("/tickets/{case}/reply")
+def reply(case: str, request: Request, login: CheckedLogin, db: Db,
+          text: Annotated[str, Form()] = "") -> RedirectResponse:
+    """Answer the citizen (the ticket then waits for them); the reply hook delivers it."""
+    ticket = _visible_ticket(db, login, case)
+    if (problem := _text(text)) is not None:
+        return _back(case, problem)
+    author = f"{login.agent.display_name}, {departments_of(request).name(ticket.department)}"[:120]
+    try:
+        data = ReplyIn(author=author, text=text.strip())
+    except ValidationError:
+        return _back(case, "ungueltig")
+    stored = service.add_reply(db, ticket, data, actor=login.agent.username)
+    request.app.state.on_reply(db, ticket, stored)
+    return _back(case, "antwort")
+
+
+@router.post("/tickets/{case}/note")
+def note(case: str, login: CheckedLogin, db: Db, text: Annotated[str, Form()] = "") -> RedirectResponse:
+    """Add an internal note (never shown to the citizen)."""
+    ticket = _visible_ticket(db, login, case)
+    if (problem := _text(text)) is not None:
+        return _back(case, problem)
+    service.add_note(db, ticket, login.agent.username, text.strip())
+    return _back(case, "notiz")
+
+
+@router.post("/tickets/{case}/transfer")
+def transfer(case: str, request: Request, login: CheckedLogin, db: Db,
+             department: Annotated[str, Form(max_length=60)] = "",
+             text: Annotated[str, Form(alias="note")] = "") -> RedirectResponse:
+    """Move the ticket to another department with a note; back to the queue if I can no longer see it."""
+    ticket = _visible_ticket(db, login, case)
+    if department not in departments_of(request).by_key or department == ticket.department:
+        return _back(case, "ungueltig")
+    if _text(text) is not None:
+        return _back(case, "notiz_fehlt")
+    service.transfer(db, ticket, department, login.agent.username, text.strip(), departments_of(request))
+    if login.can_see(department):
+        return _back(case, "uebergeben")
+    return RedirectResponse(f"/inbox?meldung=uebergeben&fall={case}&an={department}",
+                            status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/tickets/{case}/hand-back")
+def hand_back(case: str, login: CheckedLogin, db: Db) -> RedirectResponse:
+    """Give the conversation back to the bot."""
+    service.hand_back(db, _visible_ticket(db, login, case), login.agent.username)
+    return _back(case, "zurueck")
+
+
+@router.get("/analytics", response_class=HTMLResponse)
+def analytics_page(request: Request, login: CurrentLogin, db: Db) -> HTMLResponse:
+    """Volume, time to first reply, backlog and handoff reasons (managers: all departments)."""
+    names = departments_of(request)
+    figures = analytics.overview(db, login.scope, days=14, tz=local_tz(request))
+    peak = max([d.count for d in figures.per_day] + [1])
+    bar_width, gap, height = 36, 8, 160
+    bars = [{"x": i * (bar_width + gap), "width": bar_width, "height": round(d.count / peak * height),
+             "y": 20 + height - round(d.count / peak * height), "count": d.count, "label": d.day.strftime("%d.%m.")}
+            for i, d in enumerate(figures.per_day)]
+    context = {"active": "analytics", "figures": figures, "bars": bars, "chart_width": len(bars) * (bar_width + gap),
+               "chart_height": height + 50, "baseline": 20 + height,
+               "median": _duration(figures.reply_times.median_seconds),
+               "p90": _duration(figures.reply_times.p90_seconds),
+               "reasons": [(REASON_LABELS.get(k, k), v) for k, v in figures.reasons.items()],
+               "scope": "alle Abteilungen" if login.scope is None else ", ".join(names.name(k) for k in login.scope)}
+    return render(request, "inbox/analytics.html", context, login)

@@ -1,0 +1,187 @@
+"""Inbox login and logout, the logged-in agent as a dependency, CSRF checks and page rendering.
+
+The login cookie ``auskunft_agent`` holds a random token (the database keeps only its SHA-256);
+every form of a logged-in agent carries the session's CSRF token. The login form itself is
+protected by a double-submit cookie. Failed logins are throttled per user name in memory (see
+:mod:`bot.inbox.auth`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import Annotated, Any, Dict, List, Optional
+from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
+
+from bot.inbox import auth
+from bot.inbox.models import Agent
+from bot.tickets.departments import Departments
+from bot.web.deps import get_db
+
+router = APIRouter(prefix="/inbox", include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+COOKIE = "auskunft_agent"
+LOGIN_CSRF_COOKIE = "auskunft_login_csrf"
+COOKIE_PATH = "/inbox"
+STATUS_LABELS = {"new": "Neu", "in_progress": "In Bearbeitung", "waiting": "Wartet auf Bürger:in",
+                 "resolved": "Erledigt"}
+Db = Annotated[Session, Depends(get_db)]
+
+
+def format_time(moment: Optional[datetime], tz: Optional[tzinfo] = None) -> str:
+    """``31.01.2025, 14:05`` in the agency's time zone (a naive value from SQLite counts as UTC)."""
+    if moment is None:
+        return "–"
+    moment = auth.aware(moment)
+    return moment.astimezone(tz or timezone.utc).strftime("%d.%m.%Y, %H:%M")
+
+
+templates.env.filters["zeit"] = format_time
+templates.env.globals["STATUS_LABELS"] = STATUS_LABELS
+
+
+@dataclass(frozen=True)
+class Login:
+    """The logged-in agent and the CSRF token of their session."""
+
+    agent: Agent
+    csrf_token: str
+
+    @property
+    def scope(self) -> Optional[List[str]]:
+        """The department keys the agent works on; None for a manager (all departments)."""
+        return None if self.agent.is_manager else list(self.agent.departments or [])
+
+    def can_see(self, department: Optional[str]) -> bool:
+        """Whether a ticket of ``department`` is in this agent's queues."""
+        return bool(self.agent.is_manager) or department in (self.agent.departments or [])
+
+
+def local_tz(request: Request) -> tzinfo:
+    """The agency's time zone from the settings (UTC if unknown)."""
+    try:
+        return ZoneInfo(request.app.state.settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return timezone.utc
+
+
+def departments_of(request: Request) -> Departments:
+    """The configured departments."""
+    return request.app.state.departments  # type: ignore[no-any-return]
+
+
+def safe_next(target: Optional[str]) -> str:
+    """``target`` if it is a local inbox path, else ``/inbox`` (no open redirects)."""
+    if not target or len(target) > 500 or "\\" in target or any(ord(c) < 33 for c in target):
+        return "/inbox"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return "/inbox"
+    if parts.path != "/inbox" and not parts.path.startswith("/inbox/"):
+        return "/inbox"
+    return target
+
+
+def current_login(request: Request, db: Db) -> Login:
+    """The logged-in agent; GET without a valid session → 303 to the login page, other methods → 401."""
+    found = auth.agent_for_token(db, request.cookies.get(COOKIE))
+    if found is None:
+        if request.method in ("GET", "HEAD"):
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            location = "/inbox/login?" + urlencode({"next": safe_next(here)})
+            raise HTTPException(status.HTTP_303_SEE_OTHER, detail="Bitte anmelden", headers={"Location": location})
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="nicht angemeldet")
+    agent, row = found
+    return Login(agent, row.csrf_token)
+
+
+CurrentLogin = Annotated[Login, Depends(current_login)]
+
+
+def checked_login(login: CurrentLogin, csrf_token: Annotated[str, Form()] = "") -> Login:
+    """The logged-in agent of a form POST whose ``csrf_token`` matches the session (else 403)."""
+    if not csrf_token or not hmac.compare_digest(csrf_token.encode(), login.csrf_token.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail="CSRF-Token fehlt oder ist falsch")
+    return login
+
+
+CheckedLogin = Annotated[Login, Depends(checked_login)]
+
+
+def render(request: Request, name: str, context: Dict[str, Any], login: Optional[Login] = None,
+           status_code: int = 200) -> HTMLResponse:
+    """Render an inbox template (autoescaped) with the agent, CSRF token and time zone; never cached."""
+    full = {"agent": login.agent if login else None, "csrf_token": login.csrf_token if login else "",
+            "tz": local_tz(request), **context}
+    response = templates.TemplateResponse(request, name, full, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _login_page(request: Request, next_url: str, error: str = "", notice: str = "",
+                status_code: int = 200) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    response = render(request, "inbox/login.html", {"login_csrf": token, "next": safe_next(next_url),
+                                                    "error": error, "flash": notice}, status_code=status_code)
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path=COOKIE_PATH, httponly=True, samesite="strict",
+                        secure=bool(request.app.state.settings.secure_cookies))
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, db: Db, next_url: Annotated[str, Query(alias="next", max_length=500)] = "/inbox",
+               abgemeldet: Annotated[str, Query(max_length=5)] = "") -> Response:
+    """The login page (an agent who is logged in already goes straight on)."""
+    if auth.agent_for_token(db, request.cookies.get(COOKIE)) is not None:
+        return RedirectResponse(safe_next(next_url), status_code=status.HTTP_303_SEE_OTHER)
+    return _login_page(request, next_url, notice="Sie wurden abgemeldet." if abgemeldet else "")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(request: Request, db: Db, username: Annotated[str, Form(max_length=200)] = "",
+          password: Annotated[str, Form(max_length=1024)] = "",
+          csrf_token: Annotated[str, Form(max_length=200)] = "",
+          next_url: Annotated[str, Form(alias="next", max_length=500)] = "/inbox") -> Response:
+    """Check the credentials, start a session and set the cookie; throttled after repeated failures."""
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not csrf_token or not expected or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
+        return _login_page(request, next_url, "Das Formular ist abgelaufen. Bitte melden Sie sich erneut an.",
+                           status_code=status.HTTP_403_FORBIDDEN)
+    throttle = getattr(request.app.state, "login_throttle", None)
+    if throttle is None:
+        throttle = request.app.state.login_throttle = auth.LoginThrottle()
+    try:
+        agent = auth.authenticate(db, username, password, throttle)
+    except auth.LoginThrottled as err:
+        minutes = max(1, (err.retry_after + 59) // 60)
+        return _login_page(request, next_url, f"Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in "
+                           f"{minutes} Minuten erneut.", status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+    if agent is None:
+        return _login_page(request, next_url, "Benutzername oder Passwort ist falsch.",
+                           status_code=status.HTTP_401_UNAUTHORIZED)
+    settings = request.app.state.settings
+    token, row = auth.start_session(db, agent, settings.agent_session_minutes)
+    response = RedirectResponse(safe_next(next_url), status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(COOKIE, token, max_age=settings.agent_session_minutes * 60, expires=auth.aware(row.expires_at),
+                        path=COOKIE_PATH, secure=bool(settings.secure_cookies), httponly=True, samesite="strict")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, login: CheckedLogin, db: Db) -> RedirectResponse:
+    """End the session and drop the cookie."""
+    auth.end_session(db, request.cookies.get(COOKIE))
+    response = RedirectResponse("/inbox/login?abgemeldet=1", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=bool(request.app.state.settings.secure_cookies),
+                           httponly=True, samesite="strict")
+    return response

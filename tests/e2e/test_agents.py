@@ -1,0 +1,125 @@
+"""Citizen → bot → handoff → agent inbox → reply → citizen, in real browsers against the real services.
+
+The citizen uses the widget on the example site; an agent, created with the real CLI, logs in to
+the inbox in a second browser context. A real SMTP server (aiosmtpd) receives the notification.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from email import message_from_bytes
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import ROOT
+from tests.e2e.browser import NewPage, axe_violations, format_violations, shoot
+from tests.e2e.conftest import Running
+from tests.e2e.widget import Widget
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
+PASSWORD = "ein-langes-testpasswort"
+
+
+def add_agent(services: Running, username: str, *departments: str) -> None:
+    args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", "Frau Weber"]
+    for department in departments:
+        args += ["--department", department]
+    done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": PASSWORD},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+
+
+def log_in(page: Page, services: Running, username: str) -> None:
+    page.goto(services.web + "/inbox")
+    expect(page).to_have_url(re.compile(r"/inbox/login"))
+    page.get_by_label("Benutzername").fill(username)
+    page.get_by_label("Passwort").fill(PASSWORD)
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", name="Warteschlange")).to_be_visible()
+
+
+def test_handoff_reaches_the_right_queue_the_agent_replies_and_the_citizen_sees_it(
+        new_page: NewPage, services: Running) -> None:
+    add_agent(services, "weber", "buergerservice")
+    add_agent(services, "kfz-kollege", "kfz")
+
+    citizen = new_page()
+    citizen.page.goto(services.web + "/")
+    widget = Widget(citizen.page)
+    widget.open()
+    widget.ask("Ich möchte bitte mit einem Menschen sprechen")
+    widget.choose("Ja, weiterleiten")
+    citizen.page.get_by_label("E-Mail-Adresse (freiwillig)").fill("buerger@example.org")
+    before = widget.bot_messages.count()
+    citizen.page.get_by_label("E-Mail-Adresse (freiwillig)").press("Enter")
+    created = widget.wait_for_bot(before)
+    expect(created).to_contain_text("Warteschlange")  # where the ticket stands
+    case = widget.stored()["cases"][-1]  # type: ignore[index]
+
+    other = new_page()  # an agent of another department does not see the case
+    log_in(other.page, services, "kfz-kollege")
+    expect(other.page.get_by_role("link", name=case)).to_have_count(0)
+    other.page.goto(f"{services.web}/inbox/tickets/{case}")
+    expect(other.page.get_by_role("heading", name=f"Fall {case}")).to_have_count(0)
+
+    agent = new_page(bypass_csp=True)
+    log_in(agent.page, services, "weber")
+    agent.page.get_by_role("link", name=case).click()
+    expect(agent.page.get_by_role("heading", name=f"Fall {case}")).to_be_visible()
+    expect(agent.page.locator("body")).to_contain_text("Ich möchte bitte mit einem Menschen sprechen")
+    expect(agent.page.locator("body")).to_contain_text("buerger@example.org")
+    violations = axe_violations(agent.page)
+    assert not violations, "inbox ticket page: " + format_violations(violations)
+    agent.page.get_by_role("button", name="Mir zuweisen").click()
+    agent.page.get_by_label("Antwort an die Bürger:in").fill(
+        "Guten Tag, gern helfe ich Ihnen. Worum geht es genau?")
+    agent.page.get_by_role("button", name="Antwort senden").click()
+    shoot(agent.page, "inbox-ticket")
+
+    reply = citizen.page.locator(".ak-msg.ak-agent")
+    expect(reply).to_contain_text("Worum geht es genau?", timeout=25_000)  # the widget polls for replies
+    expect(reply).to_contain_text(case)
+    shoot(citizen.page, "widget-agent-reply-live")
+
+    before = widget.bot_messages.count()  # while the agent holds the conversation the bot is silent
+    widget.input.fill("Ich brauche eine Meldebescheinigung für meinen Arbeitgeber.")
+    widget.input.press("Enter")
+    held = widget.wait_for_bot(before)
+    expect(held).to_contain_text(f"Fall {case}")
+    expect(held).not_to_contain_text("Meldebescheinigung beantragen")  # no FAQ answer from the bot
+    agent.page.reload()
+    expect(agent.page.locator("body")).to_contain_text("Meldebescheinigung für meinen Arbeitgeber")
+
+    agent.page.get_by_label("Status").select_option("resolved")
+    agent.page.get_by_role("button", name="Status ändern").click()
+    answer = widget.ask("Wie melde ich Sperrmüll an?")  # resolved: the bot answers again
+    expect(answer).to_contain_text("Quelle")
+
+    lookup = new_page()  # later, by case number only
+    lookup.page.goto(services.web + "/fall")
+    lookup.page.get_by_label("Fallnummer").fill(case.lower())
+    lookup.page.get_by_role("button", name="Abrufen").click()
+    expect(lookup.page.locator("main")).to_contain_text("Worum geht es genau?")
+
+    mails = [message_from_bytes(raw) for raw in services.mails]
+    mine = [m for m in mails if case in str(m["Subject"])]
+    assert len(mine) == 1 and mine[0]["To"] == "buerger@example.org"
+    body = mine[0].get_payload(decode=True).decode("utf-8")
+    assert "/fall" in body and "Worum geht es genau?" not in body
+
+
+def test_inbox_queue_is_accessible(new_page: NewPage, services: Running) -> None:
+    add_agent(services, "queue-check", "buergerservice", "standesamt")
+    agent = new_page(bypass_csp=True)
+    log_in(agent.page, services, "queue-check")
+    violations = axe_violations(agent.page)
+    assert not violations, "inbox queue: " + format_violations(violations)
+    shoot(agent.page, "inbox-queue")
+    agent.page.get_by_role("link", name="Auswertung").click()
+    violations = axe_violations(agent.page)
+    assert not violations, "inbox analytics: " + format_violations(violations)
+    shoot(agent.page, "inbox-analytics")
