@@ -251,3 +251,18 @@ def test_with_a_webhook_helpdesk_a_created_ticket_is_delivered_signed_once(tmp_p
 def test_an_incomplete_helpdesk_configuration_fails_at_start_up(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="AUSKUNFT_ZAMMAD_URL"):
         create_app(Settings(home=tmp_path / "home", api_token=TOKEN, helpdesk="zammad"))
+
+
+PLANTED = ["erika.muster@example.org", "0171 2345678", "DE89 3704 0044 0532 0130 00", "86095742719", "L01X00T47",
+           "M-AB 1234", "14.07.1980", "Lindenweg 9, 86150 Augsburg"]
+
+
+def test_a_stored_transcript_contains_none_of_the_planted_personal_data(tmp_path: Path) -> None:
+    lines = [{"role": "citizen", "text": f"Hier: {value}, bitte helfen Sie mir."} for value in PLANTED]
+    with TestClient(create_app(Settings(home=tmp_path / "home", api_token=TOKEN))) as client:
+        data = ticket(question=f"Mein Ausweis L01X00T47 ist weg, ich wohne {PLANTED[-1]}", transcript=lines)
+        client.post("/api/tickets", json=data, headers=AUTH).raise_for_status()
+        stored = client.get("/api/tickets/AK-7KQ2-M9XD", headers=AUTH).text
+    leaked = [value for value in PLANTED if value in stored]
+    assert leaked == [], leaked
+    assert "max@example.org" in stored  # the contact address given on purpose stays

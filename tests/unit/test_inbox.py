@@ -1,4 +1,4 @@
-"""The agent inbox over HTTP (TestClient on a real SQLite database): logins, sessions, CSRF, departments,
+"""The agent inbox over HTTP (TestClient on a real database: SQLite and PostgreSQL): logins, sessions, CSRF, departments,
 queue, ticket actions, audit log and analytics; plus agent creation, passwords and the CLI."""
 
 from __future__ import annotations
@@ -23,20 +23,25 @@ from bot.tickets import analytics, service
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import CandidateIn, TicketCreate, TranscriptLine
 from bot.web.app import create_app
-from tests.unit.test_ticket_api import AUTH, TOKEN
+from tests.unit.test_ticket_api import AUTH, DATABASES, TOKEN, _drop_postgres, _postgres_url
 
 PASSWORD = "ein-langes-passwort-123"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 AppFactory = Callable[..., FastAPI]
 
 
-@pytest.fixture
-def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
+@pytest.fixture(params=DATABASES)
+def make_app(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
+    """Apps on a real database: SQLite, and PostgreSQL (a fresh database per app)."""
     monkeypatch.setattr(passwords, "N", 2**10)  # cheaper scrypt for speed; the real cost is checked below
     apps: List[FastAPI] = []
+    urls: List[str] = []
 
     def factory(**overrides: Any) -> FastAPI:
-        app = create_app(Settings(home=tmp_path / f"home{len(apps)}", api_token=TOKEN, **overrides))
+        home = tmp_path / f"home{len(apps)}"
+        url = f"sqlite:///{tmp_path / f'tickets{len(apps)}.sqlite3'}" if request.param == "sqlite" else _postgres_url()
+        urls.append(url)
+        app = create_app(Settings(home=home, api_token=TOKEN, database_url=url, **overrides))
         app.state.replies = []
         app.state.on_reply = lambda session, ticket, reply: app.state.replies.append((ticket.case_number, reply.text))
         apps.append(app)
@@ -45,6 +50,9 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFac
     yield factory
     for app in apps:
         app.state.engine.dispose()
+    for url in urls:
+        if url.startswith("postgresql"):
+            _drop_postgres(url)
 
 
 @pytest.fixture
