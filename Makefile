@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TOKENIZERS_PARALLELISM := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser-deps run stop test test-fast lint bench bench-external kb-validate kb-build openapi lock clean
+.PHONY: help setup browser-deps run stop test test-fast lint bench bench-external kb-validate kb-check kb-build openapi lock clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ bench-external: setup ## Public benchmarks (CLINC150, Integreat) against BM25, c
 
 kb-validate: setup ## Check every kb file (file:line: field: message)
 	@$(VENV)/bin/auskunft kb validate
+
+kb-check: setup ## Editor checks of kb/: links, tags, review dates, length, readability (LANG_MSG=en for English)
+	@$(VENV)/bin/auskunft kb check --lang $(or $(LANG_MSG),de)
 
 kb-build: setup ## Build and publish the FAQ index (the running bot picks it up)
 	@$(VENV)/bin/auskunft kb build

@@ -54,6 +54,13 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kb_check(args: argparse.Namespace) -> int:
+    """Check the kb as an editor needs it: errors and warnings with file, line and what to do (de/en)."""
+    from bot.kb.check import run_check
+
+    return run_check(_settings(args).kb_dir, lang=args.lang, strict=args.strict)
+
+
 def _encoder(settings: Settings):  # type: ignore[no-untyped-def]
     from bot.embedding.encoder import shared_encoder
 
@@ -215,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
         p = kb.add_parser(name, help=text)
         p.add_argument("--kb", help="kb directory (default: kb/)")
         p.set_defaults(func=func)
+    check = kb.add_parser("check", help="editor checks: links, tags, review dates, length, readability (exit 1 "
+                          "on errors)")
+    check.add_argument("--kb", help="kb directory (default: kb/)")
+    check.add_argument("--lang", choices=["de", "en"], default="de", help="language of the messages")
+    check.add_argument("--strict", action="store_true", help="also exit 1 on warnings (for CI)")
+    check.set_defaults(func=cmd_kb_check)
     watch = kb.add_parser("watch", help="rebuild the index when kb files change")
     watch.add_argument("--kb")
     watch.add_argument("--interval", type=float, default=1.0, help="seconds between checks")

@@ -24,6 +24,10 @@ class FaqEntry:
         review_by: date by which the entry must be reviewed, if any.
         answer: the answer in markdown.
         path: the file the entry came from, relative to the kb root.
+        content_hash: SHA-256 of the file's bytes (not part of equality).
+        plain: the answer in plain language (Einfache/Leichte Sprache), if written.
+        tests: questions that must retrieve this entry (for ``kb diff``); kept out of the
+            phrasings and the embedding key, so the index never sees them.
     """
 
     id: str
@@ -38,6 +42,8 @@ class FaqEntry:
     path: str
     review_by: Optional[date] = None
     content_hash: str = field(default="", compare=False)
+    plain: Optional[str] = None
+    tests: Tuple[str, ...] = ()
 
     @property
     def phrasings(self) -> Tuple[str, ...]:
@@ -53,6 +59,6 @@ class FaqEntry:
         return f"{self.title}\n{self.answer}"
 
     def embedding_key(self) -> str:
-        """A hash of everything that goes into this entry's embeddings."""
+        """A hash of everything that goes into this entry's embeddings (not ``plain`` or ``tests``)."""
         payload = "\x1f".join((self.lang, *self.phrasings, self.passage))
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
