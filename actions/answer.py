@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -20,14 +21,36 @@ from actions.conversation import (
 from actions.feedback import record_feedback
 from actions.live import live_index
 from actions.texts import say
-from bot.decision import ANSWER, CLARIFY, Decision, decide
-from bot.retrieval.index import EntryRecord
+from bot.decision import ANSWER, CLARIFY, HANDOFF, Decision, decide
+from bot.retrieval.index import EntryRecord, FaqIndex
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 def answer_text(entry: EntryRecord, lang: str) -> str:
     """The answer with its source link."""
     return f"{entry.answer}\n\n{say('source', lang)}: [{entry.title}]({entry.source})"
+
+
+def withdraw_overdue(decision: Decision, index: FaqIndex, enabled: bool, today: Optional[date] = None) -> Decision:
+    """With ``enabled``, entries past their review date are never given: such questions go to a person."""
+    if not enabled:
+        return decision
+    today = today or date.today()
+    if decision.action == ANSWER and decision.faq_id:
+        entry = index.entry(decision.faq_id)
+        if entry is not None and entry.overdue(today):
+            return Decision(HANDOFF, "withdrawn", decision.confidence, decision.faq_id)
+    if decision.action == CLARIFY:
+        fresh = tuple(c for c in decision.choices if not _overdue(index, c.faq_id, today))
+        if not fresh:
+            return Decision(HANDOFF, "withdrawn", decision.confidence)
+        return Decision(CLARIFY, decision.reason, decision.confidence, decision.faq_id, fresh)
+    return decision
+
+
+def _overdue(index: FaqIndex, faq_id: str, today: date) -> bool:
+    entry = index.entry(faq_id)
+    return entry is not None and entry.overdue(today)
 
 
 class ActionAnswerFaq(Action):
@@ -55,7 +78,8 @@ class ActionAnswerFaq(Action):
             chosen = next(tracker.get_latest_entity_values("faq_id"), None)
             entry = index.entry(str(chosen)) if chosen else None
             if entry is not None:
-                return events + self._answer(dispatcher, entry, lang, index.version, score=None)
+                return events + self._answer(dispatcher, entry, lang, index.version, score=None,
+                                             kb_commit=index.meta.get("kb_commit"))
         last_answer = tracker.get_slot("last_faq_id")
         if name == "feedback_not_helpful":
             await record_feedback(tracker, helpful=False)
@@ -73,17 +97,19 @@ class ActionAnswerFaq(Action):
         )
         logger.info("decision %s (%s) confidence %.3f faq %s index %s", decision.action, decision.reason,
                     decision.confidence, decision.faq_id, index.version)
+        decision = withdraw_overdue(decision, index, settings.withdraw_overdue)
         if decision.action == ANSWER and decision.faq_id:
             entry = index.entry(decision.faq_id)
             assert entry is not None  # ranked only holds ids present in the index
-            return events + self._answer(dispatcher, entry, lang, index.version, score=decision.confidence)
+            return events + self._answer(dispatcher, entry, lang, index.version, score=decision.confidence,
+                                         kb_commit=index.meta.get("kb_commit"))
         if decision.action == CLARIFY:
             return events + self._clarify(dispatcher, decision, lang, misses)
         return events + self._handoff(tracker, decision, lang)
 
     @staticmethod
     def _answer(dispatcher: CollectingDispatcher, entry: EntryRecord, lang: str, version: str,
-                score: Optional[float]) -> List[EventType]:
+                score: Optional[float], kb_commit: Optional[object] = None) -> List[EventType]:
         dispatcher.utter_message(
             text=answer_text(entry, lang),
             buttons=[
@@ -93,7 +119,8 @@ class ActionAnswerFaq(Action):
         )
         dispatcher.utter_message(json_message={
             "decision": "answer", "faq_id": entry.id, "source": entry.source, "index_version": version,
-            "score": None if score is None else round(score, 4),
+            "score": None if score is None else round(score, 4), "plain": entry.plain or None,
+            "kb_commit": kb_commit,
         })
         return [SlotSet("last_faq_id", entry.id), SlotSet("misses", 0)]
 

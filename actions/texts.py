@@ -39,6 +39,8 @@ TEXTS: Dict[str, Dict[str, str]] = {
                                  "en": "Sorry, then I can't find a matching answer."},
     "handoff_asked_for_human": {"de": "Gern gebe ich Ihr Anliegen an einen Menschen weiter.",
                                 "en": "Of course, I can pass your question on to a person."},
+    "handoff_withdrawn": {"de": "Die Information dazu wird gerade überprüft, deshalb gebe ich sie im Moment nicht aus.",
+                          "en": "The information on this is being reviewed, so I am not giving it out right now."},
     "handoff_not_helpful": {"de": "Das tut mir leid.", "en": "I'm sorry about that."},
     "ask_consent": {
         "de": "Darf ich Ihre Frage und diesen Chatverlauf an das Team des Bürgerservice weiterleiten? "

@@ -61,6 +61,20 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     return run_check(_settings(args).kb_dir, lang=args.lang, strict=args.strict)
 
 
+def cmd_kb_diff(args: argparse.Namespace) -> int:
+    """What a kb change does: test questions and recent citizen questions that would now be handled differently."""
+    from bot.editor.diff import run_diff
+
+    return run_diff(args.ref, _settings(args).kb_dir, args.recent, args.lang, fail_on_failing_tests=args.strict)
+
+
+def cmd_kb_overlap(args: argparse.Namespace) -> int:
+    """Entries the bot cannot tell apart, and phrasings that land on another entry (same model and thresholds)."""
+    from bot.editor.overlap import run_overlap
+
+    return run_overlap(_settings(args).kb_dir, lang=args.lang)
+
+
 def _encoder(settings: Settings):  # type: ignore[no-untyped-def]
     from bot.embedding.encoder import shared_encoder
 
@@ -228,6 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--lang", choices=["de", "en"], default="de", help="language of the messages")
     check.add_argument("--strict", action="store_true", help="also exit 1 on warnings (for CI)")
     check.set_defaults(func=cmd_kb_check)
+    diff = kb.add_parser("diff", help="compare the kb with a git ref or another directory: which test questions "
+                         "and recent citizen questions get a different answer")
+    diff.add_argument("ref", help="git ref (e.g. HEAD, main~1) or a directory with the other kb")
+    diff.add_argument("--kb", help="kb directory (default: kb/)")
+    diff.add_argument("--recent", type=int, default=200, help="how many recent citizen questions to replay")
+    diff.add_argument("--lang", choices=["de", "en"], default="de")
+    diff.add_argument("--strict", action="store_true", help="exit 1 if a test question is not answered by its entry")
+    diff.set_defaults(func=cmd_kb_diff)
+    overlap = kb.add_parser("overlap", help="near-duplicate entries and phrasings that land on another entry")
+    overlap.add_argument("--kb", help="kb directory (default: kb/)")
+    overlap.add_argument("--lang", choices=["de", "en"], default="de")
+    overlap.set_defaults(func=cmd_kb_overlap)
     watch = kb.add_parser("watch", help="rebuild the index when kb files change")
     watch.add_argument("--kb")
     watch.add_argument("--interval", type=float, default=1.0, help="seconds between checks")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from bot.kb.loader import KnowledgeBase, load_kb
+from bot.kb_origin import kb_commit
 from bot.retrieval.adapter import AdapterConfig
 from bot.retrieval.builder import build_index, index_version
 from bot.retrieval.cache import EmbeddingCache
@@ -69,6 +70,7 @@ def build_and_publish(
                         lexical_weight)
     if tune_for_kb is not None:
         index.meta["query_model"] = str(getattr(encoder, "name", ""))
+    index.meta["kb_commit"] = kb_commit(kb_dir)  # traceability: the text that was live (None outside git)
     store.publish(index)
     return BuildReport(
         version,

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     min_margin: float = DecisionConfig.min_margin
     max_choices: int = 3
     max_misses: int = 2
+    withdraw_overdue: bool = Field(False, description="entries past their review_by date are not given as answers; "
+                                   "such questions are handed to a person instead")
 
     host: str = "127.0.0.1"
     rasa_port: int = 5005

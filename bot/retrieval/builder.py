@@ -107,7 +107,8 @@ def build_index(
         progress(len(entries) - len(todo), len(entries))
     blocks.update(_embed_entries(todo, texts, encoder, progress, len(entries) - len(todo), len(entries), cache))
     records = [
-        EntryRecord(e.id, e.title, e.lang, e.source, e.owner, list(e.tags), e.answer, list(e.phrasings))
+        EntryRecord(e.id, e.title, e.lang, e.source, e.owner, list(e.tags), e.answer, list(e.phrasings),
+                    plain=e.plain, review_by=e.review_by.isoformat() if e.review_by else None)
         for e in entries
     ]
     splits = [len(e.phrasings) for e in entries]

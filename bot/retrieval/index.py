@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 from typing import Dict, List, Optional, Protocol, Sequence
 
@@ -71,6 +72,12 @@ class EntryRecord:
     tags: List[str]
     answer: str
     phrasings: List[str]
+    plain: Optional[str] = None  # the answer in plain language (Einfache Sprache), if the entry has one
+    review_by: Optional[str] = None  # ISO date by which the entry must be reviewed
+
+    def overdue(self, today: date) -> bool:
+        """Whether the entry's review date has passed."""
+        return bool(self.review_by) and date.fromisoformat(str(self.review_by)) < today
 
 
 class FaqIndex:

@@ -71,6 +71,21 @@ def test_german_conversation_answer_with_source_and_feedback(new_page: NewPage, 
     assert_private(tab, services)
 
 
+def test_plain_language_version_with_one_click(new_page: NewPage, services: Running) -> None:
+    tab, widget = open_site(new_page, services, bypass_csp=True)
+    widget.open()
+    answer = widget.ask("Ich habe meinen Perso verloren, was nun?")
+    plain = answer.get_by_role("button", name="In Einfacher Sprache lesen")
+    plain.click()
+    shown = widget.bot_messages.last
+    expect(shown).to_contain_text("Einfache Sprache")
+    expect(shown).to_contain_text("Dann gehen Sie schnell zum Bürgeramt.")
+    expect(plain).to_have_count(0)  # one click, then it is there
+    assert widget.focused() == "ak-input"
+    shoot(tab.page, "widget-plain-language")
+    assert_accessible(tab, "plain language")
+
+
 def test_clarify_buttons_then_handoff_with_email_ends_in_a_case_number(new_page: NewPage, services: Running) -> None:
     tab, widget = open_site(new_page, services, bypass_csp=True)
     widget.open()

@@ -40,7 +40,8 @@
       retry: "Erneut senden", notSent: "(nicht gesendet)", rejected: "Diese Nachricht wurde nicht angenommen: ",
       helpful: "Hat Ihnen diese Antwort geholfen?", yes: "Ja", no: "Nein",
       email: "E-Mail-Adresse (freiwillig)", emailSend: "Weiter", emailEmpty: "Bitte geben Sie eine E-Mail-Adresse ein oder wählen Sie „Ohne E-Mail weiter“.",
-      caseNumber: "Ihre Fallnummer: ", newTab: "(öffnet in neuem Tab)"
+      caseNumber: "Ihre Fallnummer: ", newTab: "(öffnet in neuem Tab)",
+      plain: "In Einfacher Sprache lesen", plainTitle: "Einfache Sprache"
     },
     en: {
       launcher: "Questions? Open chat", newReply: "New reply in the chat", title: "Digital assistant",
@@ -57,7 +58,8 @@
       retry: "Send again", notSent: "(not sent)", rejected: "This message was not accepted: ",
       helpful: "Did this answer help you?", yes: "Yes", no: "No",
       email: "E-mail address (optional)", emailSend: "Continue", emailEmpty: "Please enter an e-mail address or choose “Continue without e-mail”.",
-      caseNumber: "Your case number: ", newTab: "(opens in a new tab)"
+      caseNumber: "Your case number: ", newTab: "(opens in a new tab)",
+      plain: "Read in plain language", plainTitle: "Plain language"
     }
   };
   var T = STRINGS[LANG];
@@ -299,6 +301,17 @@
       li.appendChild(f);
       return;
     }
+    if (item.kind === "answer" && item.plain && !item.plainShown) {
+      var simple = el("button", {type: "button", "class": "ak-choice ak-plain"}, T.plain);
+      simple.addEventListener("click", function () {
+        item.plainShown = true;
+        render(item);
+        add({who: "bot", text: "**" + T.plainTitle + "**\n\n" + item.plain, local: true}, true);
+        save();
+        input.focus();
+      });
+      li.appendChild(simple);
+    }
     if (!buttons.length) { return; }
     var group = el("div", {"class": "ak-choices", role: "group"});
     if (item.kind === "answer") {
@@ -425,6 +438,7 @@
         if (last) {
           last.kind = c.decision === "answer" ? "answer" : c.decision === "clarify" ? "clarify" : c.step || c.decision;
           if (c.faq_id) { last.faq = c.faq_id; }
+          if (typeof c.plain === "string" && c.plain) { last.plain = c.plain; }
           render(last);
         }
         if (c.case_number && state.cases.indexOf(c.case_number) < 0) { state.cases.push(c.case_number); updateCase(); poll(); }
