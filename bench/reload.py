@@ -65,8 +65,9 @@ def edit_to_answer(client: httpx.Client, url: str, path: Path, question: str, ma
     path.write_text(f"{head}{sep}{marker}. {body}", encoding="utf-8")
     saved = time.perf_counter()
     while time.perf_counter() - saved < 1800:
-        reply = client.post(url, json={"sender": f"reload-{marker}", "message": question})
-        if marker in reply.text:
+        reply = client.post(url, json={"sender": "reload-bench", "message": question})
+        answers = " ".join(m.get("text", "") for m in reply.json())
+        if marker in answers:  # in the bot's answer text (not anywhere in the JSON)
             return time.perf_counter() - saved
         time.sleep(0.1)
     raise RuntimeError(f"the new text was not answered within 30 minutes ({marker})")
