@@ -52,7 +52,9 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             finally:
                 worker.cancel()
 
-    app = FastAPI(title="Auskunft", version=__version__, lifespan=lifespan,
+    # No Swagger/ReDoc pages: they load their scripts from a CDN (a third-party request, and blocked by our CSP).
+    # The description is at /openapi.json and in docs/openapi.json.
+    app = FastAPI(title="Auskunft", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Chat widget, chat proxy, ticket and feedback API of the Auskunft FAQ bot.")
     engine = make_engine(settings.resolved_database_url)
     app.state.settings = settings

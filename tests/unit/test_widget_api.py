@@ -37,6 +37,7 @@ def test_example_site_pages_have_a_strict_csp_and_embed_the_widget(client: TestC
         policy = page.headers["content-security-policy"]
         assert "default-src 'self'" in policy and "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert client.get("/no-such-page").status_code == 404
+    assert client.get("/docs").status_code == 404  # Swagger UI would load scripts from a CDN
 
 
 def test_widget_assets_are_served_compressed(client: TestClient) -> None:
