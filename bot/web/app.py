@@ -6,7 +6,6 @@ Run with ``uvicorn --factory bot.web.app:create_app``.
 from __future__ import annotations
 
 import asyncio
-import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator, Optional
@@ -74,7 +73,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     # Hooks called by the ticket API and the inbox after a ticket is created / a reply is stored.
     app.state.on_ticket_created = lambda session, ticket: (
         enqueue(session, ticket, connector.name) if connector.name != "inbox" else None)
-    app.state.on_reply = lambda session, ticket, reply: threading.Thread(target=jobs.run_once, daemon=True).start()
+    app.state.on_reply = lambda session, ticket, reply: jobs.notify_soon()
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]

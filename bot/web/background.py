@@ -53,6 +53,16 @@ class Jobs:
         with self._notify_lock, self.app.state.sessions() as session:
             return notify_pending(session, self.mailer, self.lookup_url, self.app.state.departments.name)
 
+    def notify_soon(self) -> None:
+        """Send pending notifications now, in a background thread (after a reply; failures wait for the loop)."""
+        def safe() -> None:
+            try:
+                self.notify()
+            except Exception:  # noqa: BLE001 - the scheduled round retries
+                log.exception("notification failed; retrying next round")
+
+        threading.Thread(target=safe, daemon=True).start()
+
     def retention(self, force: bool = False) -> None:
         """Delete what is past retention (at most hourly unless forced)."""
         if not force and time.monotonic() - self._last_retention < RETENTION_EVERY_S:

@@ -9,12 +9,10 @@ is down, comes up, is slow, refuses; each ticket must arrive exactly once and no
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import threading
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,13 +30,13 @@ from bot.tickets.db import make_engine, session_factory
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import TicketCreate
 from bot.tickets.service import create_ticket
+from tests.unit.test_ticket_api import DATABASES, _drop_postgres, _postgres_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 ZAMMAD_TOKEN = "zmd-token-0123456789-secret"
 GROUP = "Bürgerservice"
 SECRET = "hook-secret-0123456789abcdef"
-PG_ADMIN = os.environ.get("AUSKUNFT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 Answer = Tuple[int, Any, float]  # status, JSON, seconds to sleep before answering (after storing)
 
 
@@ -235,41 +233,14 @@ class WebhookReceiver(Receiver):
 
 # --- database, clock, tickets -------------------------------------------------------------------------------------
 
-def _postgres_available() -> bool:
-    try:
-        import psycopg2
-
-        psycopg2.connect(PG_ADMIN, connect_timeout=2).close()
-        return True
-    except Exception:
-        return False
-
-
-DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not _postgres_available() and not os.environ.get("CI"),
-    reason="no PostgreSQL at 127.0.0.1:5432 on this machine (CI always has one and runs this)"))]
-
-
 @pytest.fixture(params=DATABASES)
 def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator["sessionmaker[Session]"]:
-    import psycopg2
-
-    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}"
-    if request.param == "postgresql":
-        name = f"auskunft_test_{uuid.uuid4().hex[:8]}"
-        conn = psycopg2.connect(PG_ADMIN, connect_timeout=3)
-        conn.autocommit = True
-        conn.cursor().execute(f"CREATE DATABASE {name}")
-        conn.close()
-        url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else _postgres_url()
     engine = make_engine(url)
     yield session_factory(engine)
     engine.dispose()
     if request.param == "postgresql":
-        conn = psycopg2.connect(PG_ADMIN)
-        conn.autocommit = True
-        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        conn.close()
+        _drop_postgres(url)
 
 
 class Clock:
