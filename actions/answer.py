@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -11,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation import (
+    agency,
     candidates,
     intent,
     language,
@@ -21,36 +21,18 @@ from actions.conversation import (
 from actions.feedback import record_feedback
 from actions.live import live_index
 from actions.texts import say
-from bot.decision import ANSWER, CLARIFY, HANDOFF, Decision, decide
-from bot.retrieval.index import EntryRecord, FaqIndex
+from bot.agencies import UnknownAgency
+from bot.decision import ANSWER, CLARIFY, Decision, decide
+from bot.decision_lifecycle import withdraw_overdue
+from bot.retrieval.index import EntryRecord
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
+
+
 def answer_text(entry: EntryRecord, lang: str) -> str:
     """The answer with its source link."""
     return f"{entry.answer}\n\n{say('source', lang)}: [{entry.title}]({entry.source})"
-
-
-def withdraw_overdue(decision: Decision, index: FaqIndex, enabled: bool, today: Optional[date] = None) -> Decision:
-    """With ``enabled``, entries past their review date are never given: such questions go to a person."""
-    if not enabled:
-        return decision
-    today = today or date.today()
-    if decision.action == ANSWER and decision.faq_id:
-        entry = index.entry(decision.faq_id)
-        if entry is not None and entry.overdue(today):
-            return Decision(HANDOFF, "withdrawn", decision.confidence, decision.faq_id)
-    if decision.action == CLARIFY:
-        fresh = tuple(c for c in decision.choices if not _overdue(index, c.faq_id, today))
-        if not fresh:
-            return Decision(HANDOFF, "withdrawn", decision.confidence)
-        return Decision(CLARIFY, decision.reason, decision.confidence, decision.faq_id, fresh)
-    return decision
-
-
-def _overdue(index: FaqIndex, faq_id: str, today: date) -> bool:
-    entry = index.entry(faq_id)
-    return entry is not None and entry.overdue(today)
 
 
 class ActionAnswerFaq(Action):
@@ -68,8 +50,8 @@ class ActionAnswerFaq(Action):
         events: List[EventType] = [SlotSet("lang", lang)]
         settings = get_settings()
         try:
-            index = live_index()
-        except FileNotFoundError:
+            index = live_index(agency(tracker))
+        except (FileNotFoundError, UnknownAgency):
             dispatcher.utter_message(text=say("no_index", lang))
             return events
         name = intent(tracker)

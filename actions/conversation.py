@@ -19,6 +19,16 @@ def faq_payload(tracker: Tracker) -> Dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
+def agency(tracker: Tracker) -> Optional[str]:
+    """The agency whose widget the citizen writes through (message metadata; None: the default agency)."""
+    for parse_data in [tracker.latest_message or {}] + [e.get("parse_data") or {} for e in reversed(tracker.events)
+                                                        if e.get("event") == "user"]:
+        metadata = parse_data.get("metadata") if isinstance(parse_data, dict) else None
+        if isinstance(metadata, dict) and metadata.get("agency"):
+            return str(metadata["agency"])
+    return None
+
+
 def language(tracker: Tracker) -> str:
     """The conversation language: this message's, else the remembered one, else German."""
     lang = faq_payload(tracker).get("lang") or tracker.get_slot("lang")

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import intent, language, transcript
+from actions.conversation import agency, intent, language, transcript
 from actions.live import live_index
 from actions.texts import TEXTS, say
+from bot.agencies import UnknownAgency
 from bot.privacy import redact
 from bot.services import api_token
 from bot.settings import get_settings
@@ -122,11 +123,11 @@ class ValidateHandoffForm(FormValidationAction):
         return {"handoff_email": None}
 
 
-def with_owners(candidates: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def with_owners(candidates: List[Dict[str, Any]], agency_key: Optional[str] = None) -> List[Dict[str, Any]]:
     """The candidates as the ticket API takes them, each with its kb entry's owner (routes the ticket)."""
     try:
-        index = live_index()
-    except FileNotFoundError:
+        index = live_index(agency_key)
+    except (FileNotFoundError, UnknownAgency):
         index = None
     result = []
     for c in candidates:
@@ -174,11 +175,12 @@ class ActionCreateTicket(Action):
             "language": lang,
             "reason": tracker.get_slot("handoff_reason") or "low_confidence",
             "question": redact(tracker.get_slot("handoff_question") or "-")[:5000] or "-",
-            "candidates": with_owners(tracker.get_slot("handoff_candidates") or [])[:10],
+            "candidates": with_owners(tracker.get_slot("handoff_candidates") or [], agency(tracker))[:10],
             "transcript": transcript(tracker),
             "consent": True,
             "email": email if email and email != NO_EMAIL else None,
             "index_version": tracker.get_slot("handoff_index_version"),
+            "agency": agency(tracker),
         }
         status = await asyncio.to_thread(ticket_client().create, payload)
         text = say("ticket_created" if status is not None else "ticket_queued", lang, case=payload["case_number"])

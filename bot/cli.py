@@ -58,7 +58,14 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     """Check the kb as an editor needs it: errors and warnings with file, line and what to do (de/en)."""
     from bot.kb.check import run_check
 
-    return run_check(_settings(args).kb_dir, lang=args.lang, strict=args.strict)
+    settings = _settings(args)
+    layers = _agencies(settings, args).layer_dirs()  # every agency's layers, each once
+    codes = []
+    for layer in layers:
+        if len(layers) > 1:
+            print(f"== {layer}", flush=True)
+        codes.append(run_check(layer, lang=args.lang, strict=args.strict))
+    return max(codes)
 
 
 def cmd_kb_diff(args: argparse.Namespace) -> int:
@@ -95,25 +102,38 @@ def _load_encoder(settings: Settings):  # type: ignore[no-untyped-def]
     return lambda model: shared_encoder(model, settings.torch_threads)
 
 
+def _agencies(settings: Settings, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The agencies to work on: ``--kb DIR`` means that one directory (the default agency), else agencies.yml."""
+    from bot.agencies import Agencies
+
+    return Agencies.single(settings.kb_dir) if getattr(args, "kb", None) else settings.agencies()
+
+
 def cmd_kb_build(args: argparse.Namespace) -> int:
-    """Build the index from kb/ and publish it (the running bot picks it up)."""
+    """Build every agency's index from its kb layers and publish it (the running bot picks it up)."""
     from bot.kb import KbValidationError
     from bot.kb_build import build_and_publish
     from bot.progress import progress_printer
 
     settings = _settings(args)
-    try:
-        report = build_and_publish(
-            settings.kb_dir, settings.index_dir, settings.cache_dir, _encoder(settings), progress_printer("embedding"),
-            tune_for_kb=_kb_tuner(settings),
-        )
-    except KbValidationError as err:
-        print(err, file=sys.stderr)
-        print("the index was NOT changed; the bot keeps serving the last good version", file=sys.stderr)
-        return 1
-    state = "unchanged" if report.unchanged else f"published ({report.embedded} of {report.entries} entries embedded)"
-    print(f"index {report.version}: {report.entries} entries, {state} in {report.seconds:.1f} s")
-    return 0
+    agencies = _agencies(settings, args)
+    failed = 0
+    for agency in agencies:
+        label = "" if len(agencies) == 1 else f"agency {agency.key} ({agency.name}): "
+        try:
+            report = build_and_publish(
+                agency.layers, agency.index_dir(settings.index_dir), settings.cache_dir, _encoder(settings),
+                progress_printer(f"{label}embedding"), tune_for_kb=_kb_tuner(settings),
+            )
+        except KbValidationError as err:
+            print(f"{label}{err}", file=sys.stderr)
+            print(f"{label}the index was NOT changed; the bot keeps serving the last good version", file=sys.stderr)
+            failed += 1
+            continue
+        state = ("unchanged" if report.unchanged
+                 else f"published ({report.embedded} of {report.entries} entries embedded)")
+        print(f"{label}index {report.version}: {report.entries} entries, {state} in {report.seconds:.1f} s")
+    return 1 if failed else 0
 
 
 def cmd_kb_watch(args: argparse.Namespace) -> int:
@@ -127,23 +147,27 @@ def cmd_kb_watch(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Print the decision and the candidates for one question."""
-    from bot.decision import decide
+    from bot.agencies import UnknownAgency
+    from bot.editor.preview import preview
     from bot.retrieval.searcher import FaqSearcher
     from bot.retrieval.store import IndexStore
 
     settings = _settings(args)
-    searcher = FaqSearcher(_encoder(settings), store=IndexStore(settings.index_dir),
+    try:
+        agency = settings.agencies().get(args.agency)
+    except UnknownAgency as err:
+        print(f"error: {err} (see {settings.agencies_file})", file=sys.stderr)
+        return 2
+    searcher = FaqSearcher(_encoder(settings), store=IndexStore(agency.index_dir(settings.index_dir)),
                            default_language=settings.default_language, load_encoder=_load_encoder(settings))
-    result = searcher.search(args.question, lang_hint=args.lang)
-    decision = decide(result.candidates, settings.decision_config())
+    seen = preview(args.question, searcher, settings.decision_config(), settings.withdraw_overdue, args.lang)
     if args.json:
-        print(json.dumps({"decision": decision.action, "reason": decision.reason, "faq_id": decision.faq_id,
-                          **result.to_dict()}, ensure_ascii=False, indent=2))
+        print(json.dumps(seen.to_dict(), ensure_ascii=False, indent=2))
         return 0
-    print(f"decision: {decision.action} ({decision.reason}, confidence {decision.confidence:.3f})"
-          + (f" -> {decision.faq_id}" if decision.faq_id else ""))
-    print(f"language: {result.lang}   index: {result.index_version}")
-    for rank, cand in enumerate(result.candidates, start=1):
+    print(f"decision: {seen.action} ({seen.reason}, confidence {seen.confidence:.3f})"
+          + (f" -> {seen.faq_id}" if seen.faq_id else ""))
+    print(f"language: {seen.lang}   index: {seen.index_version}")
+    for rank, cand in enumerate(seen.candidates, start=1):
         print(f"  {rank}. {cand.score:.3f}  {cand.faq_id:<40} {cand.title}")
     return 0
 
@@ -263,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--lang", choices=["de", "en"])
     ask.add_argument("--json", action="store_true")
+    ask.add_argument("--agency", help="ask through this agency's widget (agencies.yml); default: the default agency")
     ask.set_defaults(func=cmd_ask)
 
     ev = sub.add_parser("eval", help="measure answer quality of the bot and baselines on labelled messages")

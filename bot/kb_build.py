@@ -8,9 +8,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence, Union
 
-from bot.kb.loader import KnowledgeBase, load_kb
+from bot.kb.layers import load_layers
+from bot.kb.loader import KnowledgeBase
 from bot.kb_origin import kb_commit
 from bot.retrieval.adapter import AdapterConfig
 from bot.retrieval.builder import build_index, index_version
@@ -32,7 +33,7 @@ class BuildReport:
 
 
 def build_and_publish(
-    kb_dir: Path,
+    kb_dir: Union[Path, Sequence[Path]],
     index_dir: Path,
     cache_dir: Path,
     encoder: TextEncoder,
@@ -44,7 +45,7 @@ def build_and_publish(
     """Validate the kb, build the index and make it live.
 
     Args:
-        kb_dir: the markdown files.
+        kb_dir: the markdown files: one directory, or layers (shared first; see :mod:`bot.kb.layers`).
         index_dir: where versions are published.
         cache_dir: embeddings by entry content hash.
         encoder: the sentence encoder as shipped.
@@ -59,7 +60,8 @@ def build_and_publish(
         KbValidationError: the kb is invalid; the live index is left untouched.
     """
     started = time.perf_counter()
-    kb = load_kb(kb_dir)
+    layers = [kb_dir] if isinstance(kb_dir, Path) else list(kb_dir)
+    kb = load_layers(layers).kb
     store = IndexStore(index_dir)
     if tune_for_kb is not None:
         encoder = tune_for_kb(kb)
@@ -70,7 +72,8 @@ def build_and_publish(
                         lexical_weight)
     if tune_for_kb is not None:
         index.meta["query_model"] = str(getattr(encoder, "name", ""))
-    index.meta["kb_commit"] = kb_commit(kb_dir)  # traceability: the text that was live (None outside git)
+    commits = dict.fromkeys(c for c in map(kb_commit, layers) if c)
+    index.meta["kb_commit"] = ",".join(commits) or None  # traceability: the text that was live (None outside git)
     store.publish(index)
     return BuildReport(
         version,

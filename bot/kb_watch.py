@@ -17,31 +17,39 @@ log = logging.getLogger("auskunft.kb_watch")
 Snapshot = Dict[str, Tuple[int, int]]
 
 
-def snapshot(root: Path) -> Snapshot:
-    """(mtime, size) of every kb file: cheap enough to take every second."""
+def snapshot(*roots: Path) -> Snapshot:
+    """(mtime, size) of every kb file under ``roots``: cheap enough to take every second."""
     state: Snapshot = {}
-    for path in kb_files(root) if root.is_dir() else []:
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            continue
-        state[str(path)] = (stat.st_mtime_ns, stat.st_size)
+    for root in roots:
+        for path in kb_files(root) if root.is_dir() else []:
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            state[str(path)] = (stat.st_mtime_ns, stat.st_size)
     return state
 
 
 def rebuild(settings: Settings, encoder: TextEncoder,
             tune_for_kb: Optional[Callable[..., TextEncoder]] = None) -> bool:
-    """Build and publish once; a broken kb is logged and the live index kept."""
-    try:
-        report = build_and_publish(settings.kb_dir, settings.index_dir, settings.cache_dir, encoder,
-                                   tune_for_kb=tune_for_kb)
-    except KbValidationError as err:
-        log.error("kb change rejected, the bot keeps the last good index:\n%s", err)
-        return False
-    if not report.unchanged:
-        log.info("index %s published: %d entries, %d embedded, %.2f s",
-                 report.version, report.entries, report.embedded, report.seconds)
-    return True
+    """Build and publish every agency's index; a broken kb is logged and that agency keeps its last good index.
+
+    Agencies whose layers did not change are skipped cheaply (same content hash, same version).
+    """
+    ok, agencies = True, settings.agencies()
+    for agency in agencies:
+        label = "" if len(agencies) == 1 else f"agency {agency.key}: "
+        try:
+            report = build_and_publish(agency.layers, agency.index_dir(settings.index_dir), settings.cache_dir,
+                                       encoder, tune_for_kb=tune_for_kb)
+        except KbValidationError as err:
+            log.error("%skb change rejected, the bot keeps the last good index:\n%s", label, err)
+            ok = False
+            continue
+        if not report.unchanged:
+            log.info("%sindex %s published: %d entries, %d embedded, %.2f s",
+                     label, report.version, report.entries, report.embedded, report.seconds)
+    return ok
 
 
 def watch(settings: Settings, encoder: TextEncoder, interval: float = 1.0,
@@ -57,13 +65,14 @@ def watch(settings: Settings, encoder: TextEncoder, interval: float = 1.0,
         from bot.embedding.tuned import kb_tuner
 
         tuner = kb_tuner(encoder, settings.finetune_epochs, settings.tuned_models_dir)
-    last = snapshot(settings.kb_dir)
+    roots = settings.agencies().layer_dirs()
+    last = snapshot(*roots)
     rebuild(settings, encoder, tuner)
     cycles = 0
     while max_cycles is None or cycles < max_cycles:
         time.sleep(interval)
         cycles += 1
-        current = snapshot(settings.kb_dir)
+        current = snapshot(*roots)
         if current != last:
             last = current
             rebuild(settings, encoder, tuner)

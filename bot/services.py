@@ -197,7 +197,7 @@ def run_all(settings: Settings, train: bool = True, watch_kb: bool = True) -> in
             f"Auskunft is ready (services up in {time.perf_counter() - boot:.1f} s, "
             f"{time.perf_counter() - started:.1f} s in all):\n"
             f"  demo page and ticket API  http://{settings.host}:{settings.web_port}/  "
-            f"(API docs: /docs, /openapi.json)\n"
+            f"(API description: /openapi.json)\n"
             f"  Rasa REST channel         http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook\n"
             f"  action server             http://{settings.host}:{settings.action_port}\n"
             f"  logs                      {logs}\n"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 from pydantic import BaseSettings, Field, SecretStr, validator
 
 from bot.decision import DecisionConfig
+
+if TYPE_CHECKING:
+    from bot.agencies import Agencies
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,6 +22,9 @@ class Settings(BaseSettings):
 
     home: Path = Field(PROJECT_ROOT / ".auskunft", description="runtime data: index, models, databases")
     kb_dir: Path = Field(PROJECT_ROOT / "kb", description="the FAQ markdown files")
+    agencies_file: Path = Field(PROJECT_ROOT / "agencies.yml", description="several agencies in one deployment, "
+                                "each with its own kb layers and widget key (see bot/agencies.py); no file = one "
+                                "agency with kb_dir")
     embedding_model: str = Field("", description="sentence-transformers name or path; empty = provisioned default")
     torch_threads: int = Field(1, ge=1, le=64)
     finetune_epochs: int = Field(0, ge=0, le=20, description="fine-tune the model on the kb at each kb build "
@@ -79,7 +85,7 @@ class Settings(BaseSettings):
         env_prefix = "AUSKUNFT_"
         env_file = ".env"
 
-    @validator("home", "kb_dir", "departments_file")
+    @validator("home", "kb_dir", "departments_file", "agencies_file")
     def _absolute(cls, value: Path) -> Path:  # noqa: N805 - pydantic validator signature
         return value.expanduser().resolve()
 
@@ -95,6 +101,16 @@ class Settings(BaseSettings):
     def allowed_origin_list(self) -> List[str]:
         """The allowed origins as a list."""
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
+
+    def agencies(self) -> "Agencies":
+        """The agencies this deployment serves (read from ``agencies_file``; validated).
+
+        Raises:
+            AgencyConfigError: the file is invalid.
+        """
+        from bot.agencies import Agencies
+
+        return Agencies.load(self.agencies_file, self.kb_dir)
 
     @property
     def index_dir(self) -> Path:

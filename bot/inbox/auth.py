@@ -113,7 +113,7 @@ def list_agents(session: Session) -> List[Agent]:
 
 
 def create_agent(session: Session, username: str, display_name: str, password: str, departments: Iterable[str],
-                 is_manager: bool = False, known: Optional[Departments] = None) -> Agent:
+                 is_manager: bool = False, known: Optional[Departments] = None, is_editor: bool = False) -> Agent:
     """Create an agent.
 
     Args:
@@ -124,6 +124,7 @@ def create_agent(session: Session, username: str, display_name: str, password: s
         departments: keys of the departments whose queues the agent works on.
         is_manager: sees all departments and their analytics.
         known: the valid departments (default: the configured ``departments.yml``).
+        is_editor: sees the editor pages (preview, kb check, analytics); an editor needs no department.
 
     Raises:
         ValueError: invalid user name, display name, password or department (the message names it),
@@ -145,13 +146,13 @@ def create_agent(session: Session, username: str, display_name: str, password: s
             raise ValueError(f"unknown department {key!r}; one of {', '.join(known.keys())}")
         if key not in keys:
             keys.append(key)
-    if not keys and not is_manager:
-        raise ValueError("an agent needs at least one department (or is a manager)")
+    if not keys and not is_manager and not is_editor:
+        raise ValueError("an agent needs at least one department (or is a manager or an editor)")
     check_password_policy(password)
     if get_agent(session, name) is not None:
         raise ValueError(f"agent {name!r} exists already")
     agent = Agent(username=name, display_name=display, password_hash=hash_password(password), departments=keys,
-                  is_manager=bool(is_manager), active=True)
+                  is_manager=bool(is_manager), is_editor=bool(is_editor), active=True)
     session.add(agent)
     session.commit()
     return agent
@@ -214,6 +215,11 @@ def end_session(session: Session, token: Optional[str]) -> None:
     if token:
         session.execute(delete(AgentSession).where(AgentSession.token_hash == _token_hash(token)))
         session.commit()
+
+
+def can_edit(agent: Agent) -> bool:
+    """Whether the agent may use the editor pages: editors and managers (NULL counts as no)."""
+    return bool(agent.is_editor) or bool(agent.is_manager)
 
 
 def visible_departments(agent: Agent) -> Optional[Sequence[str]]:

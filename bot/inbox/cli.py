@@ -48,7 +48,7 @@ def cmd_agent_add(args: argparse.Namespace) -> int:
     engine, session = _open(settings)
     try:
         agent = create_agent(session, args.username, args.name, password, args.departments,
-                             is_manager=args.manager, known=departments)
+                             is_manager=args.manager, known=departments, is_editor=args.editor)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -57,6 +57,8 @@ def cmd_agent_add(args: argparse.Namespace) -> int:
         engine.dispose()
     scope = "all departments (manager)" if agent.is_manager else ", ".join(departments.name(k)
                                                                             for k in agent.departments)
+    if agent.is_editor:
+        scope = f"{scope}, editor" if scope else "editor"
     print(f"agent {agent.username} ({agent.display_name}) created: {scope}")
     return 0
 
@@ -70,9 +72,10 @@ def cmd_agent_list(args: argparse.Namespace) -> int:
     try:
         agents = list_agents(session)
         for agent in agents:
-            role = "manager" if agent.is_manager else "agent"
+            roles = ["manager"] if agent.is_manager else ["agent"] if agent.departments else []
+            role = "+".join(roles + (["editor"] if agent.is_editor else [])) or "agent"
             state = "" if agent.active else "  (inactive)"
-            print(f"{agent.username:<20} {agent.display_name:<30} {role:<8} "
+            print(f"{agent.username:<20} {agent.display_name:<30} {role:<14} "
                   f"{','.join(agent.departments or []) or '-'}{state}")
         if not agents:
             print("no agents yet; create one with: auskunft agent add USERNAME --name NAME --department KEY")
@@ -92,6 +95,8 @@ def register(subparsers: Any) -> None:
     add.add_argument("--department", dest="departments", action="append", default=[], metavar="KEY",
                      help="a department key from departments.yml (repeat for several)")
     add.add_argument("--manager", action="store_true", help="sees all departments and their analytics")
+    add.add_argument("--editor", action="store_true", help="content editor: preview, kb check and FAQ analytics "
+                     "at /inbox/editor (needs no department)")
     add.set_defaults(func=cmd_agent_add)
     listing = agent.add_parser("list", help="show all agents")
     listing.set_defaults(func=cmd_agent_list)

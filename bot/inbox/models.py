@@ -12,7 +12,9 @@ class Agent(Base):  # type: ignore[misc,valid-type]
     """A member of staff who answers tickets in the inbox.
 
     ``departments`` lists the department keys whose queues the agent sees; a manager
-    (``is_manager``) sees every department and the analytics of all of them.
+    (``is_manager``) sees every department and the analytics of all of them. An editor
+    (``is_editor``, also managers) sees the editor pages under ``/inbox/editor``; an editor
+    may have no departments at all.
     """
 
     __tablename__ = "agents"
@@ -23,6 +25,7 @@ class Agent(Base):  # type: ignore[misc,valid-type]
     password_hash = Column(String(255), nullable=False)  # see bot.inbox.passwords
     departments = Column(JSON, nullable=False, default=list)
     is_manager = Column(Boolean, nullable=False, default=False)
+    is_editor = Column(Boolean, nullable=True, default=False)  # content editor; NULL (older rows) = no
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 

@@ -28,6 +28,8 @@ REQUIRED = ("id", "title", "lang", "source", "owner", "updated")
 KNOWN = set(REQUIRED) | {"questions", "tags", "review_by", "plain", "tests"}
 MAX_TITLE = 200
 MAX_ANSWER = 3000
+MAX_PARSED = 50_000
+_PARSED: Dict[Tuple[str, str], "ParsedEntry"] = {}  # (file name, sha256 of its bytes) -> the valid parse
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,10 @@ def parse_entry(path: Path, root: Optional[Path] = None) -> ParsedEntry:
     """
     name = str(path.relative_to(root)) if root else str(path)
     raw = path.read_bytes()
+    key = (name, hashlib.sha256(raw).hexdigest())
+    cached = _PARSED.get(key)
+    if cached is not None:  # same name, same bytes: same result (the watcher re-reads every file on each change)
+        return cached
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -173,11 +179,15 @@ def parse_entry(path: Path, root: Optional[Path] = None) -> ParsedEntry:
         review_by=meta.get("review_by"),
         answer=body.strip(),
         path=name,
-        content_hash=hashlib.sha256(raw).hexdigest(),
+        content_hash=key[1],
         plain=plain.strip() if isinstance(plain, str) else None,
         tests=tuple(q.strip() for q in meta.get("tests") or ()),
     )
-    return ParsedEntry(entry, lines, item_lines, body, body_line)
+    parsed = ParsedEntry(entry, lines, item_lines, body, body_line)
+    if len(_PARSED) >= MAX_PARSED:
+        _PARSED.clear()
+    _PARSED[key] = parsed
+    return parsed
 
 
 def _split_front_matter(name: str, text: str) -> Tuple[str, str, int]:

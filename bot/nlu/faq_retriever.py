@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -24,9 +24,10 @@ from rasa.shared.nlu.constants import INTENT, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.agencies import UnknownAgency
 from bot.embedding.encoder import model_fingerprint, release_free_memory, shared_encoder
 from bot.retrieval.index import FORMAT_VERSION, FaqIndex
-from bot.retrieval.searcher import FaqSearcher
+from bot.retrieval.searcher import FaqSearcher, SearchResult
 from bot.retrieval.store import IndexStore
 from bot.routing import FAQ_INTENT, IntentExamples, route_intent
 from bot.settings import get_settings
@@ -70,6 +71,9 @@ class FaqRetriever(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self._store = IndexStore(Path(self.config["index_dir"] or settings.index_dir))
+        self._agencies = settings.agencies()  # fails loudly at start-up on a bad agencies.yml
+        self._agency_stores = {agency.key: IndexStore(agency.index_dir(self._store.root))
+                               for agency in self._agencies if not agency.is_default}
         self._snapshot = snapshot
         self._use_intents(intents or IntentExamples([], np.zeros((0, 1), dtype=np.float32)))
         self._intent_texts = intent_texts or []
@@ -161,39 +165,62 @@ class FaqRetriever(GraphComponent):
         """Leaves training data unchanged (see parent class for full docstring)."""
         return training_data
 
-    def searcher(self) -> FaqSearcher:
-        """A searcher over the live index, or over the training snapshot if none is published."""
+    def searcher(self, agency: Optional[str] = None) -> FaqSearcher:
+        """A searcher over the agency's live index (the default agency: or the training snapshot).
+
+        Raises:
+            UnknownAgency: ``agency`` names no agency of this deployment.
+            FileNotFoundError: nothing is published for the agency (and, for the default one, no snapshot).
+        """
         top_k, lang = int(self.config["top_k"]), self._settings.default_language
+        chosen = self._agencies.get(agency)
+        load = lambda model: shared_encoder(model, self._threads)  # noqa: E731
+        if not chosen.is_default:
+            return FaqSearcher(self._encoder, store=self._agency_stores[chosen.key], top_k=top_k,
+                               default_language=lang, load_encoder=load)
         try:
             self._store.current()
             return FaqSearcher(self._encoder, store=self._store, top_k=top_k, default_language=lang,
-                               load_encoder=lambda model: shared_encoder(model, self._threads))
+                               load_encoder=load)
         except FileNotFoundError:
             if self._snapshot is None:
                 raise
             logger.warning("no published FAQ index in %s; serving the training snapshot", self._store.root)
             return FaqSearcher(self._encoder, index=self._snapshot, top_k=top_k, default_language=lang)
 
+    def _search(self, text: str, metadata: Dict[str, Any]) -> Tuple[Optional[SearchResult], Dict[str, Any]]:
+        """The ranking for one message in its agency's index; an unknown or unpublished agency ranks nothing."""
+        agency = metadata.get("agency") or None
+        try:
+            searcher = self.searcher(str(agency) if agency else None)
+        except (UnknownAgency, FileNotFoundError) as err:
+            logger.warning("no FAQ candidates for this message: %s", err)
+            return None, {"candidates": [], "lang": metadata.get("lang") or self._settings.default_language,
+                          "index_version": None, "agency": agency, "error": type(err).__name__}
+        result = searcher.search(text[: self._settings.max_message_chars], lang_hint=metadata.get("lang"))
+        return result, {**result.to_dict(), "agency": self._agencies.get(agency).key}
+
     def process(self, messages: List[Message]) -> List[Message]:
         """Ranks FAQ entries and sets the intent of each message (see the class docstring)."""
-        searcher = self.searcher()
         for message in messages:
             text = message.get(TEXT) or ""
             if not text.strip() or text.startswith("/"):
                 continue
             started = time.perf_counter()
             metadata = message.get(METADATA) or {}
-            hint = metadata.get("lang") if isinstance(metadata, dict) else None
-            result = searcher.search(text[: self._settings.max_message_chars], lang_hint=hint)
-            payload = result.to_dict()
+            result, payload = self._search(text, metadata if isinstance(metadata, dict) else {})
             payload["ms"] = round((time.perf_counter() - started) * 1000, 1)
             message.set(FAQ_KEY, payload, add_to_output=True)
             intent = message.get(INTENT) or {}  # set by another classifier, if the pipeline has one
-            intents = self._intents_for(result.encoder)
-            nearest, similarity = intents.nearest(result.vector) if result.vector is not None else (None, -1.0)
-            routed = route_intent(intent.get("name"), nearest, similarity, result.best_phrasing,
-                                  self._routable)
-            confidence = similarity if routed == nearest else result.best_phrasing
+            if result is None:
+                routed, confidence = str(intent.get("name") or FAQ_INTENT), 0.0
+            else:
+                intents = self._intents_for(result.encoder)
+                nearest, similarity = (intents.nearest(result.vector) if result.vector is not None
+                                       else (None, -1.0))
+                routed = route_intent(intent.get("name"), nearest, similarity, result.best_phrasing,
+                                      self._routable)
+                confidence = similarity if routed == nearest else result.best_phrasing
             message.set(INTENT, {"name": routed, "confidence": round(confidence, 4)}, add_to_output=True)
             message.set("intent_ranking", [{"name": routed, "confidence": round(confidence, 4)}], add_to_output=True)
             self._processed += 1

@@ -8,6 +8,7 @@ because citizens rarely capitalise nouns in a chat.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import AbstractSet, List
 
 _WORD = re.compile(r"[^\W\d_]+|\d+", re.UNICODE)
@@ -21,6 +22,7 @@ def words(text: str) -> List[str]:
     return _WORD.findall(text.lower())
 
 
+@lru_cache(maxsize=200_000)
 def cistem(word: str) -> str:
     """The CISTEM stem of a lowercase German word."""
     if not word:

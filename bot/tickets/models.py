@@ -33,6 +33,7 @@ class Ticket(Base):  # type: ignore[misc,valid-type]
     consent = Column(Boolean, nullable=False)
     email = Column(String(254), nullable=True)
     index_version = Column(String(40), nullable=True)
+    agency = Column(String(40), nullable=True, index=True)  # the widget's agency (several agencies, one deployment)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     closed_at = Column(DateTime(timezone=True), nullable=True)

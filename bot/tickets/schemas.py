@@ -41,6 +41,8 @@ class TicketCreate(BaseModel):
     consent: bool
     email: Optional[str] = Field(None, regex=EMAIL, max_length=254)
     index_version: Optional[str] = Field(None, max_length=40)
+    agency: Optional[str] = Field(None, regex="^[a-z0-9][a-z0-9-]{0,39}$", description="the agency whose widget "
+                                  "the citizen used (deployments serving several agencies)")
 
     @validator("consent")
     def _consent_given(cls, value: bool) -> bool:  # noqa: N805 - pydantic validator signature
@@ -98,6 +100,7 @@ class TicketOut(BaseModel):
     consent: bool
     email: Optional[str]
     index_version: Optional[str]
+    agency: Optional[str]
     created_at: datetime
     updated_at: datetime
     closed_at: Optional[datetime]

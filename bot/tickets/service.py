@@ -59,6 +59,7 @@ def create_ticket(session: Session, data: TicketCreate, departments: Optional[De
         consent=data.consent,
         email=data.email,
         index_version=data.index_version,
+        agency=data.agency,
         department=department,
         holds_conversation=False,
         out_of_hours=out_of_hours,

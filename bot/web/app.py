@@ -28,7 +28,7 @@ from bot.tickets.departments import Departments
 from bot.tickets.office_hours import OfficeHours
 from bot.web import openapi
 from bot.web.background import Jobs
-from bot.web.routers import cases, chat, feedback, health, inbox, inbox_auth, pages, tickets
+from bot.web.routers import cases, chat, editor, feedback, health, inbox, inbox_auth, pages, tickets
 from bot.web.routers.pages import SITE, STATIC, WIDGET
 from bot.web.security import security_headers
 
@@ -64,6 +64,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     endpoints = settings.endpoints if settings.endpoints.startswith("/") else str(PROJECT_ROOT / settings.endpoints)
     app.state.eraser = TrackerEraser.from_endpoints(Path(endpoints), child_env(settings))
     app.state.departments = Departments.load(settings.departments_file)
+    app.state.agencies = settings.agencies()  # fails loudly on a bad agencies.yml
     app.state.office_hours = OfficeHours.parse(settings.office_hours, settings.timezone)
     app.state.jobs = jobs = Jobs(app)
     connector = connector_from_settings(settings)  # fails loudly on an incomplete helpdesk configuration
@@ -90,7 +91,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Content-Type", chat.CONVERSATION_HEADER], max_age=600)
     for router in (health.router, tickets.router, feedback.router, chat.router, cases.router, inbox_auth.router,
-                   inbox.router, pages.router):
+                   inbox.router, editor.router, pages.router):
         app.include_router(router)
     app.mount("/widget", StaticFiles(directory=WIDGET), name="widget")
     app.mount("/site", StaticFiles(directory=SITE), name="site")

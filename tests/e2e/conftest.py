@@ -60,11 +60,22 @@ class Running:
         return self.process.wait(timeout=60)
 
 
+def write_agencies(base: Path) -> Path:
+    """Two towns beside the default agency, as in examples/agencies (their layers over the copied kb)."""
+    for town in ("adorf", "bdorf"):
+        shutil.copytree(ROOT / "examples" / "agencies" / town, base / town)
+    config = (ROOT / "examples" / "agencies" / "agencies.yml").read_text(encoding="utf-8")
+    path = base / "agencies.yml"
+    path.write_text(config.replace("../../kb", "kb"), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="session")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     base = tmp_path_factory.mktemp("e2e")
     kb = base / "kb"
     shutil.copytree(ROOT / "kb", kb)
+    agencies = write_agencies(base)
     model = provision(Settings().default_model_dir)  # the shipped default, shared with the dev setup
     ports = {name: free_port() for name in ("RASA", "ACTION", "WEB", "SMTP")}
     mails: List[bytes] = []
@@ -74,6 +85,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         **os.environ,
         "AUSKUNFT_HOME": str(base / "home"),
         "AUSKUNFT_KB_DIR": str(kb),
+        "AUSKUNFT_AGENCIES_FILE": str(agencies),
         "AUSKUNFT_EMBEDDING_MODEL": str(model),
         "AUSKUNFT_RASA_PORT": str(ports["RASA"]),
         "AUSKUNFT_ACTION_PORT": str(ports["ACTION"]),

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import uuid
 from email import message_from_bytes
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -23,8 +25,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
 PASSWORD = "ein-langes-testpasswort"
 
 
-def add_agent(services: Running, username: str, *departments: str) -> None:
+def add_agent(services: Running, username: str, *departments: str, editor: bool = False) -> None:
     args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", "Frau Weber"]
+    args += ["--editor"] if editor else []
     for department in departments:
         args += ["--department", department]
     done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": PASSWORD},
@@ -123,3 +126,51 @@ def test_inbox_queue_is_accessible(new_page: NewPage, services: Running) -> None
     violations = axe_violations(agent.page)
     assert not violations, "inbox analytics: " + format_violations(violations)
     shoot(agent.page, "inbox-analytics")
+
+
+def test_editor_previews_a_question_and_opens_check_and_analytics(new_page: NewPage, services: Running) -> None:
+    add_agent(services, "redaktion", editor=True)  # an editor only: no department, no queue
+    editor = new_page(bypass_csp=True)
+    editor.page.goto(services.web + "/inbox")
+    expect(editor.page).to_have_url(re.compile(r"/inbox/login"))
+    editor.page.get_by_label("Benutzername").fill("redaktion")
+    editor.page.get_by_label("Passwort").fill(PASSWORD)
+    editor.page.get_by_role("button", name="Anmelden").click()
+    expect(editor.page.get_by_role("heading", name="Vorschau: als Bürger:in fragen")).to_be_visible()
+    expect(editor.page.get_by_role("link", name="Warteschlange")).to_have_count(0)
+
+    editor.page.get_by_label("Frage", exact=True).fill("Ich habe meinen Personalausweis verloren")
+    editor.page.get_by_role("button", name="Fragen", exact=True).click()
+    decision = editor.page.locator("#decision")
+    expect(decision).to_be_visible(timeout=120_000)  # the first preview loads the model into the web process
+    expect(decision).to_contain_text("answer")
+    expect(editor.page.locator("table.candidates")).to_contain_text("personalausweis")
+    expect(editor.page.locator("td.score").first).to_have_text(re.compile(r"^0\.\d{3}$"))
+    violations = axe_violations(editor.page)
+    assert not violations, "editor preview: " + format_violations(violations)
+    shoot(editor.page, "editor-preview")
+
+    editor.page.get_by_role("link", name="Prüfbericht").click()
+    expect(editor.page.get_by_role("heading", name="Prüfbericht der Wissensdatenbank")).to_be_visible()
+    expect(editor.page.locator("#summary")).to_contain_text("Ergebnis:")
+    violations = axe_violations(editor.page)
+    assert not violations, "editor check report: " + format_violations(violations)
+    shoot(editor.page, "editor-check")
+
+    # Two citizens ask what the kb does not cover (through the real chat proxy and Rasa): a missing topic.
+    for question in ("Darf man im Stadtpark ein Lagerfeuer machen?", "Ist ein Lagerfeuer im Stadtpark erlaubt?"):
+        reply = httpx.post(f"{services.web}/api/chat", json={"sender": uuid.uuid4().hex, "message": question},
+                           timeout=30).json()
+        assert next(m["custom"] for m in reply if "custom" in m)["decision"] != "answer"
+    editor.page.get_by_role("link", name="Nutzung und Lücken").click()
+    expect(editor.page.get_by_role("heading", name="Nutzung und Lücken (Stadt Musterstadt)")).to_be_visible(timeout=60_000)
+    expect(editor.page.locator("#containment")).to_contain_text("%")  # conversations were counted
+    topic = editor.page.locator("ol.topics > li", has_text="Lagerfeuer im Stadtpark")
+    expect(topic).to_have_count(1)  # both questions, one missing topic
+    expect(topic).to_contain_text("Darf man im Stadtpark ein Lagerfeuer machen?")
+    editor.page.get_by_label("Zeitraum").select_option("7")
+    editor.page.get_by_role("button", name="Anzeigen").click()
+    expect(editor.page).to_have_url(re.compile(r"days=7"))
+    violations = axe_violations(editor.page)
+    assert not violations, "editor analytics: " + format_violations(violations)
+    shoot(editor.page, "editor-analytics")

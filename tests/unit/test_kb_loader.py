@@ -155,3 +155,13 @@ def test_sample_kb_is_valid_and_large_enough() -> None:
     assert len(german) >= 60 and len(english) >= 15
     assert all(e.source.startswith("https://") for e in kb.entries)
     assert all(Path(e.path).stem == e.id for e in kb.entries)
+
+
+def test_a_file_parsed_before_is_parsed_again_when_its_bytes_change(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID)
+    assert load_entry(path, tmp_path).answer == "Die Antwort."
+    assert load_entry(path, tmp_path) is load_entry(path, tmp_path)  # unchanged bytes: the cached parse
+    write(tmp_path, VALID.replace("Die Antwort.", "Die neue Antwort."))
+    assert load_entry(path, tmp_path).answer == "Die neue Antwort."
+    write(tmp_path, VALID.replace("lang: de", "lang: fr"))
+    assert [i.field for i in issues_of(path)] == ["lang"]  # problems are never cached away

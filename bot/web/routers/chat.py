@@ -17,6 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from bot.agencies import AGENCY_KEY, UnknownAgency
 from bot.conversations.erase import TrackerEraser
 from bot.feedback import service as feedback
 from bot.messages import MessageRejected, clean_message
@@ -36,6 +37,8 @@ class ChatIn(BaseModel):
     sender: str = Field(..., regex=SENDER.pattern, description="the widget's random conversation id")
     message: Any
     lang: Optional[str] = Field(None, regex="^(de|en)$")
+    agency: Optional[str] = Field(None, regex=AGENCY_KEY.pattern, description="the widget's data-agency, in "
+                                  "deployments serving several agencies; none = the default agency")
 
 
 class AgentReply(BaseModel):
@@ -87,13 +90,19 @@ async def chat(data: ChatIn, request: Request, settings: Settings = Depends(get_
     """
     try:
         text = clean_message(data.message, settings.max_message_chars)
+        agency = request.app.state.agencies.get(data.agency)
     except MessageRejected as err:
         raise HTTPException(err.status, detail=err.reason) from None
+    except UnknownAgency as err:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(err)) from None
     held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, request.app.state.departments)
     if held is not None:
         return held
     url = f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook"
-    payload = {"sender": data.sender, "message": text, "metadata": {"lang": data.lang} if data.lang else {}}
+    metadata = {"lang": data.lang} if data.lang else {}
+    if not agency.is_default:
+        metadata["agency"] = agency.key  # the bot answers from this agency's kb only
+    payload = {"sender": data.sender, "message": text, "metadata": metadata}
     client: httpx.AsyncClient = request.app.state.http
     try:
         response = await client.post(url, json=payload, timeout=15.0)

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Dict, List, Optional
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -109,8 +109,13 @@ def queue(request: Request, login: CurrentLogin, db: Db,
           topic: Annotated[str, Query(max_length=120)] = "",
           language: Annotated[str, Query(max_length=2)] = "",
           meldung: Annotated[str, Query(max_length=20)] = "", fall: Annotated[str, Query(max_length=20)] = "",
-          an: Annotated[str, Query(max_length=60)] = "") -> HTMLResponse:
-    """Tickets of the agent's departments, oldest first, with filters and the number waiting."""
+          an: Annotated[str, Query(max_length=60)] = "") -> Response:
+    """Tickets of the agent's departments, oldest first, with filters and the number waiting.
+
+    An editor without departments has no queue and is sent to the editor pages.
+    """
+    if not login.agent.is_manager and not login.agent.departments:
+        return RedirectResponse("/inbox/editor", status_code=status.HTTP_303_SEE_OTHER)
     names = departments_of(request)
     allowed = _allowed_departments(request, login)
     status_filter = status_filter if status_filter in STATUS_FILTERS else "open"
@@ -173,6 +178,7 @@ def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db,
                   for c in ticket.candidates or []]
     context = {"ticket": ticket, "transcript": transcript, "candidates": candidates, "history": history,
                "reads": reads, "department": names.name(ticket.department), "topic": service.topic_of(ticket),
+               "agency": _agency_name(request, ticket.agency),
                "status_label": STATUS_LABELS.get(ticket.status, ticket.status),
                "reason": REASON_LABELS.get(ticket.reason, ticket.reason),
                "assignee": agents.get(ticket.assignee or "", ticket.assignee),
@@ -181,6 +187,14 @@ def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db,
                "transfer_options": [(k, names.name(k)) for k in names.keys() if k != ticket.department],
                "flash": FLASH.get(meldung, ""), "error": meldung in ("leer", "zu_lang", "ungueltig", "notiz_fehlt")}
     return render(request, "inbox/ticket.html", context, login)
+
+
+def _agency_name(request: Request, key: Optional[str]) -> str:
+    """The agency's name for a ticket, shown only where the deployment serves several agencies."""
+    agencies = request.app.state.agencies
+    if len(agencies) < 2:
+        return ""
+    return agencies.by_key[key].name if key in agencies.by_key else (key or agencies.default.name)
 
 
 @router.post("/tickets/{case}/assign")

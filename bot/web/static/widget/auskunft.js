@@ -4,6 +4,9 @@
  *           data-lang="de" data-title="Fragen an die Stadt" data-color="#00567a"
  *           data-position="right" data-privacy-url="/datenschutz"></script>
  *
+ * A deployment serving several agencies (a district and its towns) tells them apart by
+ * data-agency="adorf": the bot then answers from that agency's kb only.
+ *
  * Everything the bot or an agent writes is inserted as text nodes; the small markdown subset
  * (paragraphs, lists, **bold**, links) is built element by element, never through innerHTML.
  */
@@ -18,7 +21,8 @@
   var data = script.dataset;
   var BASE = new URL(data.api || "..", new URL(script.src, location.href)).href.replace(/\/?$/, "/");
   var LANG = (data.lang || document.documentElement.lang || "de").slice(0, 2).toLowerCase() === "en" ? "en" : "de";
-  var STORE_KEY = "auskunft:v1";
+  var AGENCY = /^[a-z0-9][a-z0-9-]{0,39}$/.test(data.agency || "") ? data.agency : null;
+  var STORE_KEY = "auskunft:v1" + (AGENCY ? ":" + AGENCY : "");
   var POLL_MS = 15000;
   var TIMEOUT_MS = 20000;
   var MAX_CHARS = 2000;
@@ -402,7 +406,9 @@
     state.busy = true;
     showAlert("");
     status.textContent = T.typing;
-    return request("POST", "api/chat", {sender: state.id, message: item.payload || item.text, lang: LANG})
+    var outgoing = {sender: state.id, message: item.payload || item.text, lang: LANG};
+    if (AGENCY) { outgoing.agency = AGENCY; }
+    return request("POST", "api/chat", outgoing)
       .then(function (r) {
         if (r.ok) { return r.json(); }
         if (r.status >= 400 && r.status < 500) {
