@@ -6,10 +6,13 @@ import hashlib
 import re
 import shutil
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -69,3 +72,14 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mini_kb: 
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator["Session"]:
+    """A session on a fresh SQLite ticket database (tickets, feedback, agents) in ``tmp_path``."""
+    from bot.tickets.db import make_engine, session_factory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
+    with session_factory(engine)() as db:
+        yield db
+    engine.dispose()

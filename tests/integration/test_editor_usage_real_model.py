@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import pytest
 import sqlalchemy as sa
@@ -21,8 +21,15 @@ from bot.kb import load_kb
 from bot.retrieval.builder import build_index
 from bot.retrieval.cache import EmbeddingCache
 from bot.retrieval.index import FaqIndex
-from bot.tickets.db import make_engine, session_factory
-from tests.unit.test_editor_usage import NOW, answer, ask, at, bot, handoff_form, save
+from tests.unit.test_editor_usage import (
+    NOW,
+    answer,
+    ask,
+    at,
+    bot,
+    handoff_form,
+    save,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -51,14 +58,6 @@ def index(model: Encoder, tmp_path_factory: pytest.TempPathFactory) -> FaqIndex:
     shutil.copytree(ROOT / "kb", kb)
     home = tmp_path_factory.mktemp("home")
     return build_index(load_kb(kb), model, EmbeddingCache(home / "embedding-cache", model.fingerprint))
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
-    with session_factory(engine)() as db:
-        yield db
-    engine.dispose()
 
 
 def test_planted_topics_are_the_biggest_groups(tmp_path: Path, session: Session, index: FaqIndex,

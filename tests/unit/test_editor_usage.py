@@ -8,7 +8,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 import pytest
@@ -27,7 +27,6 @@ from bot.feedback.models import Feedback
 from bot.kb import load_kb
 from bot.retrieval.builder import build_index
 from bot.retrieval.index import FaqIndex
-from bot.tickets.db import make_engine, session_factory
 from bot.tickets.models import Ticket
 from tests.conftest import ROOT, HashEncoder
 
@@ -193,13 +192,6 @@ def test_tracker_engine_follows_endpoints_yml(tmp_path: Path) -> None:
 
 
 # --- the analytics -------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
-    with session_factory(engine)() as db:
-        yield db
-    engine.dispose()
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from bot.notifications.mailer import Mailer, SmtpConfig
 from bot.notifications.replies import notify_pending, pending
 from bot.settings import PROJECT_ROOT, Settings
 from bot.tickets import service
-from bot.tickets.db import make_engine, session_factory
+from bot.tickets.db import make_engine
 from bot.tickets.departments import Departments, DepartmentsError
 from bot.tickets.migrate import add_missing_columns
 from bot.tickets.models import Ticket
@@ -42,13 +42,6 @@ def create(session, case: str = "AK-7KQ2-M9XD", owner: str = "Standesamt", **ove
     data["candidates"] = [{"faq_id": "x", "title": "X", "score": 0.3, "owner": owner}]
     return service.create_ticket(session, TicketCreate(**data), DEPARTMENTS)[0]
 
-
-@pytest.fixture
-def session(tmp_path: Path):  # type: ignore[no-untyped-def]
-    engine = make_engine(f"sqlite:///{tmp_path / 't.sqlite3'}")
-    with session_factory(engine)() as db:
-        yield db
-    engine.dispose()
 
 
 def test_departments_route_by_owner_scores_with_a_default(tmp_path: Path) -> None:
