@@ -72,14 +72,36 @@ def cmd_kb_diff(args: argparse.Namespace) -> int:
     """What a kb change does: test questions and recent citizen questions that would now be handled differently."""
     from bot.editor.diff import run_diff
 
-    return run_diff(args.ref, _settings(args).kb_dir, args.recent, args.lang, fail_on_failing_tests=args.strict)
+    settings = _settings(args)
+    layers = _agency_layers(settings, args)
+    if layers is None:
+        return 2
+    return run_diff(args.ref, settings.kb_dir, args.recent, args.lang, fail_on_failing_tests=args.strict,
+                    layers=layers or None)
 
 
 def cmd_kb_overlap(args: argparse.Namespace) -> int:
     """Entries the bot cannot tell apart, and phrasings that land on another entry (same model and thresholds)."""
     from bot.editor.overlap import run_overlap
 
-    return run_overlap(_settings(args).kb_dir, lang=args.lang)
+    settings = _settings(args)
+    layers = _agency_layers(settings, args)
+    if layers is None:
+        return 2
+    return run_overlap(settings.kb_dir, lang=args.lang, layers=layers or None)
+
+
+def _agency_layers(settings: Settings, args: argparse.Namespace) -> Optional[List[Path]]:
+    """The kb layers of ``--agency`` ([] without it: the kb directory alone); None (message printed) if unknown."""
+    from bot.agencies import UnknownAgency
+
+    if not getattr(args, "agency", None):
+        return []
+    try:
+        return list(settings.agencies().get(args.agency).layers)
+    except UnknownAgency as err:
+        print(f"error: {err} (see {settings.agencies_file})", file=sys.stderr)
+        return None
 
 
 def _encoder(settings: Settings):  # type: ignore[no-untyped-def]
@@ -273,10 +295,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("--recent", type=int, default=200, help="how many recent citizen questions to replay")
     diff.add_argument("--lang", choices=["de", "en"], default="de")
     diff.add_argument("--strict", action="store_true", help="exit 1 if a test question is not answered by its entry")
+    diff.add_argument("--agency", help="compare this agency's merged kb layers (agencies.yml) instead of --kb")
     diff.set_defaults(func=cmd_kb_diff)
     overlap = kb.add_parser("overlap", help="near-duplicate entries and phrasings that land on another entry")
     overlap.add_argument("--kb", help="kb directory (default: kb/)")
     overlap.add_argument("--lang", choices=["de", "en"], default="de")
+    overlap.add_argument("--agency", help="check this agency's merged kb layers (agencies.yml) instead of --kb")
     overlap.set_defaults(func=cmd_kb_overlap)
     watch = kb.add_parser("watch", help="rebuild the index when kb files change")
     watch.add_argument("--kb")

@@ -36,6 +36,7 @@ from bot.editor.diff_report import (
 from bot.editor.kb_source import KbSourceError, load_kb_at
 from bot.editor.recent_questions import StoreNote, read_recent_questions
 from bot.kb import KbValidationError, KnowledgeBase, load_kb
+from bot.kb.layers import load_layers, merge_layers
 from bot.retrieval.builder import build_index
 from bot.retrieval.cache import EmbeddingCache
 from bot.retrieval.index import FaqIndex, TextEncoder
@@ -157,9 +158,21 @@ def _tracker_environ(home: Path) -> Dict[str, str]:
     return {**os.environ, "AUSKUNFT_TRACKER_DB": str(home / "trackers.sqlite3")}
 
 
+def _layered_at(ref: str, layers: Sequence[Path], commit: List[str]) -> KnowledgeBase:
+    """An agency's merged kb at a git ref (every layer), or with a directory as its own layer."""
+    if ref.strip() and Path(ref).expanduser().is_dir():
+        kbs = [load_kb(layer) for layer in layers[:-1]] + [load_kb(Path(ref).expanduser())]
+    else:
+        kbs = [load_kb_at(ref, layer, commit) for layer in layers]
+    return merge_layers(kbs, [layer.name for layer in layers]).kb
+
+
 def run_diff(ref: str, kb_dir: Path, recent: int = 200, lang: str = "de", out: TextIO = sys.stdout,
-             fail_on_failing_tests: bool = False) -> int:
+             fail_on_failing_tests: bool = False, layers: Optional[Sequence[Path]] = None) -> int:
     """Compare the kb at ``ref`` (a git ref or a directory) with ``kb_dir`` and print the report.
+
+    With ``layers`` (an agency's kb layers, shared first) the merged kb is compared instead: at a git ref every
+    layer as it was then; with a directory, that directory in place of the agency's own (last) layer.
 
     Uses the configured model, thresholds, embedding cache and fine-tuning (``AUSKUNFT_*``), and the last
     ``recent`` citizen messages from the tracker store of ``AUSKUNFT_ENDPOINTS``.
@@ -176,8 +189,11 @@ def run_diff(ref: str, kb_dir: Path, recent: int = 200, lang: str = "de", out: T
     settings = get_settings()
     commit: List[str] = []
     try:
-        old = load_kb_at(ref, kb_dir, commit)
-        new = load_kb(kb_dir)
+        if layers:
+            old, new = _layered_at(ref, layers, commit), load_layers(layers).kb
+            kb_dir = layers[-1]
+        else:
+            old, new = load_kb_at(ref, kb_dir, commit), load_kb(kb_dir)
     except (KbSourceError, KbValidationError) as err:
         print(f"Fehler: {err}", file=sys.stderr)
         return 2

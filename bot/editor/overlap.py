@@ -18,12 +18,13 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, TextIO, Tuple, cast
+from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple, cast
 
 import numpy as np
 
 from bot.decision import ANSWER, CLARIFY, HANDOFF, DecisionConfig, decide
-from bot.kb import KbValidationError, KnowledgeBase, load_kb
+from bot.kb import KbValidationError, KnowledgeBase
+from bot.kb.layers import load_layers
 from bot.retrieval.adapter import AdapterConfig
 from bot.retrieval.builder import _train_adapter
 from bot.retrieval.index import FaqIndex, TextEncoder
@@ -263,8 +264,11 @@ def render_report(report: OverlapReport, lang: str = "de") -> str:
     return "\n".join([*lines, "", t["next"], ""])
 
 
-def run_overlap(kb_dir: Path, lang: str = "de", out: TextIO = sys.stdout) -> int:
+def run_overlap(kb_dir: Path, lang: str = "de", out: TextIO = sys.stdout,
+                layers: Optional[Sequence[Path]] = None) -> int:
     """Build the index from ``kb_dir`` like ``auskunft kb build``, in a temporary directory, and print the report.
+
+    With ``layers`` (an agency's kb layers, shared first) the agency's merged kb is checked instead of ``kb_dir``.
 
     Embedding cache and kb-tuned model (``finetune_epochs``) are shared with the build; the live index is untouched.
 
@@ -282,9 +286,10 @@ def run_overlap(kb_dir: Path, lang: str = "de", out: TextIO = sys.stdout) -> int
     settings = get_settings()
     base = shared_encoder(settings.model_name, settings.torch_threads)
     try:
-        kb = load_kb(kb_dir)
+        source = list(layers) if layers else [kb_dir]
+        kb = load_layers(source).kb
         with tempfile.TemporaryDirectory(prefix="auskunft-overlap-") as tmp:
-            build_and_publish(kb_dir, Path(tmp) / "index", settings.cache_dir, base, progress_printer("embedding"),
+            build_and_publish(source, Path(tmp) / "index", settings.cache_dir, base, progress_printer("embedding"),
                               tune_for_kb=kb_tuner(base, settings.finetune_epochs, settings.tuned_models_dir))
             index = IndexStore(Path(tmp) / "index").current()
     except KbValidationError as err:

@@ -13,7 +13,7 @@ from typing import Dict, List, Sequence
 
 from bot.kb.entry import FaqEntry
 from bot.kb.errors import KbIssue, KbValidationError
-from bot.kb.loader import KnowledgeBase, scan_kb
+from bot.kb.loader import KnowledgeBase, load_kb
 
 
 @dataclass(frozen=True)
@@ -50,34 +50,35 @@ def load_layers(layers: Sequence[Path]) -> LayeredKb:
     if not layers:
         raise ValueError("a kb needs at least one layer (directory)")
     issues: List[KbIssue] = []
+    loaded: List[KnowledgeBase] = []
+    for layer in layers:
+        try:
+            loaded.append(load_kb(layer))
+        except KbValidationError as err:
+            issues.extend(err.issues if len(layers) == 1 else [_in_layer(issue, layer) for issue in err.issues])
+    if issues:
+        raise KbValidationError(issues)
+    return merge_layers(loaded, [layer.name for layer in layers])
+
+
+def merge_layers(kbs: Sequence[KnowledgeBase], names: Sequence[str]) -> LayeredKb:
+    """Merge validated kbs, shared first (see :func:`load_layers`); ``names`` label the layers in overrides."""
+    if len(kbs) == 1:
+        return LayeredKb(kbs[0], [], {entry.id: 0 for entry in kbs[0].entries})
     merged: Dict[str, FaqEntry] = {}
     origin: Dict[str, int] = {}
     overrides: List[Override] = []
-    for position, layer in enumerate(layers):
-        parsed, found = scan_kb(layer)
-        if len(layers) > 1:
-            found = [_in_layer(issue, layer) for issue in found]
-        issues.extend(found)
-        for item in parsed:
-            entry = item.entry
+    for position, kb in enumerate(kbs):
+        for entry in kb.entries:
             if entry.id in merged:
-                previous = layers[origin[entry.id]]
-                overrides.append(Override(entry.id, f"{previous.name}/{merged[entry.id].path}",
-                                          f"{layer.name}/{entry.path}"))
+                overrides.append(Override(entry.id, f"{names[origin[entry.id]]}/{merged[entry.id].path}",
+                                          f"{names[position]}/{entry.path}"))
             merged[entry.id] = entry  # dict keeps the first position of a key: overrides stay in place
             origin[entry.id] = position
-    if issues:
-        raise KbValidationError(issues)
-    entries = tuple(merged.values())
-    if len(layers) == 1:
-        digest = hashlib.sha256()
-        for entry in entries:
-            digest.update(entry.content_hash.encode("ascii"))
-        return LayeredKb(KnowledgeBase(entries, digest.hexdigest()), overrides, origin)
     digest = hashlib.sha256()
-    for entry in entries:  # the layer order decides which text is live, so it is part of the hash
+    for entry in merged.values():  # the layer order decides which text is live, so it is part of the hash
         digest.update(f"{origin[entry.id]}:{entry.content_hash}".encode("ascii"))
-    return LayeredKb(KnowledgeBase(entries, digest.hexdigest()), overrides, origin)
+    return LayeredKb(KnowledgeBase(tuple(merged.values()), digest.hexdigest()), overrides, origin)
 
 
 def _in_layer(issue: KbIssue, layer: Path) -> KbIssue:

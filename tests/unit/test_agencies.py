@@ -149,3 +149,31 @@ def test_a_bad_agencies_file_stops_the_web_service_at_start_up(tmp_path: Path) -
     path = config(tmp_path, "agencies: {adorf: {name: A, kb: [missing]}}")
     with pytest.raises(AgencyConfigError, match="kb directory 'missing'"):
         create_app(Settings(home=tmp_path / "home", agencies_file=path))
+
+
+def test_kb_diff_of_an_agency_compares_its_merged_layers(tmp_path: Path) -> None:
+    from bot.editor.diff import _layered_at
+
+    entry(tmp_path, "shared", "sperrmuell", "Der Kreis holt Sperrmüll ab.")
+    entry(tmp_path, "adorf", "sperrmuell", "Der Bauhof Adorf holt Sperrmüll ab.")
+    entry(tmp_path, "before", "freibad", "Das Freibad hat offen.")  # the town's layer as it was: no override yet
+    old = _layered_at(str(tmp_path / "before"), [tmp_path / "shared", tmp_path / "adorf"], [])
+    assert {e.id: e.answer for e in old.entries} == {"sperrmuell": "Der Kreis holt Sperrmüll ab.",
+                                                     "freibad": "Das Freibad hat offen."}
+
+
+def test_editor_commands_refuse_an_unknown_agency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from bot.cli import main
+    from bot.settings import get_settings
+
+    monkeypatch.setenv("AUSKUNFT_AGENCIES_FILE", str(EXAMPLE / "agencies.yml"))
+    monkeypatch.setenv("AUSKUNFT_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    try:
+        for command in (["kb", "diff", "HEAD", "--agency", "cdorf"], ["kb", "overlap", "--agency", "cdorf"],
+                        ["ask", "Hallo", "--agency", "cdorf"]):
+            assert main(command) == 2
+            assert "unknown agency 'cdorf'" in capsys.readouterr().err
+    finally:
+        get_settings.cache_clear()
