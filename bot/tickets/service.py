@@ -16,6 +16,7 @@ from bot.tickets.models import STATUSES, Reply, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import ReplyIn, TicketCreate
 
 OPEN = ("new", "in_progress", "waiting")
+TOPIC_PAGE = 500  # tickets read at a time when filtering by topic
 
 
 class TicketConflict(ValueError):
@@ -78,8 +79,12 @@ def get_ticket(session: Session, case_number: str) -> Optional[Ticket]:
 def list_tickets(session: Session, status: Optional[str] = None, limit: int = 100,
                  departments: Optional[Sequence[str]] = None, language: Optional[str] = None,
                  topic: Optional[str] = None) -> List[Ticket]:
-    """Tickets, oldest first, optionally filtered by status, department(s), language and topic (kb owner)."""
-    query = select(Ticket).order_by(Ticket.created_at, Ticket.id).limit(limit)
+    """Tickets, oldest first, optionally filtered by status, department(s), language and topic (kb owner).
+
+    The topic is read from each ticket's candidates, so with a topic the tickets are read page by page
+    until ``limit`` of them match (a match behind the first ``limit`` tickets is not missed).
+    """
+    query = select(Ticket).order_by(Ticket.created_at, Ticket.id)
     if status == "open":
         query = query.where(Ticket.status.in_(OPEN))
     elif status:
@@ -88,10 +93,17 @@ def list_tickets(session: Session, status: Optional[str] = None, limit: int = 10
         query = query.where(Ticket.department.in_(list(departments)))
     if language:
         query = query.where(Ticket.language == language)
-    tickets = list(session.execute(query).scalars())
-    if topic:
-        tickets = [t for t in tickets if topic_of(t) == topic]
-    return tickets
+    if not topic:
+        return list(session.execute(query.limit(limit)).scalars())
+    found: List[Ticket] = []
+    offset = 0
+    while len(found) < limit:
+        page = list(session.execute(query.offset(offset).limit(TOPIC_PAGE)).scalars())
+        found.extend(t for t in page if topic_of(t) == topic)
+        if len(page) < TOPIC_PAGE:
+            break
+        offset += TOPIC_PAGE
+    return found[:limit]
 
 
 def topic_of(ticket: Ticket) -> str:

@@ -259,3 +259,15 @@ def test_a_stored_transcript_contains_none_of_the_planted_personal_data(tmp_path
     leaked = [value for value in PLANTED if value in stored]
     assert leaked == [], leaked
     assert "max@example.org" in stored  # the contact address given on purpose stays
+
+
+def test_the_topic_filter_finds_matches_behind_the_first_page(session, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(service, "TOPIC_PAGE", 4)
+    for number in range(9):  # nine tickets on another topic first, then two on the one asked for
+        create(session, case=f"AK-AAAA-{number:04d}", owner="Bürgeramt", conversation_id=f"c{number:031d}")
+    for number in range(2):
+        create(session, case=f"AK-BBBB-{number:04d}", owner="Standesamt", conversation_id=f"d{number:031d}")
+    found = service.list_tickets(session, limit=3, topic="Standesamt")
+    assert [t.case_number for t in found] == ["AK-BBBB-0000", "AK-BBBB-0001"]
+    assert [t.case_number for t in service.list_tickets(session, limit=1, topic="Standesamt")] == ["AK-BBBB-0000"]
+    assert len(service.list_tickets(session, limit=3)) == 3
