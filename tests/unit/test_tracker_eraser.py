@@ -34,14 +34,14 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def tracker_db(path: Path, conversations: dict[str, list[str]], wal: bool = False) -> Path:
+def tracker_db(path: Path, conversations: dict[str, list[str]], wal: bool = False, start: float = 1700000000.0) -> Path:
     with sqlite3.connect(path) as db:
         if wal:
             db.execute("PRAGMA journal_mode=WAL")
         db.executescript(EVENTS_SCHEMA)
         for sender, texts in conversations.items():
             for offset, text in enumerate(texts):
-                data = {"event": "user", "timestamp": 1700000000.0 + offset, "text": text}
+                data = {"event": "user", "timestamp": start + offset, "text": text}
                 db.execute("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
                            "VALUES (?, 'user', ?, 'faq', NULL, ?)", (sender, data["timestamp"], json.dumps(data)))
                 db.execute("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "

@@ -91,10 +91,10 @@ def test_feedback_needs_the_token_and_is_counted_per_faq(client: TestClient) -> 
 
 
 def test_deleting_a_conversation_removes_its_tracker_events_and_votes(client: TestClient, tmp_path: Path) -> None:
+    # Recent from the first write: the app's retention job runs beside the test and deletes old conversations.
     trackers = make_tracker_db(tmp_path / "home" / "trackers.sqlite3",
-                               {CONVERSATION: ["Mein Name ist Erika", "Wo ist das Bürgeramt?"], OTHER: ["Hallo"]})
-    with sqlite3.connect(trackers) as db:  # recent conversations (older ones fall to retention)
-        db.execute("UPDATE events SET timestamp = ?", (time.time(),))
+                               {CONVERSATION: ["Mein Name ist Erika", "Wo ist das Bürgeramt?"], OTHER: ["Hallo"]},
+                               start=time.time())
     vote = {"conversation_id": CONVERSATION, "faq_id": "sperrmuell", "helpful": True}
     client.post("/api/feedback", json=vote, headers=AUTH).raise_for_status()
     client.post("/api/feedback", json={**vote, "conversation_id": OTHER}, headers=AUTH).raise_for_status()
