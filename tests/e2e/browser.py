@@ -154,6 +154,14 @@ _AXE_RUN = """async ([context, options]) => {
 }"""
 
 
+# Wait (at most 2 s) until finite CSS animations and transitions, shadow trees included, have finished.
+_ANIMATIONS_SETTLED = """() => Promise.race([
+  Promise.all(document.getAnimations()
+    .filter(a => !a.effect || a.effect.getComputedTiming().iterations !== Infinity)
+    .map(a => a.finished.catch(() => null))),
+  new Promise(resolve => setTimeout(resolve, 2000))])"""
+
+
 def axe_violations(page: Page, context: AxeContext = None) -> List[Dict[str, Any]]:
     """Run axe-core (WCAG 2.0/2.1 A and AA, best practices) on the page as it is now.
 
@@ -172,6 +180,7 @@ def axe_violations(page: Page, context: AxeContext = None) -> List[Dict[str, Any
             raise AssertionError(f"axe-core could not be injected ({error.message.splitlines()[0]}); for a page "
                                  "with a strict Content-Security-Policy use new_page(bypass_csp=True)") from error
         assert page.evaluate(_AXE_LOADED), "axe-core was injected but window.axe is missing"
+    page.evaluate(_ANIMATIONS_SETTLED)  # colours measured mid fade-in are blends, not what people read
     options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
     return list(page.evaluate(_AXE_RUN, [context, options]))
 
