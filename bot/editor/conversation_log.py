@@ -21,8 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
-from bot.conversations.erase import EraseUnsupported, _expand, _sql_engine
-from bot.editor.recent_questions import _tracker_store_section
+from bot.conversations.erase import EraseUnsupported
+from bot.editor.recent_questions import NoDatabaseYet, NotSqlStore, sql_tracker_engine
 from bot.privacy.redact import redact
 
 if TYPE_CHECKING:
@@ -70,20 +70,14 @@ def tracker_engine(endpoints_path: Path, environ: Mapping[str, str]) -> Optional
         OSError: the endpoints file cannot be read.
         ValueError: a variable it uses is not set, or the SQL dialect is not supported.
     """
-    section = _tracker_store_section(Path(endpoints_path))
-    kind = str(section.pop("store_type", section.pop("type", None)) or "in_memory")  # as Rasa's EndpointConfig
-    if kind.lower() != "sql":
-        return None
     try:
-        engine = _sql_engine(dict(_expand(section, environ, Path(endpoints_path))), environ)
+        return sql_tracker_engine(Path(endpoints_path), environ)
+    except (NotSqlStore, NoDatabaseYet):
+        return None
     except EraseUnsupported as err:
         if "in memory" in str(err):
             return None
         raise
-    if engine.url.get_backend_name() == "sqlite" and not Path(str(engine.url.database)).is_file():
-        engine.dispose()  # connecting would create an empty file
-        return None
-    return engine
 
 
 def _json(raw: Any) -> Dict[str, Any]:

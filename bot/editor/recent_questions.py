@@ -66,6 +66,42 @@ def _text_of(raw: Any) -> Optional[str]:
     return text if isinstance(text, str) else None
 
 
+class NotSqlStore(Exception):
+    """The tracker store configured in ``endpoints.yml`` is not SQL (``kind`` names it)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"the tracker store is {kind!r}, not SQL")
+        self.kind = kind
+
+
+class NoDatabaseYet(Exception):
+    """The SQLite tracker store's file does not exist yet (Rasa has stored nothing)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"the tracker database {path} does not exist yet")
+        self.path = path
+
+
+def sql_tracker_engine(endpoints_path: Path, environ: Mapping[str, str]) -> "Engine":
+    """The engine of Rasa's SQL tracker store as ``endpoints.yml`` configures it (read only; nothing is created).
+
+    Raises:
+        NotSqlStore: the tracker store is not SQL.
+        NoDatabaseYet: its SQLite file does not exist yet (connecting would create an empty one).
+        EraseUnsupported: an in-memory SQLite database or an unsupported dialect.
+        OSError, ValueError, yaml.YAMLError: the file cannot be read, or a variable it uses is not set.
+    """
+    section = _tracker_store_section(endpoints_path)
+    kind = str(section.pop("store_type", section.pop("type", None)) or "in_memory")  # as Rasa's EndpointConfig
+    if kind.lower() != "sql":
+        raise NotSqlStore(kind)
+    engine = _sql_engine(dict(_expand(section, environ, endpoints_path)), environ)
+    if engine.url.get_backend_name() == "sqlite" and not Path(str(engine.url.database)).is_file():
+        engine.dispose()
+        raise NoDatabaseYet(str(engine.url.database))
+    return engine
+
+
 def read_recent_questions(limit: int, environ: Optional[Mapping[str, str]] = None,
                           endpoints_path: Path = Path("endpoints.yml")) -> RecentQuestions:
     """The last ``limit`` distinct citizen messages in the tracker store, newest first, with notes on problems.
@@ -83,20 +119,16 @@ def read_recent_questions(limit: int, environ: Optional[Mapping[str, str]] = Non
         return result
     environ = os.environ if environ is None else environ
     try:
-        section = _tracker_store_section(endpoints_path)
-        kind = str(section.pop("store_type", section.pop("type", None)) or "in_memory")  # as Rasa's EndpointConfig
-        if kind.lower() != "sql":
-            result.notes.append(StoreNote("not_sql", kind))
-            return result
-        engine = _sql_engine(dict(_expand(section, environ, endpoints_path)), environ)
+        engine = sql_tracker_engine(endpoints_path, environ)
+    except NotSqlStore as err:
+        result.notes.append(StoreNote("not_sql", err.kind))
+        return result
+    except NoDatabaseYet as err:
+        result.notes.append(StoreNote("no_database", err.path))
+        return result
     except (OSError, ValueError, yaml.YAMLError) as err:  # EraseUnsupported is a ValueError
         code = "not_sql" if isinstance(err, EraseUnsupported) else "unreadable"
         result.notes.append(StoreNote(code, str(err)))
-        return result
-    database = engine.url.database
-    if engine.url.get_backend_name() == "sqlite" and not Path(str(database)).is_file():
-        engine.dispose()
-        result.notes.append(StoreNote("no_database", str(database)))
         return result
     try:
         result.questions = _newest_user_texts(engine, limit)
