@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from itertools import chain
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -21,8 +22,8 @@ def faq_payload(tracker: Tracker) -> Dict[str, Any]:
 
 def agency(tracker: Tracker) -> Optional[str]:
     """The agency whose widget the citizen writes through (message metadata; None: the default agency)."""
-    for parse_data in [tracker.latest_message or {}] + [e.get("parse_data") or {} for e in reversed(tracker.events)
-                                                        if e.get("event") == "user"]:
+    earlier = (e.get("parse_data") or {} for e in reversed(tracker.events) if e.get("event") == "user")
+    for parse_data in chain([tracker.latest_message or {}], earlier):  # newest first, stops at the first found
         metadata = parse_data.get("metadata") if isinstance(parse_data, dict) else None
         if isinstance(metadata, dict) and metadata.get("agency"):
             return str(metadata["agency"])

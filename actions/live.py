@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from bot.agencies import Agencies
 from bot.retrieval.index import FaqIndex
@@ -10,7 +10,7 @@ from bot.retrieval.store import IndexStore
 from bot.settings import get_settings
 
 _stores: Dict[str, IndexStore] = {}
-_agencies: Dict[str, Agencies] = {}
+_agencies: Dict[Tuple[str, str], Agencies] = {}  # agencies.yml is read once per process, not per message
 
 
 def live_index(agency: Optional[str] = None) -> FaqIndex:
@@ -21,7 +21,10 @@ def live_index(agency: Optional[str] = None) -> FaqIndex:
         FileNotFoundError: nothing published yet for it.
     """
     settings = get_settings()
-    agencies = _agencies.setdefault("", settings.agencies())
-    directory = agencies.get(agency).index_dir(settings.index_dir)
-    store = _stores.setdefault(str(directory), IndexStore(directory))
-    return store.current()
+    key = (str(settings.agencies_file), str(settings.kb_dir))
+    if key not in _agencies:
+        _agencies[key] = settings.agencies()
+    directory = _agencies[key].get(agency).index_dir(settings.index_dir)
+    if str(directory) not in _stores:
+        _stores[str(directory)] = IndexStore(directory)
+    return _stores[str(directory)].current()

@@ -26,7 +26,7 @@ from bot.decision import ANSWER, CLARIFY, HANDOFF, DecisionConfig, decide
 from bot.kb import KbValidationError, KnowledgeBase
 from bot.kb.layers import load_layers
 from bot.retrieval.adapter import AdapterConfig
-from bot.retrieval.builder import _train_adapter
+from bot.retrieval.builder import train_kb_adapter
 from bot.retrieval.index import FaqIndex, TextEncoder
 
 FOLDS = 5  # the adapter is retrained once per fold of phrasings, without them
@@ -117,7 +117,7 @@ def _fold_view(index: FaqIndex, train: np.ndarray) -> FaqIndex:
     """A copy of the index whose rows may be overwritten, with the adapter retrained on the ``train`` rows only."""
     view = copy.copy(index) if index.adapter is None else FaqIndex(  # the builder's training, kb build's settings
         index.records, index.vectors, index.owners, index.answers, index.answer_owners, index.meta,
-        index.answer_weight, index.lexical_weight, _train_adapter(index.vectors[train], index.owners[train],
+        index.answer_weight, index.lexical_weight, train_kb_adapter(index.vectors[train], index.owners[train],
                                                                   AdapterConfig()))
     view._mapped, view.records = view._mapped.copy(), list(index.records)
     return view

@@ -60,7 +60,7 @@ def _embed_entries(
     return blocks
 
 
-def _train_adapter(vectors: np.ndarray, owners: np.ndarray, config: AdapterConfig) -> Optional[np.ndarray]:
+def train_kb_adapter(vectors: np.ndarray, owners: np.ndarray, config: AdapterConfig) -> Optional[np.ndarray]:
     """Train on the phrasings of entries that have paraphrases; None if too few entries have them."""
     counts = np.bincount(owners)
     grouped = np.flatnonzero(counts >= 2)
@@ -129,6 +129,6 @@ def build_index(
         "embedded": len(todo),
         "passages": int(answers.shape[0]),
     }
-    trained = _train_adapter(vectors, owners, adapter) if adapter and entries else None
+    trained = train_kb_adapter(vectors, owners, adapter) if adapter and entries else None
     meta["adapter"] = adapter.key() if trained is not None and adapter else None
     return FaqIndex(records, vectors, owners, answers, answer_owners, meta, answer_weight, lexical_weight, trained)

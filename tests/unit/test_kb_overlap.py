@@ -116,14 +116,14 @@ def test_the_kb_adapter_is_retrained_without_the_held_out_phrasings(tmp_path: Pa
     index = build_index(loaded, encoder, adapter=quick)
     assert index.adapter is not None
     calls: List[int] = []
-    original = overlap._train_adapter
+    original = overlap.train_kb_adapter
 
     def spy(vectors: np.ndarray, owners: np.ndarray, config: AdapterConfig) -> Optional[np.ndarray]:
         calls.append(len(vectors))
         assert config == AdapterConfig()  # the settings 'auskunft kb build' uses
         return original(vectors, owners, quick)
 
-    monkeypatch.setattr(overlap, "_train_adapter", spy)
+    monkeypatch.setattr(overlap, "train_kb_adapter", spy)
     query = encoder.encode_one("Was kostet Wohngeld?")
     before = index.search(query, k=3, lang="de", text="Was kostet Wohngeld?")
     report = find_overlaps(index, encoder, CONFIG, loaded)
