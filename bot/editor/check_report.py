@@ -15,9 +15,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from bot.kb.check import TAGS_FILE, check_kb
-from bot.kb.i18n import counted, ui
-from bot.kb.rules import count
+from bot.kb.check import check_kb
+from bot.kb.i18n import ui
 
 LANG = "de"
 
@@ -101,14 +100,9 @@ def build_report(kb_dir: Path, today: Optional[date] = None) -> CheckReport:
                           f.message(LANG), f.hint(LANG)) for f in findings]
         owner = next((r.owner for r in rows if r.owner), "")
         groups.append(FileGroup(path, owner, rows))
-    infos = count(result.findings, "info")
-    affected = len({f.path for f in result.findings if f.path and f.path != TAGS_FILE})
-    summary = ui("summary", LANG, errors=counted(result.errors, "error", LANG),
-                 warnings=counted(result.warnings, "warning", LANG), infos=counted(infos, "info", LANG),
-                 affected=affected, files=counted(result.files, "file", LANG))
     overdue = [OverdueRow(o.path, o.review_by, o.days, o.owner) for o in result.overdue]
-    return CheckReport(groups, result.errors, result.warnings, infos, result.files, summary, overdue,
-                       time.perf_counter() - started, today)
+    return CheckReport(groups, result.errors, result.warnings, result.infos, result.files, result.summary(LANG),
+                       overdue, time.perf_counter() - started, today)
 
 
 def kb_fingerprint(kb_dir: Path) -> Tuple[Tuple[str, int, int], ...]:

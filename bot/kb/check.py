@@ -64,9 +64,21 @@ class CheckResult:
         """Number of warnings."""
         return count(self.findings, "warning")
 
+    @property
+    def infos(self) -> int:
+        """Number of notes."""
+        return count(self.findings, "info")
+
     def exit_code(self, strict: bool = False) -> int:
         """1 with errors (or, when ``strict``, with warnings), else 0; notes never count."""
         return 1 if self.errors or (strict and self.warnings) else 0
+
+    def summary(self, lang: str = "de") -> str:
+        """The one-line result: errors, warnings and notes, in how many of how many files."""
+        affected = len({f.path for f in self.findings if f.path and f.path != TAGS_FILE})
+        return ui("summary", lang, errors=counted(self.errors, "error", lang),
+                  warnings=counted(self.warnings, "warning", lang), infos=counted(self.infos, "info", lang),
+                  affected=affected, files=counted(self.files, "file", lang))
 
 
 def load_tag_vocabulary(kb_dir: Path) -> Tuple[Optional[List[str]], List[Finding]]:
@@ -175,11 +187,7 @@ def format_report(result: CheckResult, kb_dir: Path, lang: str = "de") -> List[s
     for _, group in groupby(result.findings, key=lambda f: f.path):
         lines += [format_finding(finding, kb_dir, lang) for finding in group]
         lines.append("")
-    affected = len({f.path for f in result.findings if f.path and f.path != TAGS_FILE})
-    lines.append(ui("summary", lang, errors=counted(result.errors, "error", lang),
-                    warnings=counted(result.warnings, "warning", lang),
-                    infos=counted(count(result.findings, "info"), "info", lang), affected=affected,
-                    files=counted(result.files, "file", lang)))
+    lines.append(result.summary(lang))
     if result.overdue:
         lines.append(ui("overdue_head", lang))
         lines += [ui("overdue_line", lang, path=_display(kb_dir, o.path), days=o.days, date=o.review_by,
