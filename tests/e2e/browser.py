@@ -154,12 +154,16 @@ _AXE_RUN = """async ([context, options]) => {
 }"""
 
 
-# Wait (at most 2 s) until finite CSS animations and transitions, shadow trees included, have finished.
-_ANIMATIONS_SETTLED = """() => Promise.race([
-  Promise.all(document.getAnimations()
-    .filter(a => !a.effect || a.effect.getComputedTiming().iterations !== Infinity)
-    .map(a => a.finished.catch(() => null))),
-  new Promise(resolve => setTimeout(resolve, 2000))])"""
+# Wait (at most 2 s) until finite CSS animations and transitions have finished, in open shadow trees too. Two
+# animation frames first: an animation that a click has just started exists only once styles are computed.
+_ANIMATIONS_SETTLED = """async () => {
+  await new Promise(resolve => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  const roots = [document, ...[...document.querySelectorAll("*")].map(e => e.shadowRoot).filter(Boolean)];
+  const running = [...new Set(roots.flatMap(root => root.getAnimations()))]
+    .filter(a => !a.effect || a.effect.getComputedTiming().iterations !== Infinity);
+  await Promise.race([Promise.all(running.map(a => a.finished.catch(() => null))),
+                      new Promise(resolve => setTimeout(resolve, 2000))]);
+}"""
 
 
 def axe_violations(page: Page, context: AxeContext = None) -> List[Dict[str, Any]]:
