@@ -17,7 +17,7 @@ from actions.live import live_index
 from actions.texts import TEXTS, say
 from bot.agencies import UnknownAgency
 from bot.privacy import redact
-from bot.services import api_token
+from bot.runtime_env import api_token
 from bot.settings import get_settings
 from bot.tickets.client import Outbox, TicketClient, new_case_number
 

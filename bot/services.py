@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import signal
 import sqlite3
 import subprocess
@@ -13,8 +12,9 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import List, Optional
 
+from bot.runtime_env import child_env
 from bot.settings import PROJECT_ROOT, Settings
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
@@ -29,40 +29,6 @@ class Service:
     ready_url: Optional[str]
     process: Optional["subprocess.Popen[bytes]"] = None
     log_path: Optional[Path] = None
-
-
-def child_env(settings: Settings) -> Dict[str, str]:
-    """The environment every child gets: the same settings, offline model hub, quiet TF."""
-    env = dict(os.environ)
-    env.update(
-        {
-            "AUSKUNFT_HOME": str(settings.home),
-            "AUSKUNFT_KB_DIR": str(settings.kb_dir),
-            "AUSKUNFT_ACTION_URL": f"http://{settings.host}:{settings.action_port}/webhook",
-            "AUSKUNFT_TRACKER_DB": str(settings.home / "trackers.sqlite3"),
-            "AUSKUNFT_API_TOKEN": api_token(settings),
-            "AUSKUNFT_SPACY_MODEL": str(settings.spacy_model_dir),
-            "HF_HUB_OFFLINE": "1",
-            "RASA_TELEMETRY_ENABLED": "false",  # no third-party requests (Rasa reports to Segment/Sentry)
-            "TOKENIZERS_PARALLELISM": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
-
-
-def api_token(settings: Settings) -> str:
-    """The configured API token, or one generated once and kept (mode 600) under home."""
-    if settings.api_token is not None:
-        return settings.api_token.get_secret_value()
-    path = settings.home / "api-token"
-    if not path.is_file():
-        settings.home.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
-    return path.read_text().strip()
 
 
 def training_fingerprint(settings: Settings, root: Path = PROJECT_ROOT) -> str:

@@ -154,7 +154,7 @@ def diff_kb(
 
 
 def _tracker_environ(home: Path) -> Dict[str, str]:
-    """The variables ``endpoints.yml`` is expanded with, as :func:`bot.services.child_env` sets them for Rasa."""
+    """The variables ``endpoints.yml`` is expanded with, as :func:`bot.runtime_env.child_env` sets them for Rasa."""
     return {**os.environ, "AUSKUNFT_TRACKER_DB": str(home / "trackers.sqlite3")}
 
 

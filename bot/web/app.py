@@ -21,7 +21,7 @@ from bot import __version__
 from bot.conversations.erase import TrackerEraser
 from bot.helpdesk import DeliveryWorker, connector_from_settings, enqueue
 from bot.privacy.log_filter import install_redacting_filter
-from bot.services import api_token, child_env
+from bot.runtime_env import api_token, child_env
 from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.tickets.db import make_engine, session_factory
 from bot.tickets.departments import Departments

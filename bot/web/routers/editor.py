@@ -23,7 +23,7 @@ from bot.editor.preview import preview
 from bot.inbox.auth import can_edit
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
-from bot.services import child_env
+from bot.runtime_env import child_env
 from bot.settings import PROJECT_ROOT, Settings
 from bot.tickets.models import utcnow
 from bot.web.routers.inbox_auth import CurrentLogin, Db, Login, render, templates
