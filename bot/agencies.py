@@ -31,15 +31,17 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+from bot.errors import AuskunftError
+
 AGENCY_KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 DEFAULT_KEY = "default"
 
 
-class AgencyConfigError(ValueError):
+class AgencyConfigError(AuskunftError, ValueError):
     """``agencies.yml`` is invalid; the message names the file, the agency and what to change."""
 
 
-class UnknownAgency(LookupError):
+class UnknownAgency(AuskunftError, LookupError):
     """A widget named an agency this deployment does not serve."""
 
     def __init__(self, key: str) -> None:

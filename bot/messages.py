@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.errors import AuskunftError
+
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
-class MessageRejected(ValueError):
+class MessageRejected(AuskunftError, ValueError):
     """The message cannot be processed; ``status`` is the HTTP status to answer with."""
 
     def __init__(self, status: int, reason: str) -> None:

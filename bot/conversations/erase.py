@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.errors import AuskunftError
+
 if TYPE_CHECKING:
     import redis
     from sqlalchemy.engine import Engine
@@ -26,7 +28,7 @@ MAX_SENDER_ID_LENGTH = 128
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
-class EraseUnsupported(ValueError):
+class EraseUnsupported(AuskunftError, ValueError):
     """The configured tracker store is not one a conversation can be erased from."""
 
 

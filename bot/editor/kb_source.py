@@ -13,12 +13,13 @@ import tempfile
 from pathlib import Path
 from typing import List, Optional
 
+from bot.errors import AuskunftError
 from bot.kb.loader import KnowledgeBase, load_kb
 
 GIT_TIMEOUT_S = 60
 
 
-class KbSourceError(ValueError):
+class KbSourceError(AuskunftError, ValueError):
     """The kb could not be read from the given directory or git ref; the message says why, in German."""
 
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 import yaml
 
 from bot.conversations.erase import EraseUnsupported, _expand, _sql_engine
+from bot.errors import AuskunftError
 from bot.privacy.redact import redact
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def _text_of(raw: Any) -> Optional[str]:
     return text if isinstance(text, str) else None
 
 
-class NotSqlStore(Exception):
+class NotSqlStore(AuskunftError):
     """The tracker store configured in ``endpoints.yml`` is not SQL (``kind`` names it)."""
 
     def __init__(self, kind: str) -> None:
@@ -74,7 +75,7 @@ class NotSqlStore(Exception):
         self.kind = kind
 
 
-class NoDatabaseYet(Exception):
+class NoDatabaseYet(AuskunftError):
     """The SQLite tracker store's file does not exist yet (Rasa has stored nothing)."""
 
     def __init__(self, path: str) -> None:

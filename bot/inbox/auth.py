@@ -19,6 +19,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from bot.errors import AuskunftError
 from bot.inbox.models import Agent, AgentSession
 from bot.inbox.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from bot.tickets.departments import Departments
@@ -30,7 +31,7 @@ WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 
 
-class LoginThrottled(Exception):
+class LoginThrottled(AuskunftError):
     """Too many failed attempts for this user name; ``retry_after`` seconds until the next try."""
 
     def __init__(self, username: str, retry_after: int) -> None:

@@ -13,6 +13,8 @@ import hmac
 import secrets
 from typing import Optional, Tuple
 
+from bot.errors import AuskunftError
+
 N, R, P = 2**14, 8, 1
 SALT_BYTES = 16
 KEY_BYTES = 32
@@ -23,7 +25,7 @@ SCHEME = "scrypt"
 _MAX_N, _MAX_R, _MAX_P = 2**20, 32, 16
 
 
-class PasswordTooShort(ValueError):
+class PasswordTooShort(AuskunftError, ValueError):
     """The password is shorter than :data:`MIN_LENGTH` characters."""
 
 

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
+from bot.errors import AuskunftError
+
 
 @dataclass(frozen=True)
 class KbIssue:
@@ -32,7 +34,7 @@ class KbIssue:
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
 
 
-class KbValidationError(ValueError):
+class KbValidationError(AuskunftError, ValueError):
     """The kb has one or more invalid files; nothing was loaded."""
 
     def __init__(self, issues: Sequence[KbIssue]) -> None:

@@ -13,10 +13,12 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 import yaml
 
+from bot.errors import AuskunftError
+
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 
 
-class DepartmentsError(ValueError):
+class DepartmentsError(AuskunftError, ValueError):
     """``departments.yml`` is invalid; the message names the file and what to fix."""
 
 

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.errors import AuskunftError
 from bot.privacy import redact
 from bot.tickets.departments import Departments
 from bot.tickets.models import STATUSES, Reply, Ticket, TicketEvent, utcnow
@@ -19,7 +20,7 @@ OPEN = ("new", "in_progress", "waiting")
 TOPIC_PAGE = 500  # tickets read at a time when filtering by topic
 
 
-class TicketConflict(ValueError):
+class TicketConflict(AuskunftError, ValueError):
     """A different ticket already uses this case number."""
 
 
