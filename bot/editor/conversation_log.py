@@ -10,6 +10,11 @@ a ``handoff``; anything else is ``other``. A clarified question stays ``clarify`
 entry with a button. An answered question is *marked not helpful* when the citizen's very next message has the
 intent ``feedback_not_helpful`` or ``deny``.
 
+A conversation is *served* when the bot gave an answer (a message with decision ``answer``, also one for an entry
+the citizen picked from a clarification) and that last answer was followed neither by a not-helpful mark (the very
+next user message has one of those intents) nor by a handoff (a message with decision ``handoff`` or the
+``handoff_form``). The editors' containment counts served conversations (:mod:`bot.editor.usage`).
+
 Nothing is written; texts are returned with personal data redacted (:func:`bot.privacy.redact.redact`).
 """
 
@@ -19,7 +24,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
 from bot.conversations.erase import EraseUnsupported
 from bot.editor.recent_questions import NoDatabaseYet, NotSqlStore, sql_tracker_engine
@@ -131,12 +136,25 @@ class _Question:
                     self.score, self.agency)
 
 
-def _read_log(engine: Engine, since: datetime) -> List[Tuple[Turn, bool]]:
-    """Every question asked at or after ``since``, oldest first per conversation, with its not-helpful mark."""
+@dataclass(frozen=True)
+class ConversationLog:
+    """What :func:`_read_log` found.
+
+    Attributes:
+        questions: every question, oldest first per conversation, with its not-helpful mark.
+        served: the conversations whose last answer was followed by neither a not-helpful mark nor a handoff.
+    """
+
+    questions: List[Tuple[Turn, bool]]
+    served: FrozenSet[str]
+
+
+def _read_log(engine: Engine, since: datetime) -> ConversationLog:
+    """Every question asked at or after ``since`` and the served conversations (events since then only)."""
     import sqlalchemy as sa
 
     if not sa.inspect(engine).has_table("events"):
-        return []
+        return ConversationLog([], frozenset())
     query = sa.text("SELECT sender_id, type_name, timestamp, action_name, data FROM events "
                     "WHERE timestamp >= :since AND (type_name IN ('user', 'bot') OR action_name = :form) "
                     "ORDER BY sender_id, id")
@@ -146,17 +164,22 @@ def _read_log(engine: Engine, since: datetime) -> List[Tuple[Turn, bool]]:
         return _questions(rows)
 
 
-def _questions(rows: Iterable[Any]) -> List[Tuple[Turn, bool]]:
-    """Fold the event rows (grouped by sender, in order) into questions."""
+def _questions(rows: Iterable[Any]) -> ConversationLog:
+    """Fold the event rows (grouped by sender, in order) into questions and served conversations."""
     found: List[_Question] = []
+    served: Dict[str, bool] = {}
     sender: Optional[str] = None
     current: Optional[_Question] = None  # the question whose segment the rows belong to
+    answered = False  # the sender's latest bot decision was an answer, with no user message since
     for sender_id, kind, stamp, action, raw in rows:
         if sender_id != sender:
-            sender, current = sender_id, None
+            sender, current, answered = sender_id, None, False
         if kind == "user":
             data = _json(raw)
             intent = _intent(data)
+            if answered and intent in NOT_HELPFUL_INTENTS:
+                served[str(sender_id)] = False
+            answered = False
             if current is not None and current.decision == "answer" and intent in NOT_HELPFUL_INTENTS:
                 current.not_helpful = True
             text = data.get("text")
@@ -166,10 +189,16 @@ def _questions(rows: Iterable[Any]) -> List[Tuple[Turn, bool]]:
                 current = _Question(str(sender_id), redact(" ".join(text.split())), at, _top_score(data),
                                     _agency(data))
                 found.append(current)
-        elif current is None:
             continue
-        elif kind == "bot":
-            custom = (_json(raw).get("data") or {}).get("custom")
+        custom = (_json(raw).get("data") or {}).get("custom") if kind == "bot" else None
+        if isinstance(custom, dict) and custom.get("decision") in ("answer", "handoff"):
+            answered = custom["decision"] == "answer"
+            served[str(sender_id)] = answered
+        elif action == HANDOFF_FORM:
+            served[str(sender_id)] = False
+        if current is None:
+            continue
+        if kind == "bot":
             if current.decision is None and isinstance(custom, dict) and "decision" in custom:
                 decision = str(custom.get("decision"))
                 current.decision = decision if decision in DECISIONS else "other"
@@ -178,7 +207,8 @@ def _questions(rows: Iterable[Any]) -> List[Tuple[Turn, bool]]:
                     current.score = _float(custom.get("score"))
         elif action == HANDOFF_FORM:
             current.handoff_form = True
-    return [(question.turn(), question.not_helpful) for question in found]
+    return ConversationLog([(question.turn(), question.not_helpful) for question in found],
+                           frozenset(key for key, value in served.items() if value))
 
 
 def read_turns(engine: Engine, since: datetime) -> List[Turn]:
@@ -194,4 +224,4 @@ def read_turns(engine: Engine, since: datetime) -> List[Turn]:
     """
     if since.tzinfo is None:
         since = since.replace(tzinfo=timezone.utc)
-    return [turn for turn, _ in _read_log(engine, since)]
+    return [turn for turn, _ in _read_log(engine, since).questions]

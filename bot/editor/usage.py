@@ -5,7 +5,12 @@ and its decision), tickets and "did this help?" votes from the ticket database.
 
 Definitions, for questions asked (tickets created, votes given) in the ``days`` days up to ``now``:
 
-- *conversations*: conversations with at least one question; *contained*: those without a ticket.
+- *conversations*: conversations with at least one question (the denominator of containment; a conversation with
+  greetings or goodbyes only is not one).
+- *contained*: conversations the bot served (:mod:`bot.editor.conversation_log`): it gave an answer and its last
+  answer was followed neither by "not helpful" (the button or a "Nein") nor by a handoff; and no ticket was created
+  in it. A conversation without any answer (a question left unanswered, then a mistaken "Auf Wiedersehen") is not
+  contained.
 - *answered*: questions the bot answered with an entry (decision ``answer``), helpful or not.
 - *unanswered*: questions whose decision is not ``answer``, plus answered questions the citizen's very next message
   marked not helpful (``feedback_not_helpful`` or ``deny``; these keep decision ``answer`` and their ``faq_id``).
@@ -14,7 +19,9 @@ Definitions, for questions asked (tickets created, votes given) in the ``days`` 
   another store) counts as one more conversation and one more ``handoff`` question, at the ticket's creation.
 - *missing topics*: the (newest 1000) unanswered questions grouped by meaning (:func:`group_questions`), biggest first,
   each with the entry the bot finds nearest to its most central question: a good match suggests adding the phrasing
-  to that entry, a poor one a new entry.
+  to that entry, a poor one a new entry. Redaction placeholders (``[E-MAIL]``, ``[TELEFON]``, ...) are stripped
+  before grouping, and a text that is nothing but placeholders, or more placeholders than words, is never a topic
+  (:func:`bot.editor.placeholders.topic_text`).
 - *FAQ use*: per entry of the index, the questions it answered and the votes it got.
 
 Every text shown is redacted (:func:`bot.privacy.redact.redact`).
@@ -33,7 +40,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.editor.conversation_log import Turn, _read_log, read_turns, tracker_engine
+from bot.editor.conversation_log import ConversationLog, Turn, _read_log, read_turns, tracker_engine
+from bot.editor.placeholders import topic_text
 from bot.feedback.models import Feedback
 from bot.privacy.redact import redact
 from bot.retrieval.index import FaqIndex
@@ -44,7 +52,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
 __all__ = ["EditorAnalytics", "FaqUse", "TopicGroup", "Turn", "editor_analytics", "group_questions",
-           "read_turns", "tracker_engine"]
+           "read_turns", "topic_text", "tracker_engine"]
 
 logger = logging.getLogger(__name__)
 
@@ -189,10 +197,12 @@ def _centred(vectors: np.ndarray, index: FaqIndex, encoder: object) -> np.ndarra
     return np.asarray(centred / np.where(norms > 0, norms, 1.0), dtype=np.float32)
 
 
-def _missing_topics(texts: List[str], index: FaqIndex, encoder: object) -> List[TopicGroup]:
-    if not texts:
+def _missing_topics(questions: List[str], index: FaqIndex, encoder: object) -> List[TopicGroup]:
+    """Group the questions (newest first) by meaning; placeholders stripped, examples shown as asked (redacted)."""
+    kept = [(question, text) for question in questions if (text := topic_text(question)) is not None][:MAX_GROUPED]
+    if not kept:
         return []
-    texts = texts[:MAX_GROUPED]
+    shown, texts = [question for question, _ in kept], [text for _, text in kept]
     distinct: Dict[str, str] = {}  # each distinct question is embedded once
     for text in texts:
         distinct.setdefault(_key(text), text)
@@ -202,9 +212,9 @@ def _missing_topics(texts: List[str], index: FaqIndex, encoder: object) -> List[
     searcher = FaqSearcher(encoder, index=index)
     topics = []
     for size, members in group_questions(texts, vectors, threshold=GROUP_THRESHOLD, limit=MISSING_TOPICS):
-        examples = _examples(texts, members)
+        examples = _examples(shown, members)
         try:
-            found = searcher.search(examples[0]).candidates
+            found = searcher.search(texts[members[0]]).candidates
         except ValueError as err:  # the index needs a fine-tuned model this encoder is not
             logger.warning("no nearest entry for a missing topic: %s", err)
             found = []
@@ -248,8 +258,8 @@ def editor_analytics(tracker_engine: Optional[Engine], session: Session, index: 
     def ours(key: Optional[str]) -> bool:
         return agency is None or (key or default_agency) == agency
 
-    log = [(turn, flag) for turn, flag in (_read_log(tracker_engine, since) if tracker_engine is not None else [])
-           if turn.at <= until and ours(turn.agency)]
+    read = _read_log(tracker_engine, since) if tracker_engine is not None else ConversationLog([], frozenset())
+    log = [(turn, flag) for turn, flag in read.questions if turn.at <= until and ours(turn.agency)]
     tickets = [(conversation_id, question, created_at) for conversation_id, question, created_at, key
                in session.execute(select(Ticket.conversation_id, Ticket.question, Ticket.created_at, Ticket.agency)
                                   .where(Ticket.created_at >= since, Ticket.created_at <= until)
@@ -267,7 +277,7 @@ def editor_analytics(tracker_engine: Optional[Engine], session: Session, index: 
             log.append((Turn(conversation_id, redact(" ".join((question or "").split())), _aware(created_at),
                              "handoff", None, None), False))
     conversations = {turn.conversation_id for turn, _ in log}
-    contained = len(conversations - set(asked))
+    contained = len((conversations & read.served) - set(asked))
     unanswered = sorted((turn for turn, flag in log if turn.decision != "answer" or flag),
                         key=lambda turn: (turn.at, turn.conversation_id), reverse=True)
     answers = Counter(turn.faq_id for turn, _ in log if turn.decision == "answer")
@@ -284,5 +294,5 @@ def editor_analytics(tracker_engine: Optional[Engine], session: Session, index: 
         days=days, conversations=len(conversations), contained=contained,
         containment_rate=contained / len(conversations) if conversations else None,
         questions=len(log), answered=sum(answers.values()), unanswered=unanswered,
-        missing_topics=_missing_topics([turn.text for turn in unanswered if turn.text.strip()], index, encoder),
+        missing_topics=_missing_topics([turn.text for turn in unanswered], index, encoder),
         faq_use=use)

@@ -21,6 +21,7 @@ from bot.editor.usage import (
     editor_analytics,
     group_questions,
     read_turns,
+    topic_text,
     tracker_engine,
 )
 from bot.feedback.models import Feedback
@@ -225,8 +226,10 @@ def test_editor_analytics_on_a_seeded_log(tmp_path: Path, session: Session, inde
     engine.dispose()
 
     assert isinstance(result, EditorAnalytics)
-    assert (result.days, result.conversations, result.contained) == (30, 6, 4)
-    assert result.containment_rate == pytest.approx(4 / 6)
+    # contained: c1 (answered twice) and c3 (after "nein" and a clarification, the answer to the entry picked stands);
+    # not c2 (not helpful, ticket), c4 and c5 (no answer; no ticket either, so they counted before), c6 (ticket only)
+    assert (result.days, result.conversations, result.contained) == (30, 6, 2)
+    assert result.containment_rate == pytest.approx(2 / 6)
     assert (result.questions, result.answered) == (8, 4)
     assert result.unanswered == [  # newest first
         Turn("c6", "Hat das Hallenbad am Sonntag geöffnet? Rückruf an [TELEFON]", NOW - timedelta(days=0.2),
@@ -258,6 +261,48 @@ def test_editor_analytics_on_a_seeded_log(tmp_path: Path, session: Session, inde
     assert (dog.size, dog.nearest_faq_id, dog.nearest_title) == (
         1, "hundesteuer-anmelden", "Wie melde ich meinen Hund zur Hundesteuer an?")
     assert dog.nearest_score is not None and dog.nearest_score > 0.3
+
+
+def test_containment_needs_an_answer_that_stands_and_placeholders_are_no_topics(
+        tmp_path: Path, session: Session, index: FaqIndex, encoder: HashEncoder) -> None:
+    engine = make_engine_for(save(tmp_path / "rasa.db", {
+        "goodbye": [ask("Wann hat das Standesamt samstags auf?", at(1), top=0.2), *bot(at(1, 1)),
+                    ask("Und an Feiertagen?", at(1, 2), "goodbye"), *bot(at(1, 3), action="utter_goodbye")],
+        "button": [ask("Wie melde ich Sperrmüll an?", at(2)), *answer("sperrmuell", at(2, 1)),
+                   ask("/feedback_not_helpful", at(2, 2), "feedback_not_helpful"), *bot(at(2, 3))],
+        "nein": [ask("Was kostet der Personalausweis?", at(3)), *answer("personalausweis", at(3, 1)),
+                 ask("Nein", at(3, 2), "deny"), *bot(at(3, 3))],
+        "offer": [ask("Was kostet der Personalausweis?", at(3.5)), *answer("personalausweis", at(3.5, 1)),
+                  ask("Ich möchte mit einem Menschen sprechen", at(3.5, 2), "ask_human"), *handoff_form(at(3.5, 3))],
+        "thanks": [ask("Wie melde ich Sperrmüll an?", at(4)), *answer("sperrmuell", at(4, 1)),
+                   ask("Danke!", at(4, 2), "thank"), *bot(at(4, 3), action="utter_thanks")],
+        "again": [ask("Hund anmelden", at(5)), *answer("sperrmuell", at(5, 1)),
+                  ask("/feedback_not_helpful", at(5, 2), "feedback_not_helpful"),
+                  ask("Hundesteuer anmelden", at(5, 3)), *answer("hundesteuer-anmelden", at(5, 4))],
+        "mail": [ask("max.mustermann@example.org", at(6), top=0.1), *bot(at(6, 1)),
+                 ask("Meine Nummer: 0171 2345678", at(6, 2), top=0.1), *bot(at(6, 3))],
+    }))
+    result = editor_analytics(engine, session, index, encoder, days=30, now=NOW)
+    engine.dispose()
+    # thanks and again (its second answer stands) only; the goodbye after an unanswered question, not helpful by
+    # button or by "Nein", and a handoff after the answer are not contained (before: 6 of 7, all without a ticket)
+    assert (result.conversations, result.contained) == (7, 2)
+    assert result.containment_rate == pytest.approx(2 / 7)
+    assert {t.text for t in result.unanswered} >= {"[E-MAIL]", "Meine Nummer: [TELEFON]"}
+    examples = [example for topic in result.missing_topics for example in topic.examples]
+    assert not [example for example in examples if "[E-MAIL]" in example or "[TELEFON]" in example]
+    assert sum(topic.size for topic in result.missing_topics) == len(result.unanswered) - 2
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("[E-MAIL]", None), ("  [TELEFON] [IBAN] ", None), ("Meine Nummer: [TELEFON]", None), ("Mail: [E-MAIL]!", None),
+    ("Hundesteuer?", "Hundesteuer?"), ("[E-MAIL] ?", None),
+    ("Was brauche ich für den Personalausweis? Schreiben Sie an [E-MAIL]",
+     "Was brauche ich für den Personalausweis? Schreiben Sie an"),
+    ("Ummeldung nach Umzug in die [ADRESSE]", "Ummeldung nach Umzug in die"), ("[NAME] fragt", "[NAME] fragt"),
+])
+def test_placeholders_are_stripped_before_grouping(text: str, expected: Optional[str]) -> None:
+    assert topic_text(text) == expected
 
 
 def test_without_a_tracker_store_only_tickets_count(session: Session, index: FaqIndex, encoder: HashEncoder) -> None:
