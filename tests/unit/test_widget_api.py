@@ -78,6 +78,40 @@ def test_staff_replies_reach_only_their_conversation(client: TestClient) -> None
     assert client.get("/api/chat/replies", headers={"X-Auskunft-Conversation": "short"}).status_code == 400
 
 
+def test_a_resolved_case_sends_one_closing_note_in_the_tickets_language(client: TestClient) -> None:
+    mine = {"X-Auskunft-Conversation": CONVERSATION}
+    client.post("/api/tickets", json=ticket(conversation_id=CONVERSATION), headers=AUTH).raise_for_status()
+    client.post("/api/tickets", json=ticket(case_number="AK-2222-3333", conversation_id=OTHER),
+                headers=AUTH).raise_for_status()
+    client.post("/api/tickets/AK-7KQ2-M9XD/replies", json={"author": "Frau A.", "text": "Erledigt."},
+                headers=AUTH).raise_for_status()
+    [reply] = client.get("/api/chat/replies", params={"closed_after": 0}, headers=mine).json()
+    assert reply["kind"] == "reply"
+    for case in ("AK-7KQ2-M9XD", "AK-2222-3333"):
+        client.patch(f"/api/tickets/{case}", json={"status": "resolved"}, headers=AUTH).raise_for_status()
+    notes = client.get("/api/chat/replies", params={"after": reply["id"], "closed_after": 0}, headers=mine).json()
+    assert [(n["kind"], n["case_number"], n["text"]) for n in notes] == [
+        ("closed", "AK-7KQ2-M9XD", "Ihr Anliegen (Fall AK-7KQ2-M9XD) wurde abgeschlossen. Sie können hier jederzeit "
+                                   "eine neue Frage stellen.")]  # not the other conversation's case
+    both = client.get("/api/chat/replies", params={"closed_after": 0}, headers=mine).json()
+    assert [r["kind"] for r in both] == ["reply", "closed"]  # in the order they happened
+    once = {"after": reply["id"], "closed_after": notes[0]["id"]}
+    assert client.get("/api/chat/replies", params=once, headers=mine).json() == []  # the note comes once
+    client.patch("/api/tickets/AK-7KQ2-M9XD", json={"status": "resolved"}, headers=AUTH).raise_for_status()
+    assert client.get("/api/chat/replies", params=once, headers=mine).json() == []  # resolved again: no new note
+    assert client.get("/api/chat/replies", headers=mine).json()[0]["kind"] == "reply"  # older widgets: replies only
+    assert len(client.get("/api/chat/replies", headers=mine).json()) == 1
+
+    client.post("/api/tickets", json=ticket(case_number="AK-4444-5555", conversation_id=CONVERSATION, language="en"),
+                headers=AUTH).raise_for_status()
+    for status in ("in_progress", "resolved"):
+        client.patch("/api/tickets/AK-4444-5555", json={"status": status}, headers=AUTH).raise_for_status()
+    english = client.get("/api/chat/replies", params=once, headers=mine).json()
+    assert [(n["case_number"], n["text"]) for n in english] == [
+        ("AK-4444-5555", "Your case (AK-4444-5555) has been closed. You can ask a new question here at any time.")]
+    assert client.get("/api/chat/replies", params={"closed_after": -1}, headers=mine).status_code == 422
+
+
 def test_feedback_needs_the_token_and_is_counted_per_faq(client: TestClient) -> None:
     vote = {"conversation_id": CONVERSATION, "faq_id": "sperrmuell", "helpful": True, "language": "de"}
     assert client.post("/api/feedback", json=vote).status_code == 401

@@ -8,7 +8,7 @@ never appears in URLs or access logs.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
 import httpx
@@ -23,6 +23,7 @@ from bot.feedback import service as feedback
 from bot.messages import MessageRejected, clean_message
 from bot.settings import Settings
 from bot.tickets import service as tickets
+from bot.tickets.closing import closing_notes
 from bot.tickets.departments import Departments
 from bot.web.deps import get_db, get_settings_dep
 
@@ -42,13 +43,15 @@ class ChatIn(BaseModel):
 
 
 class AgentReply(BaseModel):
-    """A staff member's answer in this conversation's case."""
+    """A staff member's answer in this conversation's case, or the note that the case was closed."""
 
     id: int
     case_number: str
     author: str
     text: str
     at: datetime
+    kind: str = Field("reply", description="'reply': a staff answer (its id counts for 'after'); 'closed': the "
+                      "case was closed, the bot answers again (its id counts for 'closed_after')")
 
 
 def conversation_id(x_auskunft_conversation: str = Header(..., description="the widget's conversation id")) -> str:
@@ -115,10 +118,21 @@ async def chat(data: ChatIn, request: Request, settings: Settings = Depends(get_
 
 @router.get("/replies", response_model=List[AgentReply])
 def replies(after: int = Query(0, ge=0), conversation: str = Depends(conversation_id),
-            session: Session = Depends(get_db)) -> List[AgentReply]:
-    """Staff replies to this conversation's cases, newer than reply id ``after``."""
-    return [AgentReply(id=reply.id, case_number=case, author=reply.author, text=reply.text, at=reply.created_at)
-            for reply, case in tickets.replies_for_conversation(session, conversation, after)]
+            session: Session = Depends(get_db),
+            closed_after: Optional[int] = Query(None, ge=0, description="also the case-closed notes newer than "
+                                                "this status event id")) -> List[AgentReply]:
+    """Staff replies to this conversation's cases newer than reply id ``after``, oldest first.
+
+    With ``closed_after`` (a widget that shows them asks for them), also a note for each of its cases resolved
+    since the status event ``closed_after``, in the ticket's language (:mod:`bot.tickets.closing`).
+    """
+    found = [AgentReply(id=reply.id, case_number=case, author=reply.author, text=reply.text, at=reply.created_at,
+                        kind="reply") for reply, case in tickets.replies_for_conversation(session, conversation, after)]
+    if closed_after is not None:
+        found += [AgentReply(id=note.id, case_number=note.case_number, author="", text=note.text, at=note.at,
+                             kind="closed") for note in closing_notes(session, conversation, closed_after)]
+        found.sort(key=lambda item: item.at.replace(tzinfo=item.at.tzinfo or timezone.utc))
+    return found
 
 
 @router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
