@@ -16,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TOKENIZERS_PARALLELISM := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser-deps run stop test test-fast lint bench bench-external kb-validate kb-check kb-build openapi lock clean
+.PHONY: help setup browser-deps run stop test test-fast lint bench bench-external kb-validate kb-check kb-build openapi docs docs-gen lock clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -57,11 +57,12 @@ test: setup browser-deps ## Run all tests: unit, real-model integration and end-
 test-fast: setup ## Run the fast offline unit tests only
 	$(PY) -m pytest tests/unit -q
 
-lint: setup ## ruff and mypy
+lint: setup ## ruff, mypy and the docs site (mkdocs build --strict)
 	$(VENV)/bin/ruff check bot actions tests bench
 	$(VENV)/bin/mypy bot actions
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet -d site
 
-bench: setup ## Measure quality, latency, start-up and memory (figures for the README)
+bench: setup ## Measure quality, latency, start-up and memory (figures for docs/benchmarks.md)
 	$(VENV)/bin/auskunft kb build
 	$(PY) bench/quality.py
 	$(PY) bench/latency.py
@@ -80,6 +81,12 @@ kb-build: setup ## Build and publish the FAQ index (the running bot picks it up)
 
 openapi: setup ## Write docs/openapi.json from the code (the tests check it is current)
 	$(PY) -m bot.web.openapi docs/openapi.json
+
+docs-gen: setup ## Write docs/configuration.md (from bot/settings.py) and docs/benchmarks-figures.md (from bench/results/*.json)
+	$(PY) -m bot.docs_pages
+
+docs: setup ## Build the documentation site into site/ (open site/index.html)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d site
 
 lock: ## Re-resolve dependencies from pyproject.toml into requirements.lock (needs network)
 	rm -rf /tmp/auskunft-lock && $(PYTHON310) -m venv /tmp/auskunft-lock

@@ -1,7 +1,7 @@
 """Write ``tests/data/redaction_de_holdout.jsonl``: a second, smaller set by a different author.
 
 Written after the redactor, by someone who had not read its patterns, with the labelling rules
-of ``make_redaction_set.py`` (same mark-up). It is scored separately in the README so that the
+of ``make_redaction_set.py`` (same mark-up). It is scored separately in docs/privacy.md so that the
 figure is not only the one the patterns were tuned on.
 
     python tests/data/make_redaction_holdout.py

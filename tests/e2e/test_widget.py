@@ -1,7 +1,7 @@
 """The citizen chat widget in a real browser (Debian Chromium) against the real running services.
 
 Each test opens the example city site that ``auskunft run`` serves, with the widget embedded by
-its one script tag. Screenshots of the widget's states go to docs/screenshots (README).
+its one script tag. Screenshots of the widget's states go to docs/screenshots (docs/widget.md).
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def test_planted_topics_are_the_biggest_groups(tmp_path: Path, session: Session,
     top = result.missing_topics[:3]
     assert topic_of[top[0].examples[0]] == "angelschein"  # the biggest planted topic first
     assert sorted(topic_of[group.examples[0]] for group in top) == sorted(TOPICS)
-    assert [group.size for group in top] == [3, 2, 2]  # at 0.57 two terse paraphrases stay apart (see README)
+    assert [group.size for group in top] == [3, 2, 2]  # at 0.57 two terse paraphrases stay apart (see docs/editors.md)
     rest = {group.examples[0]: group for group in result.missing_topics[3:]}
     assert set(SINGLETONS) <= set(rest) and all(group.size == 1 for group in rest.values())
     known = rest["Wie kann ich Sperrmüll zur Abholung anmelden?"]
