@@ -80,7 +80,7 @@ kb-build: setup ## Build and publish the FAQ index (the running bot picks it up)
 	@$(VENV)/bin/auskunft kb build
 
 openapi: setup ## Write docs/openapi.json from the code (the tests check it is current)
-	$(PY) -m bot.web.openapi docs/openapi.json
+	$(PY) -m bot.web.openapi_file docs/openapi.json
 
 docs-gen: setup ## Write docs/configuration.md (from bot/settings.py) and docs/benchmarks-figures.md (from bench/results/*.json)
 	$(PY) -m bot.docs_pages

@@ -12,11 +12,13 @@ import threading
 import time
 from typing import Any, Callable, List, Optional
 
-from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.conversations.erase import TrackerEraser
 from bot.notifications.mailer import Mailer, SmtpConfig
 from bot.notifications.replies import notify_pending
 from bot.settings import Settings
+from bot.tickets.departments import Departments
 from bot.tickets.retention import purge
 
 log = logging.getLogger(__name__)
@@ -33,12 +35,21 @@ def mailer_from_settings(settings: Settings) -> Optional[Mailer]:
 
 
 class Jobs:
-    """The scheduled jobs of one web app (also callable directly, e.g. right after a reply)."""
+    """The scheduled jobs of one web app (also callable directly, e.g. right after a reply).
 
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        settings: Settings = app.state.settings
+    Args:
+        settings: the app's settings (SMTP, public URL, retention).
+        sessions: makes database sessions.
+        departments: the departments (their names go into notifications).
+        eraser: deletes conversations past retention from Rasa's tracker store.
+    """
+
+    def __init__(self, settings: Settings, sessions: "sessionmaker[Session]", departments: Departments,
+                 eraser: TrackerEraser) -> None:
         self.settings = settings
+        self.sessions = sessions
+        self.departments = departments
+        self.eraser = eraser
         self.mailer = mailer_from_settings(settings)
         base = (settings.public_url or f"http://{settings.host}:{settings.web_port}").rstrip("/")
         self.lookup_url = f"{base}/fall"
@@ -50,8 +61,8 @@ class Jobs:
         """Send pending reply notifications (no-op without SMTP)."""
         if self.mailer is None:
             return 0
-        with self._notify_lock, self.app.state.sessions() as session:
-            return notify_pending(session, self.mailer, self.lookup_url, self.app.state.departments.name)
+        with self._notify_lock, self.sessions() as session:
+            return notify_pending(session, self.mailer, self.lookup_url, self.departments.name)
 
     def notify_soon(self) -> None:
         """Send pending notifications now, in a background thread (after a reply; failures wait for the loop)."""
@@ -68,8 +79,8 @@ class Jobs:
         if not force and time.monotonic() - self._last_retention < RETENTION_EVERY_S:
             return
         self._last_retention = time.monotonic()
-        with self.app.state.sessions() as session:
-            purge(session, self.settings.retention_days, self.app.state.eraser)
+        with self.sessions() as session:
+            purge(session, self.settings.retention_days, self.eraser)
 
     def run_once(self) -> None:
         """One round of every job; one failing job does not stop the others."""

@@ -1,38 +1,144 @@
-"""FastAPI dependencies, as type aliases for the routers."""
+"""FastAPI dependencies, as ``Annotated`` type aliases for the routers.
+
+Every part of :class:`bot.web.state.WebServices` a router needs is a dependency here, so a test replaces
+it with ``app.dependency_overrides[get_x] = ...`` instead of writing to the app.
+"""
 
 from __future__ import annotations
 
 import hmac
-from typing import Iterator
+from typing import Annotated, Callable, Dict, Iterator, Optional
 
-from fastapi import Depends, HTTPException, Request, status
+import httpx
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.agencies import Agencies, Agency
+from bot.conversations.erase import TrackerEraser
+from bot.inbox.auth import LoginThrottle
+from bot.retrieval.searcher import FaqSearcher
 from bot.settings import Settings
+from bot.tickets.departments import Departments
+from bot.tickets.models import Reply, Ticket
+from bot.tickets.office_hours import OfficeHours
+from bot.web.editor_state import AnalyticsEntry, AnalyticsKey
+from bot.web.state import WebServices
 
 _bearer = HTTPBearer(auto_error=False)
+TicketHook = Callable[[Session, Ticket], None]
+ReplyHook = Callable[[Session, Ticket, Reply], None]
+SearcherFor = Callable[[Optional[Agency]], FaqSearcher]
 
 
-def get_settings_dep(request: Request) -> Settings:
+def services_of(app: FastAPI) -> WebServices:
+    """The services :func:`bot.web.app.create_app` built for ``app`` (the one thing kept on ``app.state``)."""
+    services: WebServices = app.state.services
+    return services
+
+
+def get_services(request: Request) -> WebServices:
+    """The running app's services."""
+    return services_of(request.app)
+
+
+ServicesDep = Annotated[WebServices, Depends(get_services)]
+
+
+def get_settings_dep(services: ServicesDep) -> Settings:
     """The app's settings."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return services.settings
 
 
-def get_db(request: Request) -> Iterator[Session]:
+def get_db(services: ServicesDep) -> Iterator[Session]:
     """One database session per request."""
-    session = request.app.state.sessions()
+    session = services.sessions()
     try:
         yield session
     finally:
         session.close()
 
 
-def require_token(
-    request: Request, credentials: HTTPAuthorizationCredentials = Depends(_bearer)
-) -> None:
+def get_token(services: ServicesDep) -> str:
+    """The bearer token of the ticket and feedback API."""
+    return services.api_token
+
+
+def get_departments(services: ServicesDep) -> Departments:
+    """The configured departments."""
+    return services.departments
+
+
+def get_agencies(services: ServicesDep) -> Agencies:
+    """The agencies this deployment serves."""
+    return services.agencies
+
+
+def get_office_hours(services: ServicesDep) -> OfficeHours:
+    """When the office answers."""
+    return services.office_hours
+
+
+def get_eraser(services: ServicesDep) -> TrackerEraser:
+    """Deletes a conversation from Rasa's tracker store."""
+    return services.eraser
+
+
+def get_http(services: ServicesDep) -> httpx.AsyncClient:
+    """The client for Rasa's REST channel."""
+    return services.http_client()
+
+
+def get_ticket_hook(services: ServicesDep) -> TicketHook:
+    """Called after the ticket API created a ticket (queues it for the helpdesk)."""
+    return services.ticket_created
+
+
+def get_reply_hook(services: ServicesDep) -> ReplyHook:
+    """Called after an agent's reply was stored (notifies the citizen)."""
+    return services.reply_stored
+
+
+def get_login_throttle(services: ServicesDep) -> LoginThrottle:
+    """Failed inbox logins per user name."""
+    return services.login_throttle
+
+
+def get_searcher_for(services: ServicesDep) -> SearcherFor:
+    """The editor pages' searcher for an agency (its published index; the model loads on first use)."""
+    return services.editor.searcher
+
+
+def get_tracker_engine(services: ServicesDep) -> Optional[Engine]:
+    """Rasa's tracker database for the editor analytics; None while there is none to read."""
+    return services.editor.tracker_engine()
+
+
+def get_analytics_cache(services: ServicesDep) -> Dict[AnalyticsKey, AnalyticsEntry]:
+    """The editor analytics computed recently (one period at a time)."""
+    return services.editor.analytics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+DbDep = Annotated[Session, Depends(get_db)]
+TokenDep = Annotated[str, Depends(get_token)]
+DepartmentsDep = Annotated[Departments, Depends(get_departments)]
+AgenciesDep = Annotated[Agencies, Depends(get_agencies)]
+OfficeHoursDep = Annotated[OfficeHours, Depends(get_office_hours)]
+EraserDep = Annotated[TrackerEraser, Depends(get_eraser)]
+HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
+TicketHookDep = Annotated[TicketHook, Depends(get_ticket_hook)]
+ReplyHookDep = Annotated[ReplyHook, Depends(get_reply_hook)]
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+SearcherForDep = Annotated[SearcherFor, Depends(get_searcher_for)]
+TrackerEngineDep = Annotated[Optional[Engine], Depends(get_tracker_engine)]
+AnalyticsCacheDep = Annotated[Dict[AnalyticsKey, AnalyticsEntry], Depends(get_analytics_cache)]
+
+
+def require_token(expected: TokenDep,
+                  credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(_bearer)]) -> None:
     """Refuse requests without the service's bearer token (compared in constant time)."""
-    expected: str = request.app.state.api_token
     given = credentials.credentials if credentials else ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(

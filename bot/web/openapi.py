@@ -1,23 +1,16 @@
-"""Write the web service's OpenAPI description (ticket, feedback and chat API) to a file.
+"""The web service's OpenAPI description (ticket, feedback and chat API), as served and as committed.
 
-    python -m bot.web.openapi docs/openapi.json
-
-The tests check that the committed file matches the running code and validate real
-responses against it, so the description integrators read is the one that is true.
+:func:`install` corrects what FastAPI generates; :mod:`bot.web.openapi_file` writes it to
+``docs/openapi.json``. This module does not import the app (the app imports it).
 """
 
 from __future__ import annotations
 
 import json
-import sys
-import tempfile
-from pathlib import Path
 from typing import Any, Dict
 
 from fastapi import FastAPI
 from pydantic import BaseModel
-
-from bot.settings import Settings
 
 
 def _models(base: type = BaseModel) -> Dict[str, type]:
@@ -57,26 +50,6 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def describe() -> Dict[str, Any]:
-    """The OpenAPI document of the app (built with throw-away settings; nothing is served)."""
-    from bot.web.app import create_app
-
-    with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home), api_token="x" * 20)  # type: ignore[call-arg,arg-type]  # pydantic v1
-        return create_app(settings).openapi()
-
-
 def render(spec: Dict[str, Any]) -> str:
     """Stable text form (sorted keys, UTF-8, trailing newline)."""
     return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def main() -> None:
-    """Write the file named on the command line (default docs/openapi.json)."""
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/openapi.json")
-    target.write_text(render(describe()), encoding="utf-8")
-    print(f"OpenAPI description written to {target}")
-
-
-if __name__ == "__main__":
-    main()

@@ -31,6 +31,7 @@ from bot.tickets.db import make_engine
 from bot.tickets.migrate import add_missing_columns
 from bot.tickets.models import utcnow
 from bot.web.app import create_app
+from bot.web.deps import get_searcher_for, get_tracker_engine, services_of
 from bot.web.routers.editor import percent
 from tests.conftest import ROOT, HashEncoder
 from tests.unit.test_inbox import PASSWORD, login, ticket
@@ -51,15 +52,16 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoder: HashEncoder) -
     settings = Settings(home=tmp_path / "home", api_token=TOKEN, kb_dir=BROKEN_KB,
                         database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
     app = create_app(settings)
-    app.state.editor_searcher = FaqSearcher(encoder, index=fixed_index(encoder))
+    searcher = FaqSearcher(encoder, index=fixed_index(encoder))
+    app.dependency_overrides[get_searcher_for] = lambda: lambda agency: searcher
     yield app
-    app.state.engine.dispose()
+    services_of(app).close()
 
 
 def staff(app: FastAPI, username: str, *departments: str, editor: bool = False, manager: bool = False) -> TestClient:
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         create_agent(session, username, f"Frau {username.title()}", PASSWORD, list(departments), manager,
-                     known=app.state.departments, is_editor=editor)
+                     known=services_of(app).departments, is_editor=editor)
     client = TestClient(app)
     assert login(client, username).status_code == 303
     return client
@@ -116,7 +118,7 @@ def test_preview_shows_the_decision_candidates_scores_and_answer(app: FastAPI) -
     assert '<td class="score">0.563</td>' in text and "Abfallwirtschaft" in text and "gewählt" in text
     assert "Die Abholung ist zweimal im Jahr kostenlos." in text
     assert 'href="https://musterstadt.example/sperrmuell"' in text
-    index_version = app.state.editor_searcher.index().version
+    index_version = app.dependency_overrides[get_searcher_for]()(None).index().version
     assert f"<code>{index_version}</code>" in text and "style=" not in text
 
 
@@ -141,7 +143,7 @@ def test_long_questions_are_refused_and_empty_ones_show_the_form(app: FastAPI) -
 
 
 def test_without_a_model_or_index_the_preview_says_so(app: FastAPI) -> None:
-    del app.state.editor_searcher  # searcher_for now builds the real one: the model is not provisioned in home
+    del app.dependency_overrides[get_searcher_for]  # the real searcher now: the model is not provisioned in home
     client = staff(app, "redaktion", editor=True)
     page = client.get("/inbox/editor?q=Sperrm%C3%BCll")
     assert page.status_code == 503 and "Zurzeit nicht verfügbar" in page.text and "auskunft model provision" in page.text
@@ -221,9 +223,10 @@ def seed_trackers(path: Path, now: datetime) -> sa.engine.Engine:
 
 def test_analytics_page_shows_containment_missing_topics_and_feedback(app: FastAPI, tmp_path: Path) -> None:
     now = utcnow()
-    app.state.editor_tracker_engine = seed_trackers(tmp_path / "trackers.sqlite3", now)
+    trackers = seed_trackers(tmp_path / "trackers.sqlite3", now)
+    app.dependency_overrides[get_tracker_engine] = lambda: trackers
     ticket(app, "AK-AAAA-0001", question="Wo melde ich mein <b>Boot</b> an?", created=now - timedelta(days=2))
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         for helpful in (True, True, True, False):
             session.add(Feedback(conversation_id="c1", faq_id="sperrmuell", helpful=helpful, language="de",
                                  created_at=now - timedelta(days=1)))
@@ -347,4 +350,4 @@ def test_editor_pages_follow_the_chosen_agency(tmp_path: Path, monkeypatch: pyte
     assert client.get("/inbox/editor", params={"agency": "bdorf"}).status_code == 404
     assert client.get("/inbox/editor", params={"agency": "../x"}).status_code == 422
     assert client.get("/inbox/editor/analytics", params={"agency": "adorf"}).status_code == 200
-    app.state.engine.dispose()
+    services_of(app).close()

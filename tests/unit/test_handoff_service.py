@@ -28,6 +28,7 @@ from bot.tickets.office_hours import OfficeHours
 from bot.tickets.retention import purge
 from bot.tickets.schemas import ReplyIn, TicketCreate
 from bot.web.app import create_app
+from bot.web.deps import services_of
 from tests.e2e.conftest import free_port
 from tests.unit.test_ticket_api import AUTH, TOKEN, ticket
 from tests.unit.test_tracker_eraser import tracker_db
@@ -97,7 +98,7 @@ def test_bot_is_silent_while_a_person_holds_the_conversation(tmp_path: Path) -> 
                     headers=AUTH).raise_for_status()
         message = {"sender": CONVERSATION, "message": "Ist mein Antrag schon da?", "lang": "de"}
         assert client.post("/api/chat", json=message).status_code == 503  # nobody holds it: goes to the (absent) bot
-        with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        with services_of(client.app).sessions() as db:  # type: ignore[arg-type]
             service.assign(db, service.get_ticket(db, "AK-7KQ2-M9XD"), "weber")
         held = client.post("/api/chat", json=message)
         assert held.status_code == 200
@@ -105,7 +106,7 @@ def test_bot_is_silent_while_a_person_holds_the_conversation(tmp_path: Path) -> 
         stored = client.get("/api/tickets/AK-7KQ2-M9XD", headers=AUTH).json()
         assert stored["transcript"][-1]["text"] == "Ist mein Antrag schon da?"
         assert stored["events"][-1]["kind"] == "citizen_message"
-        with client.app.state.sessions() as db:  # type: ignore[attr-defined]
+        with services_of(client.app).sessions() as db:  # type: ignore[arg-type]
             service.hand_back(db, service.get_ticket(db, "AK-7KQ2-M9XD"), "weber")
         assert client.post("/api/chat", json=message).status_code == 503  # the bot has it again
 
@@ -233,8 +234,8 @@ def test_with_a_webhook_helpdesk_a_created_ticket_is_delivered_signed_once(tmp_p
         with TestClient(app) as client:
             client.post("/api/tickets", json=ticket(), headers=AUTH).raise_for_status()
             client.post("/api/tickets", json=ticket(), headers=AUTH).raise_for_status()  # a retry: same case
-            app.state.jobs.run_once()
-            app.state.jobs.run_once()
+            services_of(app).jobs.run_once()
+            services_of(app).jobs.run_once()
     finally:
         server.shutdown()
     assert [(ok, key) for ok, key, _ in received] == [(True, "AK-7KQ2-M9XD")]

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 from fastapi import FastAPI
@@ -23,11 +24,19 @@ from bot.tickets import analytics, service
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import CandidateIn, TicketCreate, TranscriptLine
 from bot.web.app import create_app
+from bot.web.deps import get_reply_hook, services_of
 from tests.unit.test_ticket_api import AUTH, DATABASES, TOKEN, _drop_postgres, _postgres_url
 
 PASSWORD = "ein-langes-passwort-123"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 AppFactory = Callable[..., FastAPI]
+# Per app: what its reply hook was called with (case number, text).
+REPLIES: "weakref.WeakKeyDictionary[FastAPI, List[Tuple[str, str]]]" = weakref.WeakKeyDictionary()
+
+
+def replies(app: FastAPI) -> List[Tuple[str, str]]:
+    """The replies an app made by ``make_app`` handed to its reply hook (the one that notifies citizens)."""
+    return REPLIES[app]
 
 
 @pytest.fixture(params=DATABASES)
@@ -42,14 +51,16 @@ def make_app(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
         url = f"sqlite:///{tmp_path / f'tickets{len(apps)}.sqlite3'}" if request.param == "sqlite" else _postgres_url()
         urls.append(url)
         app = create_app(Settings(home=home, api_token=TOKEN, database_url=url, **overrides))
-        app.state.replies = []
-        app.state.on_reply = lambda session, ticket, reply: app.state.replies.append((ticket.case_number, reply.text))
+        sent: List[Tuple[str, str]] = []
+        app.dependency_overrides[get_reply_hook] = lambda: lambda session, ticket, reply: sent.append(
+            (ticket.case_number, reply.text))
+        REPLIES[app] = sent
         apps.append(app)
         return app
 
     yield factory
     for app in apps:
-        app.state.engine.dispose()
+        services_of(app).close()
     for url in urls:
         if url.startswith("postgresql"):
             _drop_postgres(url)
@@ -61,9 +72,9 @@ def app(make_app: AppFactory) -> FastAPI:
 
 
 def agent(app: FastAPI, username: str, departments: List[str], manager: bool = False, name: str = "") -> None:
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         create_agent(session, username, name or f"Frau {username.title()}", PASSWORD, departments, manager,
-                     known=app.state.departments)
+                     known=services_of(app).departments)
 
 
 def ticket(app: FastAPI, case: str, owner: str = "Bürgeramt", language: str = "de", reason: str = "low_confidence",
@@ -76,8 +87,8 @@ def ticket(app: FastAPI, case: str, owner: str = "Bürgeramt", language: str = "
         transcript=[TranscriptLine(**line) for line in (transcript or [
             {"role": "citizen", "text": "Ich bin umgezogen."}, {"role": "bot", "text": "Darf ich weiterleiten?"}])],
         consent=True, email="max@example.org")
-    with app.state.sessions() as session:
-        stored, _ = service.create_ticket(session, data, app.state.departments)
+    with services_of(app).sessions() as session:
+        stored, _ = service.create_ticket(session, data, services_of(app).departments)
         if created is not None:
             stored.created_at = created
         for key, value in changes.items():
@@ -86,7 +97,7 @@ def ticket(app: FastAPI, case: str, owner: str = "Bürgeramt", language: str = "
 
 
 def load(app: FastAPI, case: str) -> Ticket:
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         found = service.get_ticket(session, case)
         assert found is not None
         return found
@@ -131,7 +142,7 @@ def test_login_sets_a_strict_session_cookie_and_stores_only_its_hash(app: FastAP
     assert "httponly" in lowered and "samesite=strict" in lowered and "path=/inbox" in lowered
     assert "max-age=28800" in lowered and "expires=" in lowered and "secure" not in lowered
     token = cookie.split(";")[0].split("=", 1)[1]
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         row = session.execute(select(AgentSession)).scalar_one()
         assert row.token_hash == hashlib.sha256(token.encode()).hexdigest() and token not in row.token_hash
     page = client.get("/inbox")
@@ -188,12 +199,12 @@ def test_login_is_throttled_after_five_failures(app: FastAPI) -> None:
 def test_expired_session_redirects_to_login_and_is_deleted(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
     client = logged_in(app, "weber")
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         session.execute(select(AgentSession)).scalar_one().expires_at = utcnow() - timedelta(minutes=1)
         session.commit()
     response = client.get("/inbox/analytics", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/inbox/login?next=%2Finbox%2Fanalytics"
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         assert session.execute(select(AgentSession)).first() is None
 
 
@@ -205,7 +216,7 @@ def test_logout_ends_the_session(app: FastAPI) -> None:
     response = post(client, "/inbox/logout", token)
     assert response.status_code == 303 and response.headers["location"].startswith("/inbox/login")
     assert client.get("/inbox", follow_redirects=False).status_code == 303
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         assert session.execute(select(AgentSession)).first() is None
 
 
@@ -225,7 +236,7 @@ def test_forms_without_the_right_csrf_token_change_nothing(app: FastAPI, action:
     stored = load(app, "AK-AAAA-0001")
     assert (stored.status, stored.assignee, stored.department, stored.holds_conversation) == (
         "new", None, "buergerservice", True)
-    assert [e.kind for e in stored.events] == ["created"] and stored.replies == [] and app.state.replies == []
+    assert [e.kind for e in stored.events] == ["created"] and stored.replies == [] and replies(app) == []
     assert post(client, f"/inbox/tickets/AK-AAAA-0001/{action}", csrf(client), **fields).status_code == 303
 
 
@@ -247,7 +258,7 @@ def test_agents_see_and_change_only_their_departments(app: FastAPI) -> None:
         assert post(client, f"/inbox/tickets/AK-BBBB-0002/{action}", token, **fields).status_code == 404
     other = load(app, "AK-BBBB-0002")
     assert (other.status, other.assignee, other.department) == ("new", None, "standesamt")
-    assert [e.kind for e in other.events] == ["created"] and app.state.replies == []
+    assert [e.kind for e in other.events] == ["created"] and replies(app) == []
 
 
 def test_manager_sees_all_departments(app: FastAPI) -> None:
@@ -339,11 +350,11 @@ def test_reply_calls_the_hook_and_waits_for_the_citizen(app: FastAPI) -> None:
     client = logged_in(app, "weber")
     token = csrf(client)
     assert post(client, "/inbox/tickets/AK-AAAA-0001/reply", token, text="   ").status_code == 303
-    assert load(app, "AK-AAAA-0001").replies == [] and app.state.replies == []
+    assert load(app, "AK-AAAA-0001").replies == [] and replies(app) == []
     response = post(client, "/inbox/tickets/AK-AAAA-0001/reply", token, text="Bitte kommen Sie mit <Ausweis>.")
     assert response.status_code == 303
     stored = load(app, "AK-AAAA-0001")
-    assert app.state.replies == [("AK-AAAA-0001", "Bitte kommen Sie mit <Ausweis>.")]
+    assert replies(app) == [("AK-AAAA-0001", "Bitte kommen Sie mit <Ausweis>.")]
     assert stored.status == "waiting" and stored.holds_conversation and stored.first_reply_at is not None
     assert stored.replies[0].author == "Frau Weber, Bürgerservice"
     assert [e.actor for e in stored.events if e.kind == "reply"] == ["weber"]
@@ -433,7 +444,7 @@ def test_analytics_figures_on_seeded_tickets(app: FastAPI) -> None:
     ticket(app, "AK-AAAA-0011", created=now - 30 * day, first_reply_at=now - 30 * day + timedelta(hours=5))  # too old
     ticket(app, "AK-BBBB-0001", owner="Standesamt", created=now - timedelta(hours=3), reason="not_helpful",
            first_reply_at=now, status="in_progress")
-    with app.state.sessions() as session:
+    with services_of(app).sessions() as session:
         mine = analytics.overview(session, ["buergerservice"], days=14, now=now)
         everything = analytics.overview(session, None, days=14, now=now)
     assert [d.count for d in mine.per_day][-4:] == [1, 1, 1, 2] and sum(d.count for d in mine.per_day) == 5
@@ -512,8 +523,8 @@ def test_passwords_are_scrypt_hashed() -> None:
 
 
 def test_create_agent_validates_its_input(app: FastAPI) -> None:
-    with app.state.sessions() as session:
-        known = app.state.departments
+    with services_of(app).sessions() as session:
+        known = services_of(app).departments
         with pytest.raises(ValueError, match="'nirgendwo'"):
             create_agent(session, "weber", "Frau Weber", PASSWORD, ["buergerservice", "nirgendwo"], known=known)
         with pytest.raises(ValueError, match="user name"):

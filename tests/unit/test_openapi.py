@@ -13,7 +13,8 @@ from httpx import Response
 
 from bot.settings import Settings
 from bot.web.app import create_app
-from bot.web.openapi import describe, render
+from bot.web.openapi import render
+from bot.web.openapi_file import describe
 from tests.conftest import ROOT
 from tests.unit.test_ticket_api import AUTH, TOKEN, ticket
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from bot.settings import Settings
 from bot.web.app import create_app
+from bot.web.deps import services_of
 
 TOKEN = "test-token-1234567890"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -59,7 +60,7 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClien
     settings = Settings(home=tmp_path / "home", database_url=url, api_token=TOKEN)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
-    test_client.app.state.engine.dispose()  # type: ignore[attr-defined]
+    services_of(test_client.app).close()  # type: ignore[arg-type]
     if request.param == "postgresql":
         _drop_postgres(url)
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Optional
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
 from bot.tickets import service
-from bot.web.deps import get_db
+from bot.web.deps import DbDep, DepartmentsDep
 from bot.web.ratelimit import RateLimiter
 from bot.web.routers.pages import TEMPLATES
 
@@ -30,8 +29,8 @@ def case_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/fall", response_class=HTMLResponse)
-def case_lookup(request: Request, number: str = Form("", max_length=40),
-                session: Session = Depends(get_db)) -> HTMLResponse:
+def case_lookup(request: Request, session: DbDep, departments: DepartmentsDep,
+                number: str = Form("", max_length=40)) -> HTMLResponse:
     """Show the case's status and the staff's replies (never the transcript)."""
     number = number.strip().upper().replace(" ", "")
     client = request.client.host if request.client else "unknown"
@@ -50,7 +49,7 @@ def case_lookup(request: Request, number: str = Form("", max_length=40),
             context["error"] = f"Zur Fallnummer {number} haben wir nichts gefunden. Bitte prüfen Sie die Eingabe."
             status_code = 404
         else:
-            context["case"] = _view(ticket, request.app.state.departments.name(ticket.department))
+            context["case"] = _view(ticket, departments.name(ticket.department))
     return templates.TemplateResponse(request, "site/case.html", context, status_code=status_code)
 
 

@@ -12,20 +12,18 @@ from datetime import datetime, timezone
 from typing import Any, Dict, List, Optional
 
 import httpx
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from bot.agencies import AGENCY_KEY, UnknownAgency
-from bot.conversations.erase import TrackerEraser
 from bot.feedback import service as feedback
 from bot.messages import MessageRejected, clean_message
-from bot.settings import Settings
 from bot.tickets import service as tickets
 from bot.tickets.closing import closing_notes
 from bot.tickets.departments import Departments
-from bot.web.deps import get_db, get_settings_dep
+from bot.web.deps import AgenciesDep, DbDep, DepartmentsDep, EraserDep, HttpDep, SettingsDep
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 SENDER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -84,8 +82,8 @@ def _to_agent(session: Session, conversation: str, text: str, lang: Optional[str
 
 
 @router.post("")
-async def chat(data: ChatIn, request: Request, settings: Settings = Depends(get_settings_dep),
-               session: Session = Depends(get_db)) -> List[Dict[str, Any]]:
+async def chat(data: ChatIn, settings: SettingsDep, session: DbDep, agencies: AgenciesDep,
+               departments: DepartmentsDep, client: HttpDep) -> List[Dict[str, Any]]:
     """Forward one message to Rasa's REST channel and return the bot's messages.
 
     While an agent holds the conversation (took or answered its ticket and has not handed it back),
@@ -93,12 +91,12 @@ async def chat(data: ChatIn, request: Request, settings: Settings = Depends(get_
     """
     try:
         text = clean_message(data.message, settings.max_message_chars)
-        agency = request.app.state.agencies.get(data.agency)
+        agency = agencies.get(data.agency)
     except MessageRejected as err:
         raise HTTPException(err.status, detail=err.reason) from None
     except UnknownAgency as err:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(err)) from None
-    held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, request.app.state.departments)
+    held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, departments)
     if held is not None:
         return held
     url = f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook"
@@ -106,7 +104,6 @@ async def chat(data: ChatIn, request: Request, settings: Settings = Depends(get_
     if not agency.is_default:
         metadata["agency"] = agency.key  # the bot answers from this agency's kb only
     payload = {"sender": data.sender, "message": text, "metadata": metadata}
-    client: httpx.AsyncClient = request.app.state.http
     try:
         response = await client.post(url, json=payload, timeout=15.0)
     except httpx.HTTPError:
@@ -117,8 +114,8 @@ async def chat(data: ChatIn, request: Request, settings: Settings = Depends(get_
 
 
 @router.get("/replies", response_model=List[AgentReply])
-def replies(after: int = Query(0, ge=0), conversation: str = Depends(conversation_id),
-            session: Session = Depends(get_db),
+def replies(session: DbDep, after: int = Query(0, ge=0),
+            conversation: str = Depends(conversation_id),
             closed_after: Optional[int] = Query(None, ge=0, description="also the case-closed notes newer than "
                                                 "this status event id")) -> List[AgentReply]:
     """Staff replies to this conversation's cases newer than reply id ``after``, oldest first.
@@ -136,10 +133,9 @@ def replies(after: int = Query(0, ge=0), conversation: str = Depends(conversatio
 
 
 @router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-def delete_conversation(request: Request, conversation: str = Depends(conversation_id),
-                        session: Session = Depends(get_db)) -> Response:
+def delete_conversation(session: DbDep, eraser: EraserDep,
+                        conversation: str = Depends(conversation_id)) -> Response:
     """Delete the conversation's stored messages and votes (cases already forwarded stay with the office)."""
-    eraser: TrackerEraser = request.app.state.eraser
     try:
         eraser.erase(conversation)
     except FileNotFoundError:  # no tracker database yet: Rasa has stored nothing

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Dict
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
-from bot.web.deps import get_db
+from bot.web.deps import DbDep
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz(session: Session = Depends(get_db)) -> Dict[str, str]:
+def healthz(session: DbDep) -> Dict[str, str]:
     """OK when the database answers."""
     session.execute(text("SELECT 1"))
     return {"status": "ok"}

@@ -16,10 +16,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from bot.agencies import Agencies
 from bot.inbox.auth import aware, list_agents
 from bot.tickets import analytics, service
 from bot.tickets.models import STATUSES, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import CASE_NUMBER, ReplyIn
+from bot.web.deps import AgenciesDep, ReplyHookDep
 from bot.web.routers.inbox_auth import (
     STATUS_LABELS,
     CheckedLogin,
@@ -161,7 +163,7 @@ def _event_summary(event: TicketEvent, request: Request, agents: Dict[str, str])
 
 
 @router.get("/tickets/{case}", response_class=HTMLResponse)
-def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db,
+def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db, agencies: AgenciesDep,
                   meldung: Annotated[str, Query(max_length=20)] = "") -> HTMLResponse:
     """One ticket: transcript, candidates, contact, history and the actions; the view is audit-logged."""
     ticket = _visible_ticket(db, login, case)
@@ -178,7 +180,7 @@ def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db,
                   for c in ticket.candidates or []]
     context = {"ticket": ticket, "transcript": transcript, "candidates": candidates, "history": history,
                "reads": reads, "department": names.name(ticket.department), "topic": service.topic_of(ticket),
-               "agency": _agency_name(request, ticket.agency),
+               "agency": _agency_name(agencies, ticket.agency),
                "status_label": STATUS_LABELS.get(ticket.status, ticket.status),
                "reason": REASON_LABELS.get(ticket.reason, ticket.reason),
                "assignee": agents.get(ticket.assignee or "", ticket.assignee),
@@ -189,9 +191,8 @@ def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db,
     return render(request, "inbox/ticket.html", context, login)
 
 
-def _agency_name(request: Request, key: Optional[str]) -> str:
+def _agency_name(agencies: Agencies, key: Optional[str]) -> str:
     """The agency's name for a ticket, shown only where the deployment serves several agencies."""
-    agencies = request.app.state.agencies
     if len(agencies) < 2:
         return ""
     return agencies.by_key[key].name if key in agencies.by_key else (key or agencies.default.name)
@@ -222,7 +223,7 @@ def _text(value: str) -> Optional[str]:
 
 
 @router.post("/tickets/{case}/reply")
-def reply(case: str, request: Request, login: CheckedLogin, db: Db,
+def reply(case: str, request: Request, login: CheckedLogin, db: Db, reply_stored: ReplyHookDep,
           text: Annotated[str, Form()] = "") -> RedirectResponse:
     """Answer the citizen (the ticket then waits for them); the reply hook delivers it."""
     ticket = _visible_ticket(db, login, case)
@@ -234,7 +235,7 @@ def reply(case: str, request: Request, login: CheckedLogin, db: Db,
     except ValidationError:
         return _back(case, "ungueltig")
     stored = service.add_reply(db, ticket, data, actor=login.agent.username)
-    request.app.state.on_reply(db, ticket, stored)
+    reply_stored(db, ticket, stored)
     return _back(case, "antwort")
 
 

@@ -20,12 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
 from bot.inbox import auth
 from bot.inbox.models import Agent
 from bot.tickets.departments import Departments
-from bot.web.deps import get_db
+from bot.web.deps import DbDep, LoginThrottleDep, SettingsDep, services_of
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
@@ -34,7 +33,7 @@ LOGIN_CSRF_COOKIE = "auskunft_login_csrf"
 COOKIE_PATH = "/inbox"
 STATUS_LABELS = {"new": "Neu", "in_progress": "In Bearbeitung", "waiting": "Wartet auf Bürger:in",
                  "resolved": "Erledigt"}
-Db = Annotated[Session, Depends(get_db)]
+Db = DbDep  # the name the inbox and editor routes use
 
 
 def format_time(moment: Optional[datetime], tz: Optional[tzinfo] = None) -> str:
@@ -69,14 +68,14 @@ class Login:
 def local_tz(request: Request) -> tzinfo:
     """The agency's time zone from the settings (UTC if unknown)."""
     try:
-        return ZoneInfo(request.app.state.settings.timezone)
+        return ZoneInfo(services_of(request.app).settings.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         return timezone.utc
 
 
 def departments_of(request: Request) -> Departments:
-    """The configured departments."""
-    return request.app.state.departments  # type: ignore[no-any-return]
+    """The configured departments (for helpers that have the request; routes ask for ``DepartmentsDep``)."""
+    return services_of(request.app).departments
 
 
 def safe_next(target: Optional[str]) -> str:
@@ -133,7 +132,7 @@ def _login_page(request: Request, next_url: str, error: str = "", notice: str = 
     response = render(request, "inbox/login.html", {"login_csrf": token, "next": safe_next(next_url),
                                                     "error": error, "flash": notice}, status_code=status_code)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path=COOKIE_PATH, httponly=True, samesite="strict",
-                        secure=bool(request.app.state.settings.secure_cookies))
+                        secure=bool(services_of(request.app).settings.secure_cookies))
     return response
 
 
@@ -147,7 +146,8 @@ def login_form(request: Request, db: Db, next_url: Annotated[str, Query(alias="n
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, db: Db, username: Annotated[str, Form(max_length=200)] = "",
+def login(request: Request, db: Db, settings: SettingsDep, throttle: LoginThrottleDep,
+          username: Annotated[str, Form(max_length=200)] = "",
           password: Annotated[str, Form(max_length=1024)] = "",
           csrf_token: Annotated[str, Form(max_length=200)] = "",
           next_url: Annotated[str, Form(alias="next", max_length=500)] = "/inbox") -> Response:
@@ -156,9 +156,6 @@ def login(request: Request, db: Db, username: Annotated[str, Form(max_length=200
     if not csrf_token or not expected or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
         return _login_page(request, next_url, "Das Formular ist abgelaufen. Bitte melden Sie sich erneut an.",
                            status_code=status.HTTP_403_FORBIDDEN)
-    throttle = getattr(request.app.state, "login_throttle", None)
-    if throttle is None:
-        throttle = request.app.state.login_throttle = auth.LoginThrottle()
     try:
         agent = auth.authenticate(db, username, password, throttle)
     except auth.LoginThrottled as err:
@@ -168,7 +165,6 @@ def login(request: Request, db: Db, username: Annotated[str, Form(max_length=200
     if agent is None:
         return _login_page(request, next_url, "Benutzername oder Passwort ist falsch.",
                            status_code=status.HTTP_401_UNAUTHORIZED)
-    settings = request.app.state.settings
     token, row = auth.start_session(db, agent, settings.agent_session_minutes)
     response = RedirectResponse(safe_next(next_url), status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(COOKIE, token, max_age=settings.agent_session_minutes * 60, expires=auth.aware(row.expires_at),
@@ -178,10 +174,10 @@ def login(request: Request, db: Db, username: Annotated[str, Form(max_length=200
 
 
 @router.post("/logout")
-def logout(request: Request, login: CheckedLogin, db: Db) -> RedirectResponse:
+def logout(request: Request, login: CheckedLogin, db: Db, settings: SettingsDep) -> RedirectResponse:
     """End the session and drop the cookie."""
     auth.end_session(db, request.cookies.get(COOKIE))
     response = RedirectResponse("/inbox/login?abgemeldet=1", status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=bool(request.app.state.settings.secure_cookies),
+    response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=bool(settings.secure_cookies),
                            httponly=True, samesite="strict")
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy.orm import Session
 
 from bot.tickets import service
@@ -18,7 +18,7 @@ from bot.tickets.schemas import (
     TicketOut,
     TicketSummary,
 )
-from bot.web.deps import get_db, require_token
+from bot.web.deps import DbDep, DepartmentsDep, OfficeHoursDep, ReplyHookDep, TicketHookDep, require_token
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"], dependencies=[Depends(require_token)])
 
@@ -31,24 +31,23 @@ def _found(session: Session, case_number: str) -> Ticket:
 
 
 @router.post("", response_model=TicketCreated, status_code=status.HTTP_201_CREATED)
-def create_ticket(data: TicketCreate, request: Request, response: Response,
-                  session: Session = Depends(get_db)) -> TicketCreated:
+def create_ticket(data: TicketCreate, response: Response, session: DbDep, departments: DepartmentsDep,
+                  hours: OfficeHoursDep, ticket_created: TicketHookDep) -> TicketCreated:
     """Create a ticket in its department's queue; repeating the same request returns the stored ticket with 200.
 
     The answer says where the ticket stands (queue position) and, outside office hours, when the
     office opens next, so the bot can tell the citizen when to expect an answer.
     """
-    hours = request.app.state.office_hours
     now = utcnow()
     try:
-        ticket, created = service.create_ticket(session, data, request.app.state.departments,
+        ticket, created = service.create_ticket(session, data, departments,
                                                  out_of_hours=not hours.is_open(now))
     except service.TicketConflict as err:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(err)) from None
     if not created:
         response.status_code = status.HTTP_200_OK
     else:
-        request.app.state.on_ticket_created(session, ticket)
+        ticket_created(session, ticket)
     result = TicketCreated.from_orm(ticket)
     result.queue_position = service.queue_position(session, ticket)
     result.office_open = hours.is_open(now)
@@ -58,32 +57,32 @@ def create_ticket(data: TicketCreate, request: Request, response: Response,
 
 @router.get("", response_model=List[TicketSummary])
 def list_tickets(
+    session: DbDep,
     status_: Optional[str] = Query(None, alias="status", regex="^(open|new|in_progress|waiting|resolved)$"),
     department: Optional[str] = Query(None, max_length=60),
     language: Optional[str] = Query(None, regex="^(de|en)$"),
     limit: int = Query(100, ge=1, le=1000),
-    session: Session = Depends(get_db),
 ) -> List[Ticket]:
     """Tickets, oldest first, filtered by status (``open`` = not resolved), department and language."""
     return service.list_tickets(session, status_, limit, [department] if department else None, language)
 
 
 @router.get("/{case_number}", response_model=TicketOut)
-def read_ticket(case_number: str, session: Session = Depends(get_db)) -> Ticket:
+def read_ticket(case_number: str, session: DbDep) -> Ticket:
     """One ticket with transcript, candidates and replies."""
     return _found(session, case_number)
 
 
 @router.patch("/{case_number}", response_model=TicketOut)
-def change_status(case_number: str, change: StatusChange, session: Session = Depends(get_db)) -> Ticket:
+def change_status(case_number: str, change: StatusChange, session: DbDep) -> Ticket:
     """Move a ticket through new → in_progress → waiting → resolved."""
     return service.set_status(session, _found(session, case_number), change.status, actor="api")
 
 
 @router.post("/{case_number}/replies", response_model=ReplyOut, status_code=status.HTTP_201_CREATED)
-def reply(case_number: str, data: ReplyIn, request: Request, session: Session = Depends(get_db)) -> object:
+def reply(case_number: str, data: ReplyIn, session: DbDep, reply_stored: ReplyHookDep) -> object:
     """Store an agent's reply to the citizen (shown in the chat; e-mailed where the citizen left an address)."""
     ticket = _found(session, case_number)
     stored = service.add_reply(session, ticket, data)
-    request.app.state.on_reply(session, ticket, stored)
+    reply_stored(session, ticket, stored)
     return stored
