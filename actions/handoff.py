@@ -164,7 +164,8 @@ class ActionCreateTicket(Action):
         """Build the ticket from the tracker and submit it."""
         lang = language(tracker)
         reset = [SlotSet("handoff_consent", None), SlotSet("handoff_email", None), SlotSet("misses", 0),
-                 SlotSet("handoff_reason", None), SlotSet("handoff_candidates", None)]
+                 SlotSet("handoff_reason", None), SlotSet("handoff_candidates", None),
+                 SlotSet("handoff_other_needs", None)]
         if tracker.get_slot("handoff_consent") is not True:
             dispatcher.utter_message(text=say("not_forwarded", lang))
             return reset
@@ -176,6 +177,7 @@ class ActionCreateTicket(Action):
             "reason": tracker.get_slot("handoff_reason") or "low_confidence",
             "question": redact(tracker.get_slot("handoff_question") or "-")[:5000] or "-",
             "candidates": with_owners(tracker.get_slot("handoff_candidates") or [], agency(tracker))[:10],
+            "other_needs": [redact(str(q))[:1000] for q in (tracker.get_slot("handoff_other_needs") or [])][:5],
             "transcript": transcript(tracker),
             "consent": True,
             "email": email if email and email != NO_EMAIL else None,

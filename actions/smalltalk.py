@@ -8,9 +8,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation import intent, language
+from actions.conversation import candidates, intent, language
 from actions.feedback import record_feedback
 from actions.texts import say
+from bot.decision import SMALLTALK, ConversationState, decide_turn
+from bot.settings import get_settings
 
 REPLIES = {
     "greet": "greet",
@@ -32,12 +34,27 @@ class ActionSmalltalk(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        """Say the reply that fits the intent."""
+        """Say the reply that fits the intent (the one decision confirms it is small talk)."""
         lang = language(tracker)
         name = intent(tracker) or ""
         events: List[EventType] = [SlotSet("lang", lang)]
+        decision = decide_turn(name, candidates(tracker), ConversationState(), get_settings().decision_config(),
+                               _NO_ENTRIES)
+        reply = decision.reason if decision.action == SMALLTALK else "ok"
         if name == "feedback_helpful":
             await record_feedback(tracker, helpful=True)
             events.append(SlotSet("last_faq_id", None))  # one vote per answer
-        dispatcher.utter_message(text=say(REPLIES.get(name, "ok"), lang))
+        dispatcher.utter_message(text=say(REPLIES.get(reply, "ok"), lang))
+        dispatcher.utter_message(json_message={"decision": SMALLTALK, "intent": name, "lang": lang})
         return events
+
+
+class _NoEntries:
+    """Small talk is decided without the index: no entry is ever looked up."""
+
+    def entry(self, faq_id: str) -> None:
+        """No entry."""
+        return None
+
+
+_NO_ENTRIES = _NoEntries()

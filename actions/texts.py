@@ -23,6 +23,13 @@ TEXTS: Dict[str, Dict[str, str]] = {
     "glad": {"de": "Das freut mich! Haben Sie noch eine Frage?", "en": "Glad to hear it! Any other question?"},
     "ok": {"de": "In Ordnung. Stellen Sie gern eine neue Frage.",
            "en": "All right. Feel free to ask another question."},
+    "not_understood": {
+        "de": "Das habe ich leider nicht verstanden. Bitte schreiben Sie Ihre Frage in ganzen Worten, zum "
+        "Beispiel: „Wie beantrage ich einen Personalausweis?“ Sie können auch mit einem Menschen sprechen.",
+        "en": "Sorry, I did not understand that. Please write your question in words, for example: "
+        "“How do I register my address?” You can also talk to a person.",
+    },
+    "talk_to_person": {"de": "Mit einem Menschen sprechen", "en": "Talk to a person"},
     "source": {"de": "Quelle", "en": "Source"},
     "helpful": {"de": "Hat geholfen", "en": "This helped"},
     "not_helpful": {"de": "Hat nicht geholfen", "en": "Did not help"},

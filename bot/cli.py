@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from bot.settings import Settings, get_settings
+from bot.settings import PROJECT_ROOT, Settings, get_settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -217,6 +217,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         Path(args.kb_dir), Path(args.test), _encoder(settings), settings.decision_config(),
         dev_file=Path(args.dev) if args.dev else None, cache_dir=settings.cache_dir,
         baselines=[b for b in args.baselines.split(",") if b], progress=progress_printer, bot_encoder=tuned,
+        withdraw=settings.withdraw_overdue, nlu_file=PROJECT_ROOT / "data" / "nlu.yml",
     )
     report["finetune_epochs"] = args.finetune
     if not args.dev:

@@ -1,11 +1,20 @@
-"""German vs English: a small guess from function words, umlauts and the kb's own vocabulary."""
+"""German or English, per message: a statistical detector (lingua) plus evidence from the kb's own words.
+
+The reply follows the language the citizen writes in; the page's language is only the fallback
+for messages too short or too mixed to tell ("Hallo", "ok", "Kita place"). How sure is sure
+enough was chosen on dev data (``python bench/language.py``, see the benchmarks page).
+"""
 
 from __future__ import annotations
 
+import math
 import re
-from typing import Dict, FrozenSet, Iterable, Optional
+import threading
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, Iterable, Optional
 
 _WORD = re.compile(r"[a-zäöüß]+")
+LANGUAGES = ("de", "en")
 FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
     "de": frozenset(
         "der die das und ist ich ein eine einen wie wo was wann warum wer kann muss brauche mein meine "
@@ -18,6 +27,13 @@ FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
         "many long there this that or but".split()
     ),
 }
+# Weights and threshold chosen on the dev split of bench/language.py (xSID valid + sample kb dev).
+EVIDENCE_WEIGHT = 1.0
+CONFIDENT_AT = 2.0
+_MAX_LOGIT = 6.0
+
+_detector: Any = None
+_lock = threading.Lock()
 
 
 def words(text: str) -> list[str]:
@@ -25,41 +41,96 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def _lingua() -> Any:
+    """The process-wide lingua detector for German and English (built once, ~1 s)."""
+    global _detector
+    with _lock:
+        if _detector is None:
+            from lingua import Language, LanguageDetectorBuilder
+
+            _detector = LanguageDetectorBuilder.from_languages(Language.GERMAN, Language.ENGLISH).build()
+    return _detector
+
+
+def statistical_logit(text: str) -> float:
+    """log(P(de) / P(en)) from lingua's character models, clipped to ±6 (0 when it cannot tell)."""
+    from lingua import Language
+
+    values = {c.language: c.value for c in _lingua().compute_language_confidence_values(text)}
+    de, en = values.get(Language.GERMAN, 0.0), values.get(Language.ENGLISH, 0.0)
+    if de <= 0.0 and en <= 0.0:
+        return 0.0
+    if de <= 0.0 or en <= 0.0:
+        return _MAX_LOGIT if de > en else -_MAX_LOGIT
+    return max(-_MAX_LOGIT, min(_MAX_LOGIT, math.log(de / en)))
+
+
+@dataclass(frozen=True)
+class LanguageGuess:
+    """The language of one message and whether the text itself settled it.
+
+    Attributes:
+        lang: ``de`` or ``en``.
+        confident: False when the fallback (the page's language) decided.
+        score: the evidence for German (positive) against English (negative).
+    """
+
+    lang: str
+    confident: bool
+    score: float
+
+
 class LanguageGuesser:
-    """Guesses ``de`` or ``en``; words that occur in only one language's kb texts count as evidence.
+    """Tells German from English; words that occur in only one language's kb texts count as evidence.
 
     Args:
         vocabularies: for each language, the words that occur only in that language's kb texts.
+        vocabulary: every word of the kb's texts (never typing noise, see :mod:`bot.decision.content`).
+        statistical: also use lingua's character models (False: word evidence only, no model to load).
     """
 
-    def __init__(self, vocabularies: Dict[str, FrozenSet[str]]) -> None:
+    def __init__(self, vocabularies: Dict[str, FrozenSet[str]], vocabulary: FrozenSet[str] = frozenset(),
+                 statistical: bool = True) -> None:
         self.vocabularies = vocabularies
+        self.vocabulary = vocabulary
+        self.statistical = statistical
 
     @classmethod
-    def from_texts(cls, texts: Dict[str, Iterable[str]]) -> "LanguageGuesser":
+    def from_texts(cls, texts: Dict[str, Iterable[str]], statistical: bool = True) -> "LanguageGuesser":
         """Build distinctive vocabularies from each language's texts."""
         seen = {lang: frozenset(w for t in items for w in words(t) if len(w) > 2) for lang, items in texts.items()}
         distinct = {
             lang: frozenset(vocab - frozenset().union(*(v for other, v in seen.items() if other != lang)))
             for lang, vocab in seen.items()
         }
-        return cls(distinct)
+        return cls(distinct, frozenset().union(*seen.values()), statistical)
 
-    def guess(self, text: str, default: str = "de") -> str:
-        """The more likely language of ``text``; ``default`` without evidence."""
+    def word_evidence(self, text: str) -> float:
+        """Function words (2 each), kb words of one language (1 each) and umlauts (2 each): German minus English."""
         tokens = words(text)
-        scores = {lang: 0.0 for lang in ("de", "en")}
-        for lang in scores:
+        scores = {lang: 0.0 for lang in LANGUAGES}
+        for lang in LANGUAGES:
             scores[lang] += 2 * sum(t in FUNCTION_WORDS[lang] for t in tokens)
             scores[lang] += sum(t in self.vocabularies.get(lang, frozenset()) for t in tokens)
         scores["de"] += 2 * sum(ch in "äöüß" for ch in text.lower())
-        if scores["de"] == scores["en"]:
-            return default
-        return max(scores, key=lambda lang: scores[lang])
+        return scores["de"] - scores["en"]
+
+    def detect(self, text: str, fallback: str = "de") -> LanguageGuess:
+        """The language of ``text``, or ``fallback`` (the page's language) when the text does not settle it."""
+        score = EVIDENCE_WEIGHT * self.word_evidence(text)
+        if self.statistical and words(text):
+            score += statistical_logit(text)
+        if abs(score) >= CONFIDENT_AT:
+            return LanguageGuess("de" if score > 0 else "en", True, score)
+        return LanguageGuess(normalise_language(fallback), False, score)
+
+    def guess(self, text: str, default: str = "de") -> str:
+        """The more likely language of ``text``; ``default`` without enough evidence."""
+        return self.detect(text, default).lang
 
 
 def detect_language(text: str, default: str = "de") -> str:
-    """Guess ``de`` or ``en`` from function words and umlauts alone (no kb needed)."""
+    """Guess ``de`` or ``en`` from the text alone (no kb needed)."""
     return LanguageGuesser({}).guess(text, default)
 
 
@@ -67,6 +138,6 @@ def normalise_language(value: Optional[str], default: str = "de") -> str:
     """Map a browser/widget language tag such as ``de-DE`` or ``en`` to ``de``/``en``."""
     if value:
         primary = value.strip().lower().split("-")[0].split("_")[0]
-        if primary in ("de", "en"):
+        if primary in LANGUAGES:
             return primary
     return default

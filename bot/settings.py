@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     min_margin: float = DecisionConfig.min_margin
     max_choices: int = 3
     max_misses: int = 2
+    smalltalk_floor: float = Field(DecisionConfig.smalltalk_floor, description="a message gets small talk only if "
+                                   "its nearest conversational example is at least this similar (bench/routing.py)")
+    smalltalk_margin: float = Field(DecisionConfig.smalltalk_margin, description="... and at least this much more "
+                                    "similar than the closest FAQ phrasing")
     withdraw_overdue: bool = Field(False, description="entries past their review_by date are not given as answers; "
                                    "such questions are handed to a person instead")
 
@@ -160,6 +164,8 @@ class Settings(BaseSettings):
             min_margin=self.min_margin,
             max_choices=self.max_choices,
             max_misses=self.max_misses,
+            smalltalk_floor=self.smalltalk_floor,
+            smalltalk_margin=self.smalltalk_margin,
         )
 
 

@@ -20,7 +20,7 @@ from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
 import numpy as np
 
-from bot.decision import DecisionConfig, decide
+from bot.decision import ConversationState, DecisionConfig, decide_turn, route_intent
 from bot.editor.diff_report import (
     ADDED,
     CHANGED,
@@ -73,12 +73,13 @@ def _build(kb: KnowledgeBase, encoder: TextEncoder, cache_dir: Optional[Path],
 
 
 def _outcomes(index: FaqIndex, vectors: np.ndarray, texts: Sequence[str], searcher: FaqSearcher,
-              config: DecisionConfig) -> List[Outcome]:
-    """Rank and decide each text as the bot does on the first turn of a conversation."""
+              config: DecisionConfig, withdraw: bool) -> List[Outcome]:
+    """Rank and decide each text as the bot does on the first turn of a conversation (small talk aside)."""
     found = []
     for vector, text in zip(vectors, texts, strict=True):
-        candidates = index.search(vector, k=searcher.top_k, lang=searcher.language_of(text), text=text)
-        decision = decide(candidates, config)
+        candidates, best = index.search_with_best(vector, k=searcher.top_k, lang=searcher.language_of(text), text=text)
+        route = route_intent(text, None, None, -1.0, best, (), config, index.languages.vocabulary)
+        decision = decide_turn(route.intent, candidates, ConversationState(), config, index, withdraw)
         found.append(Outcome(decision.action, decision.faq_id, round(decision.confidence, 4),
                              candidates[0].faq_id if candidates else None,
                              tuple(c.faq_id for c in decision.choices)))
@@ -102,6 +103,7 @@ def diff_kb(
     encoder: TextEncoder,
     config: DecisionConfig,
     *,
+    withdraw: bool = False,
     cache_dir: Optional[Path] = None,
     tune_for_kb: Optional[Callable[[KnowledgeBase], TextEncoder]] = None,
     default_language: str = "de",
@@ -118,6 +120,7 @@ def diff_kb(
         questions: further questions to check, e.g. the citizens' recent ones (duplicates of tests are dropped).
         encoder: the sentence encoder as shipped.
         config: the bot's thresholds.
+        withdraw: the ``withdraw_overdue`` setting, as the bot applies it.
         cache_dir: the embedding cache of ``auskunft kb build``: entries found there are not embedded again.
         tune_for_kb: the build's fine-tuning hook (``finetune_epochs`` > 0); each kb then gets its tuned model.
         default_language: used when a question gives no language evidence.
@@ -144,7 +147,7 @@ def diff_kb(
             vectors = used.encode(texts) if texts else np.zeros((0, used.dim), dtype=np.float32)
             encoded.append((used, vectors))
         searcher = FaqSearcher(used, index=index, default_language=default_language, top_k=top_k)
-        outcomes.append(_outcomes(index, vectors, texts, searcher, config))
+        outcomes.append(_outcomes(index, vectors, texts, searcher, config, withdraw))
     checked = [QuestionDiff(text, TEST if text in tests else RECENT, new_tests.get(text, ()),
                             old_tests.get(text, ()), before, after)
                for text, before, after in zip(texts, outcomes[0], outcomes[1], strict=True)]
@@ -202,7 +205,8 @@ def run_diff(ref: str, kb_dir: Path, recent: int = 200, lang: str = "de", out: T
                                   endpoints if endpoints.is_absolute() else PROJECT_ROOT / endpoints)
     base = shared_encoder(settings.model_name, settings.torch_threads)
     old_label = f"{ref} ({commit[0][:10]})" if commit else str(ref)
-    report = diff_kb(old, new, found.questions, base, settings.decision_config(), cache_dir=settings.cache_dir,
+    report = diff_kb(old, new, found.questions, base, settings.decision_config(), withdraw=settings.withdraw_overdue,
+                     cache_dir=settings.cache_dir,
                      tune_for_kb=kb_tuner(base, settings.finetune_epochs, settings.tuned_models_dir),
                      default_language=settings.default_language, labels=(old_label, str(kb_dir)),
                      notes=found.notes, progress=progress_printer)

@@ -22,7 +22,7 @@ from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple, cast
 
 import numpy as np
 
-from bot.decision import ANSWER, CLARIFY, HANDOFF, DecisionConfig, decide
+from bot.decision import ANSWER, CLARIFY, FAQ_INTENT, HANDOFF, ConversationState, DecisionConfig, decide_turn
 from bot.kb import KbValidationError, KnowledgeBase
 from bot.kb.layers import load_layers
 from bot.retrieval.adapter import AdapterConfig
@@ -124,7 +124,8 @@ def _fold_view(index: FaqIndex, train: np.ndarray) -> FaqIndex:
 
 
 def find_overlaps(index: FaqIndex, encoder: TextEncoder, config: DecisionConfig, kb: Optional[KnowledgeBase] = None,
-                  k: int = 10, progress: Optional[Callable[[int, int], None]] = None) -> OverlapReport:
+                  k: int = 10, progress: Optional[Callable[[int, int], None]] = None,
+                  withdraw: bool = False) -> OverlapReport:
     """Check every phrasing of the index against all entries, as the bot would rank and decide.
 
     Args:
@@ -134,6 +135,7 @@ def find_overlaps(index: FaqIndex, encoder: TextEncoder, config: DecisionConfig,
         kb: the kb the index was built from, to name entries by file (else by source URL).
         k: candidates ranked per phrasing (entries beyond them cannot be within the margin).
         progress: called with (phrasings done, phrasings total); each phrasing is counted twice.
+        withdraw: the ``withdraw_overdue`` setting, as the bot applies it.
     """
     records, paths, owners = index.records, {e.id: e.path for e in kb.entries} if kb else {}, index.owners
     tick = progress or (lambda done, total: None)
@@ -162,7 +164,7 @@ def find_overlaps(index: FaqIndex, encoder: TextEncoder, config: DecisionConfig,
                 view.records[owners[row]] = dataclasses.replace(record, phrasings=[
                     *record.phrasings[:offset], texts[sibling], *record.phrasings[offset + 1:]])
                 ranked = view.search(vectors[row], k=k, lang=record.lang, text=texts[row])
-                decision = decide(ranked, config)
+                decision = decide_turn(FAQ_INTENT, ranked, ConversationState(), config, view, withdraw)
                 checks[int(row)] = PhrasingCheck(record.id, texts[row], decision.action, decision.reason,
                                                  decision.faq_id, ranked[0].faq_id, ranked[0].score,
                                                  next((c.score for c in ranked if c.faq_id == record.id), None))
@@ -298,6 +300,6 @@ def run_overlap(kb_dir: Path, lang: str = "de", out: TextIO = sys.stdout,
     encoder = FaqSearcher(base, index=index, load_encoder=lambda m: shared_encoder(m, settings.torch_threads)
                           ).encoder_for(index)
     report = find_overlaps(index, cast(TextEncoder, encoder), settings.decision_config(), kb,
-                           progress=progress_printer("checking phrasings"))
+                           progress=progress_printer("checking phrasings"), withdraw=settings.withdraw_overdue)
     out.write(render_report(report, lang))
     return 0

@@ -1,8 +1,8 @@
 """Ask as a citizen: what the bot would do with one question, and why (editor preview, ``auskunft ask``).
 
-The same steps as the live bot (:mod:`actions.answer`): rank the entries, :func:`bot.decision.decide`,
-then :func:`bot.decision_lifecycle.withdraw_overdue`. Conversation context (earlier misses, "none of
-these", small-talk intents) is not part of a single question and so not simulated.
+The same steps as the live bot: rank the entries, route the message (small talk, not understood,
+question) and decide with :func:`bot.decision.decide_turn`. Conversation context (earlier misses,
+"none of these") is not part of a single question and so not simulated.
 """
 
 from __future__ import annotations
@@ -11,9 +11,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Dict, List, Optional, Tuple
 
-from bot import decision_lifecycle
-from bot.decision import ANSWER, CLARIFY, DecisionConfig, decide
+from bot.decision import ANSWER, CLARIFY, ConversationState, DecisionConfig, IntentExamples, decide_turn, route_intent
+from bot.decision.lifecycle import overdue
+from bot.decision.routing import FAQ_INTENT
 from bot.retrieval.searcher import FaqSearcher, SearchResult
+from bot.settings import PROJECT_ROOT
+
+NLU_FILE = PROJECT_ROOT / "data" / "nlu.yml"
+_intents: Dict[Tuple[int, str], IntentExamples] = {}
+
+
+def shipped_intents(encoder: object) -> IntentExamples:
+    """The conversational examples of ``data/nlu.yml`` in ``encoder``'s space, as the trained bot has them."""
+    key = (id(encoder), str(getattr(encoder, "name", "")))
+    if key not in _intents:
+        _intents.clear()  # one encoder at a time (the live index's)
+        _intents[key] = IntentExamples.from_nlu_file(NLU_FILE, encoder.encode)  # type: ignore[attr-defined]
+    return _intents[key]
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,8 @@ class Preview:
 
 
 def preview(question: str, searcher: FaqSearcher, config: DecisionConfig, withdraw_overdue: bool,
-            lang: Optional[str] = None, today: Optional[date] = None) -> Preview:
+            lang: Optional[str] = None, today: Optional[date] = None,
+            intents: Optional[IntentExamples] = None) -> Preview:
     """What the bot would do with ``question`` as the first message of a conversation.
 
     Args:
@@ -85,8 +100,9 @@ def preview(question: str, searcher: FaqSearcher, config: DecisionConfig, withdr
         searcher: the searcher over the index to ask (the live one, or a fixed one in tests).
         config: the decision thresholds.
         withdraw_overdue: the ``withdraw_overdue`` setting (entries past their review date are never given).
-        lang: ``de`` or ``en``; None guesses from the text like the bot does.
+        lang: the page's language (``de`` or ``en``), used like the bot does when the text does not settle it.
         today: the reference date for review dates (default: today).
+        intents: the conversational intents' examples in the index's space (None: those of ``data/nlu.yml``).
 
     Returns:
         The decision with its candidates and answer.
@@ -97,14 +113,19 @@ def preview(question: str, searcher: FaqSearcher, config: DecisionConfig, withdr
     today = today or date.today()
     index = searcher.index()
     result = searcher.search(question, lang_hint=lang)
-    ranked = [c for c in result.candidates if index.entry(c.faq_id) is not None]
-    decision = decision_lifecycle.withdraw_overdue(decide(ranked, config), index, withdraw_overdue, today)
+    intents = intents if intents is not None else shipped_intents(result.encoder or searcher.encoder)
+    nearest, similarity = intents.nearest(result.vector) if result.vector is not None else (None, -1.0)
+    conversational = set(intents.labels) - {FAQ_INTENT}
+    route = route_intent(question, None, nearest, similarity, result.best_phrasing, conversational, config,
+                         index.languages.vocabulary)
+    decision = decide_turn(route.intent, result.candidates, ConversationState(), config, index, withdraw_overdue,
+                           today)
     candidates = []
     for cand in result.candidates:
         record = index.entry(cand.faq_id)
         candidates.append(PreviewCandidate(cand.faq_id, cand.title, float(cand.score), cand.matched,
                                            record.owner if record is not None else "", cand.lang, cand.source,
-                                           decision_lifecycle.overdue(index, cand.faq_id, today)))
+                                           overdue(index, cand.faq_id, today)))
     entry = index.entry(decision.faq_id) if decision.action == ANSWER and decision.faq_id else None
     commit = index.meta.get("kb_commit")
     return Preview(

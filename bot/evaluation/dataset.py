@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
+
+from bot.decision.routing import RouteSignals
 
 
 @dataclass(frozen=True)
 class Example:
-    """A citizen message and the FAQ ids that count as a correct answer (empty: out of scope)."""
+    """A citizen message and the FAQ ids that count as a correct answer (empty: out of scope).
+
+    ``signals`` is filled by the evaluation once the message is embedded (routing as the bot does).
+    """
 
     text: str
     expected: Tuple[str, ...]
     lang: Optional[str] = None
+    signals: Optional[RouteSignals] = field(default=None, compare=False, repr=False)
 
     @property
     def in_scope(self) -> bool:

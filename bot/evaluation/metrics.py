@@ -7,10 +7,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bot.decision import ANSWER, CLARIFY, HANDOFF, Decision
+from bot.decision import ANSWER, CLARIFY, HANDOFF, REPHRASE, SMALLTALK, Decision
 
 REPORT_KEYS = ("top1", "recall_at_3", "mrr_at_10", "answered_correct_rate", "wrong_answer_rate", "clarify_rate",
-               "clarify_with_correct_rate", "handoff_rate", "escalation_recall", "auroc")
+               "clarify_with_correct_rate", "handoff_rate", "escalation_recall", "auroc", "rephrase_rate",
+               "smalltalk_rate_out_of_scope")
+ESCALATIONS = (CLARIFY, HANDOFF, REPHRASE)  # what an out-of-scope message should get: never an answer or small talk
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,10 @@ def summarise(outcomes: List[Outcome], with_ci: bool = True) -> Dict[str, object
         "clarify_rate": len(clarify) / n,
         "clarify_with_correct_rate": len(clarify_ok) / n,
         "handoff_rate": sum(o.decision.action == HANDOFF for o in outcomes) / n,
-        "escalation_recall": _mean([0.0 if o.decision.action == ANSWER else 1.0 for o in oos]),
+        "escalation_recall": _mean([1.0 if o.decision.action in ESCALATIONS else 0.0 for o in oos]),
         "auroc": auroc([o.confidence for o in inscope], [o.confidence for o in oos]),
+        "rephrase_rate": sum(o.decision.action == REPHRASE for o in outcomes) / n,
+        "smalltalk_rate_out_of_scope": _mean([1.0 if o.decision.action == SMALLTALK else 0.0 for o in oos]),
     }
     if with_ci:
         report["ci95"] = {"top1": bootstrap_ci(top1), "recall_at_3": bootstrap_ci(r3), "mrr_at_10": bootstrap_ci(mrr)}

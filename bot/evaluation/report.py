@@ -8,7 +8,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bot.decision import DecisionConfig
+from bot.decision import DecisionConfig, IntentExamples
 from bot.evaluation.baselines import Bm25Baseline, cosine_phrasings_only
 from bot.evaluation.dataset import Example, load_examples
 from bot.evaluation.metrics import summarise
@@ -58,12 +58,15 @@ def evaluate(
     progress: Callable[[str], Progress] = lambda _label: None,
     work_dir: Optional[Path] = None,
     bot_encoder: Optional[TextEncoder] = None,
+    withdraw: bool = False,
+    nlu_file: Optional[Path] = None,
 ) -> Tuple[Dict[str, object], Ranked, DecisionConfig]:
     """Evaluate the bot (and baselines) on ``test_file``; thresholds are tuned on ``dev_file`` if given.
 
     ``work_dir`` keeps the response selector's Rasa project and model (default: a temporary directory).
     ``bot_encoder`` (e.g. a copy fine-tuned on this kb) serves the bot only; the cosine baseline
-    keeps ``encoder``, the model as shipped.
+    keeps ``encoder``, the model as shipped. The bot's messages are routed like the live bot's (small
+    talk from ``nlu_file``'s examples, typing noise) and decided with ``withdraw`` (``withdraw_overdue``).
 
     Returns:
         The report (the issue's keys plus ``baselines``), the bot's ranked test set and its thresholds.
@@ -83,9 +86,10 @@ def evaluate(
     test = load_examples(test_file)
     dev = load_examples(dev_file) if dev_file else []
 
+    intents = IntentExamples.from_nlu_file(nlu_file, bot_embedder.encode) if nlu_file is not None else None
     systems: Dict[str, Callable[[List[Example], str], Ranked]] = {
         "bot": lambda examples, label: rank_all(FaqSearcher(bot_embedder, index=index), examples,
-                                                progress=progress(label)),
+                                                progress=progress(label), intents=intents),
     }
     if "cosine" in baselines:
         plain = cosine_phrasings_only(base_index)
@@ -107,7 +111,8 @@ def evaluate(
         if dev:
             system_config = _tune(name, rank(dev, f"{name} dev "), system_config)
         ranked = rank(test, f"{name} test")
-        report = summarise(decide_all(ranked, system_config))
+        report = summarise(decide_all(ranked, system_config, index if name == "bot" else None,
+                                      withdraw and name == "bot"))
         report["thresholds"] = asdict(system_config)
         if name == "response_selector":
             report["train_seconds"] = round(selector.train_seconds or 0.0, 1)

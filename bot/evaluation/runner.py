@@ -1,4 +1,4 @@
-"""Run labelled messages through the bot's retrieval and decision function; tune thresholds on dev."""
+"""Run labelled messages through the bot's retrieval, routing and the one decision; tune thresholds on dev."""
 
 from __future__ import annotations
 
@@ -8,35 +8,92 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from bot.decision import ANSWER, CLARIFY, DecisionConfig, confidence_of, decide
+from bot.decision import (
+    ANSWER,
+    CLARIFY,
+    FAQ_INTENT,
+    ConversationState,
+    DecisionConfig,
+    IntentExamples,
+    confidence_of,
+    decide_turn,
+)
+from bot.decision.lifecycle import EntryLookup
+from bot.decision.routing import RouteSignals
 from bot.evaluation.dataset import Example
 from bot.evaluation.metrics import Outcome
-from bot.retrieval.index import Candidate
+from bot.retrieval.index import Candidate, EntryRecord
 from bot.retrieval.searcher import FaqSearcher
 
 Ranked = List[Tuple[Example, List[Candidate]]]
 
 
+class AnyEntry:
+    """An entry lookup for rankings without an index (baselines): every id exists, none is overdue."""
+
+    def entry(self, faq_id: str) -> Optional[EntryRecord]:
+        """A stand-in record that is never overdue."""
+        return _PRESENT  # type: ignore[return-value]
+
+
+class _Present:
+    def overdue(self, today: object) -> bool:
+        return False
+
+
+_PRESENT = _Present()
+
+
 def rank_all(searcher: FaqSearcher, examples: Sequence[Example], batch: int = 64, use_lang_labels: bool = False,
-             progress: Optional[Callable[[int, int], None]] = None) -> Ranked:
-    """Retrieve candidates for every example (batched embedding, the same ranking as the live bot)."""
+             progress: Optional[Callable[[int, int], None]] = None,
+             intents: Optional[IntentExamples] = None, page_lang: Optional[str] = None) -> Ranked:
+    """Retrieve candidates for every example (batched embedding, the same ranking as the live bot).
+
+    Args:
+        searcher: the searcher over the index to evaluate.
+        examples: the labelled messages.
+        batch: messages embedded together.
+        use_lang_labels: search in each example's labelled language instead of detecting it.
+        progress: called with (done, total).
+        intents: the conversational examples in the index's space: each example then keeps the signals to be
+            routed like the live bot (small talk, not understood); None: every message is a question.
+        page_lang: the widget page's language, the fallback when a message does not settle its language.
+    """
     ranked: Ranked = []
+    conversational = frozenset(intents.labels) - {FAQ_INTENT} if intents is not None else frozenset()
     for start in range(0, len(examples), batch):
         chunk = examples[start : start + batch]
-        langs = [searcher.language_of(e.text, e.lang if use_lang_labels else None) for e in chunk]
-        for example, (cands, _lang) in zip(chunk, searcher.search_many([e.text for e in chunk], langs), strict=True):
-            ranked.append((example, cands))
+        forced = [e.lang if use_lang_labels else None for e in chunk]
+        results = searcher.search_many([e.text for e in chunk], [page_lang] * len(chunk), forced)
+        vocabulary = searcher.index().languages.vocabulary
+        for example, result in zip(chunk, results, strict=True):
+            if intents is not None and result.vector is not None:
+                nearest, similarity = intents.nearest(result.vector)
+                signals = RouteSignals(nearest, similarity, result.best_phrasing, conversational, vocabulary)
+                example = replace(example, signals=signals)
+            ranked.append((example, result.candidates))
         if progress:
             progress(len(ranked), len(examples))
     return ranked
 
 
-def decide_all(ranked: Ranked, config: DecisionConfig) -> List[Outcome]:
-    """Apply the live decision function to every ranked example."""
-    return [
-        Outcome(tuple(c.faq_id for c in cands), confidence_of(cands), decide(cands, config), example.expected)
-        for example, cands in ranked
-    ]
+def decide_all(ranked: Ranked, config: DecisionConfig, index: Optional[EntryLookup] = None,
+               withdraw: bool = False) -> List[Outcome]:
+    """Route and decide every ranked example with :func:`bot.decision.decide_turn`, as a first message.
+
+    Args:
+        ranked: the ranked examples (:func:`rank_all`).
+        config: the thresholds.
+        index: the index the candidates come from (None: baselines without one; no entry is withdrawn).
+        withdraw: the ``withdraw_overdue`` setting.
+    """
+    lookup = index if index is not None else AnyEntry()
+    outcomes = []
+    for example, cands in ranked:
+        intent = example.signals.route(example.text, config).intent if example.signals is not None else FAQ_INTENT
+        decision = decide_turn(intent, cands, ConversationState(), config, lookup, withdraw)
+        outcomes.append(Outcome(tuple(c.faq_id for c in cands), confidence_of(cands), decision, example.expected))
+    return outcomes
 
 
 @dataclass(frozen=True)

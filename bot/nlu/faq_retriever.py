@@ -25,11 +25,11 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.agencies import UnknownAgency
+from bot.decision.routing import FAQ_INTENT, IntentExamples, route_intent
 from bot.embedding.encoder import model_fingerprint, release_free_memory, shared_encoder
 from bot.retrieval.index import FORMAT_VERSION, FaqIndex
 from bot.retrieval.searcher import FaqSearcher, SearchResult
 from bot.retrieval.store import IndexStore
-from bot.routing import FAQ_INTENT, IntentExamples, route_intent
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ TRIM_EVERY = 20
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class FaqRetriever(GraphComponent):
-    """Ranks FAQ entries for each message (``faq``) and sets its intent (nearest example, else ``faq``)."""
+    """Ranks FAQ entries for each message (``faq``) and routes its intent (:func:`bot.decision.route_intent`)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -79,6 +79,7 @@ class FaqRetriever(GraphComponent):
         self._intent_texts = intent_texts or []
         self._intents_by_model: Dict[str, IntentExamples] = {}
         self._processed = 0
+        self._decision_config = settings.decision_config()
         self._threads = int(self.config["torch_threads"] or settings.torch_threads)
         self._encoder = shared_encoder(self.config["embedding_model"] or settings.model_name, self._threads)
 
@@ -188,7 +189,8 @@ class FaqRetriever(GraphComponent):
             logger.warning("no published FAQ index in %s; serving the training snapshot", self._store.root)
             return FaqSearcher(self._encoder, index=self._snapshot, top_k=top_k, default_language=lang)
 
-    def _search(self, text: str, metadata: Dict[str, Any]) -> Tuple[Optional[SearchResult], Dict[str, Any]]:
+    def _search(self, text: str, metadata: Dict[str, Any]
+                ) -> Tuple[Optional[SearchResult], Dict[str, Any], frozenset]:
         """The ranking for one message in its agency's index; an unknown or unpublished agency ranks nothing."""
         agency = metadata.get("agency") or None
         try:
@@ -196,9 +198,10 @@ class FaqRetriever(GraphComponent):
         except (UnknownAgency, FileNotFoundError) as err:
             logger.warning("no FAQ candidates for this message: %s", err)
             return None, {"candidates": [], "lang": metadata.get("lang") or self._settings.default_language,
-                          "index_version": None, "agency": agency, "error": type(err).__name__}
+                          "index_version": None, "agency": agency, "error": type(err).__name__}, frozenset()
         result = searcher.search(text[: self._settings.max_message_chars], lang_hint=metadata.get("lang"))
-        return result, {**result.to_dict(), "agency": self._agencies.get(agency).key}
+        return (result, {**result.to_dict(), "agency": self._agencies.get(agency).key},
+                searcher.index().languages.vocabulary)
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Ranks FAQ entries and sets the intent of each message (see the class docstring)."""
@@ -208,9 +211,7 @@ class FaqRetriever(GraphComponent):
                 continue
             started = time.perf_counter()
             metadata = message.get(METADATA) or {}
-            result, payload = self._search(text, metadata if isinstance(metadata, dict) else {})
-            payload["ms"] = round((time.perf_counter() - started) * 1000, 1)
-            message.set(FAQ_KEY, payload, add_to_output=True)
+            result, payload, vocabulary = self._search(text, metadata if isinstance(metadata, dict) else {})
             intent = message.get(INTENT) or {}  # set by another classifier, if the pipeline has one
             if result is None:
                 routed, confidence = str(intent.get("name") or FAQ_INTENT), 0.0
@@ -218,9 +219,12 @@ class FaqRetriever(GraphComponent):
                 intents = self._intents_for(result.encoder)
                 nearest, similarity = (intents.nearest(result.vector) if result.vector is not None
                                        else (None, -1.0))
-                routed = route_intent(intent.get("name"), nearest, similarity, result.best_phrasing,
-                                      self._routable)
-                confidence = similarity if routed == nearest else result.best_phrasing
+                route = route_intent(text, intent.get("name"), nearest, similarity, result.best_phrasing,
+                                     self._routable, self._decision_config, vocabulary)
+                routed, confidence = route.intent, route.similarity
+                payload["nearest_intent"] = {"name": nearest, "similarity": round(similarity, 4)}
+            payload["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            message.set(FAQ_KEY, payload, add_to_output=True)
             message.set(INTENT, {"name": routed, "confidence": round(confidence, 4)}, add_to_output=True)
             message.set("intent_ranking", [{"name": routed, "confidence": round(confidence, 4)}], add_to_output=True)
             self._processed += 1

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from bot.language import normalise_language
+from bot.language import LanguageGuess, normalise_language
 from bot.retrieval.index import Candidate, FaqIndex
 from bot.retrieval.store import IndexStore
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Candidates for one message, with the language and index version used."""
+    """Candidates for one message, with the language and index version used.
+
+    ``lang_confident`` is False when the page's language decided (the text did not settle it).
+    """
 
     candidates: List[Candidate]
     lang: str
@@ -23,13 +26,16 @@ class SearchResult:
     vector: Optional[np.ndarray] = field(default=None, repr=False, compare=False)
     best_phrasing: float = 0.0
     encoder: object = field(default=None, repr=False, compare=False)
+    lang_confident: bool = True
 
     def to_dict(self) -> Dict[str, object]:
         """JSON-ready form, as attached to Rasa's parse result."""
         return {
             "candidates": [c.to_dict() for c in self.candidates],
             "lang": self.lang,
+            "lang_confident": self.lang_confident,
             "index_version": self.index_version,
+            "best_phrasing": round(self.best_phrasing, 4),
             **self.extra,
         }
 
@@ -87,25 +93,38 @@ class FaqSearcher:
             raise ValueError(f"index {index.version} needs the fine-tuned model {model}; pass load_encoder=")
         return self._load_encoder(str(model))
 
-    def language_of(self, text: str, hint: Optional[str] = None) -> str:
-        """The language to search in: an explicit hint wins, then evidence in the text."""
-        if hint:
-            return normalise_language(hint, self.default_language)
-        return self.index().languages.guess(text, self.default_language)
+    def detect_language(self, text: str, page_lang: Optional[str] = None) -> LanguageGuess:
+        """The message's own language; the page's (else the default) when the text does not settle it."""
+        fallback = normalise_language(page_lang, self.default_language)
+        return self.index().languages.detect(text, fallback)
 
-    def search(self, text: str, lang_hint: Optional[str] = None) -> SearchResult:
-        """Rank FAQ entries for ``text``."""
+    def language_of(self, text: str, page_lang: Optional[str] = None) -> str:
+        """The language to search and reply in (see :meth:`detect_language`)."""
+        return self.detect_language(text, page_lang).lang
+
+    def search(self, text: str, lang_hint: Optional[str] = None, forced_lang: Optional[str] = None) -> SearchResult:
+        """Rank FAQ entries for ``text``.
+
+        Args:
+            text: the message.
+            lang_hint: the page's language, used when the text does not settle its language.
+            forced_lang: search in this language whatever the text says (evaluation with labels).
+        """
+        return self.search_many([text], [lang_hint], forced_lang=[forced_lang])[0]
+
+    def search_many(self, texts: List[str], page_langs: Optional[List[Optional[str]]] = None,
+                    forced_lang: Optional[List[Optional[str]]] = None) -> List[SearchResult]:
+        """Rank FAQ entries for several messages: the same ranking as :meth:`search`, batched embedding."""
         index = self.index()
-        lang = self.language_of(text, lang_hint)
         encoder = self.encoder_for(index)
-        vector = encoder.encode_one(text)  # type: ignore[attr-defined]
-        candidates, best_phrasing = index.search_with_best(vector, k=self.top_k, lang=lang, text=text)
-        return SearchResult(candidates, lang, index.version, vector=vector, best_phrasing=best_phrasing,
-                            encoder=encoder)
-
-    def search_many(self, texts: List[str], langs: List[str]) -> List[Tuple[List[Candidate], str]]:
-        """Batch form for evaluation: same ranking, batched embedding."""
-        index = self.index()
-        vectors = self.encoder_for(index).encode(texts)  # type: ignore[attr-defined]
-        return [(index.search(v, k=self.top_k, lang=lang, text=text), lang)
-                for v, lang, text in zip(vectors, langs, texts, strict=True)]
+        vectors = encoder.encode(texts) if len(texts) > 1 else [encoder.encode_one(texts[0])]  # type: ignore[attr-defined]
+        page_langs = page_langs or [None] * len(texts)
+        forced_lang = forced_lang or [None] * len(texts)
+        results = []
+        for text, vector, page, forced in zip(texts, vectors, page_langs, forced_lang, strict=True):
+            guess = (LanguageGuess(normalise_language(forced), True, 0.0) if forced
+                     else self.detect_language(text, page))
+            candidates, best = index.search_with_best(vector, k=self.top_k, lang=guess.lang, text=text)
+            results.append(SearchResult(candidates, guess.lang, index.version, vector=vector, best_phrasing=best,
+                                        encoder=encoder, lang_confident=guess.confident))
+        return results

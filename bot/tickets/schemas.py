@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import List, Optional
 
-from pydantic import BaseModel, Field, validator
+from pydantic import BaseModel, Field, constr, validator
 
 CASE_NUMBER = r"^AK-[0-9A-Z]{4}-[0-9A-Z]{4}$"
 EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
@@ -37,6 +37,8 @@ class TicketCreate(BaseModel):
     reason: str = Field(..., regex="^[a-z_]{2,40}$")
     question: str = Field(..., min_length=1, max_length=5000)
     candidates: List[CandidateIn] = Field(default_factory=list, max_items=10)
+    other_needs: List[constr(max_length=1000)] = Field(  # type: ignore[valid-type]
+        default_factory=list, max_items=5, description="earlier questions of the conversation that are unresolved too")
     transcript: List[TranscriptLine] = Field(default_factory=list, max_items=500)
     consent: bool
     email: Optional[str] = Field(None, regex=EMAIL, max_length=254)
@@ -96,6 +98,7 @@ class TicketOut(BaseModel):
     reason: str
     question: str
     candidates: List[CandidateIn]
+    other_needs: List[str] = Field(default_factory=list)
     transcript: List[TranscriptLine]
     consent: bool
     email: Optional[str]

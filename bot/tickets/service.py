@@ -66,7 +66,8 @@ def create_ticket(session: Session, data: TicketCreate, departments: Optional[De
         holds_conversation=False,
         out_of_hours=out_of_hours,
     )
-    _event(ticket, "citizen", "created", data={"department": department, "reason": data.reason})
+    _event(ticket, "citizen", "created", data={"department": department, "reason": data.reason,
+                                               "other_needs": [redact(q) for q in data.other_needs]})
     session.add(ticket)
     session.commit()
     return ticket, True

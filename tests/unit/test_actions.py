@@ -138,7 +138,8 @@ def handoff_tracker(consent: Optional[bool]) -> Tracker:
     ]
     slots = {"handoff_consent": consent, "handoff_email": "-", "handoff_reason": "low_confidence",
              "handoff_question": "Wie bekomme ich einen Angelschein? Meine Nummer: 0171 2345678",
-             "handoff_candidates": [candidate("sperrmuell", 0.41)]}
+             "handoff_candidates": [candidate("sperrmuell", 0.41)],
+             "handoff_other_needs": ["Wo melde ich meinen Hund an? Mail: anna@example.org"]}
     return tracker(intent="skip_email", text="/skip_email", slots=slots, events=events)
 
 
@@ -155,6 +156,7 @@ def test_ticket_is_created_with_transcript_and_case_number(home: Path, monkeypat
         stored = httpx.get(f"http://127.0.0.1:{port}/api/tickets/{case}",
                            headers={"Authorization": "Bearer test-token-1234567890"}).json()
     assert stored["question"] == "Wie bekomme ich einen Angelschein? Meine Nummer: [TELEFON]"
+    assert stored["other_needs"] == ["Wo melde ich meinen Hund an? Mail: [E-MAIL]"]  # listed, redacted
     assert [line["role"] for line in stored["transcript"]] == ["citizen", "bot", "citizen"]
     assert stored["transcript"][2]["text"] == "[button: affirm]"
     assert stored["candidates"][0] == {"faq_id": "sperrmuell", "title": "Titel sperrmuell", "score": 0.41,
@@ -176,13 +178,63 @@ def test_no_consent_creates_nothing(home: Path) -> None:
     assert SlotSet("handoff_consent", None) in events
 
 
+def turn(slots: Dict[str, Any], intent: str, text: str, candidates: Optional[List[Dict[str, Any]]] = None,
+         entities: Optional[list] = None, action: Any = None) -> tuple[list, list]:
+    """One turn of a conversation: run the action, then keep the slots it set (as Rasa does)."""
+    track = tracker(intent=intent, text=text, candidates=candidates, slots=dict(slots), entities=entities)
+    events, messages = run(action or ActionAnswerFaq(), track)
+    slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot"})
+    return events, messages
+
+
 def test_handoff_after_a_button_keeps_the_question_and_its_candidates(home: Path) -> None:
-    events = [{"event": "user", "text": "Angelschein?", "parse_data": {
-        "intent": {"name": "faq"}, "faq": {"candidates": [candidate("sperrmuell", 0.82)], "index_version": "v7"}}},
-        {"event": "user", "text": "/none_of_these", "parse_data": {"intent": {"name": "none_of_these"}}}]
-    track = Tracker("c", {}, {"text": "/none_of_these", "intent": {"name": "none_of_these"}}, events, False, None,
-                    {}, "action_listen")
-    result, _ = run(ActionAnswerFaq(), track)
+    slots: Dict[str, Any] = {}
+    _, shown = turn(slots, "faq", "Angelschein?", [candidate("sperrmuell", 0.30), candidate("personalausweis", 0.28)])
+    assert shown[1]["custom"]["decision"] == "clarify"
+    result, _ = turn(slots, "none_of_these", "/none_of_these")
     assert SlotSet("handoff_question", "Angelschein?") in result
-    assert SlotSet("handoff_index_version", "v7") in result
-    assert SlotSet("handoff_candidates", [candidate("sperrmuell", 0.82) | {"score": 0.82}]) in result
+    assert SlotSet("handoff_index_version", "v1") in result
+    assert SlotSet("handoff_candidates", [candidate("sperrmuell", 0.30), candidate("personalausweis", 0.28)]) in result
+
+
+def test_asking_for_a_person_keeps_the_unanswered_question_not_the_request(home: Path) -> None:
+    slots: Dict[str, Any] = {}
+    turn(slots, "faq", "Wie beantrage ich einen Jagdschein?", [candidate("sperrmuell", 0.10)])
+    slots.update(handoff_reason=None)  # the citizen declined the first handoff offer
+    result, _ = turn(slots, "ask_human", "Ich möchte mit einem Menschen sprechen", [candidate("personalausweis", 0.2)])
+    assert SlotSet("handoff_reason", "asked_for_human") in result
+    assert SlotSet("handoff_question", "Wie beantrage ich einen Jagdschein?") in result
+    assert SlotSet("handoff_candidates", [candidate("sperrmuell", 0.10)]) in result
+
+
+def test_the_ticket_names_the_latest_unresolved_need_and_lists_the_others(home: Path) -> None:
+    slots: Dict[str, Any] = {}
+    _, said = turn(slots, "faq", "Ich habe meinen Perso verloren", [candidate("personalausweis", 0.95)])
+    assert said[1]["custom"]["faq_id"] == "personalausweis"
+    turn(slots, "feedback_not_helpful", "/feedback_not_helpful")  # hands off (not helpful); the citizen says no
+    turn(slots, "faq", "Ich brauche ein Dokument", [candidate("sperrmuell", 0.30), candidate("personalausweis", 0.29)])
+    turn(slots, "choose_faq", '/choose_faq{"faq_id":"sperrmuell"}', entities=[{"entity": "faq_id",
+                                                                               "value": "sperrmuell"}])
+    result, _ = turn(slots, "ask_human", "Ich möchte mit einem Menschen sprechen")
+    assert SlotSet("handoff_question", "Ich habe meinen Perso verloren") in result
+    assert SlotSet("handoff_other_needs", []) in result
+    turn(slots, "faq", "Wo melde ich einen Hund an?", [candidate("sperrmuell", 0.05)])
+    result, _ = turn(slots, "ask_human", "Ich möchte mit einem Menschen sprechen")
+    assert SlotSet("handoff_question", "Wo melde ich einen Hund an?") in result
+    assert SlotSet("handoff_other_needs", ["Ich habe meinen Perso verloren"]) in result
+
+
+@pytest.mark.parametrize("text", ["asdf qwer", "😀😀", "jjjjjj"])
+def test_typing_noise_is_asked_to_rephrase_with_a_way_to_a_person(home: Path, text: str) -> None:
+    events, messages = run(ActionAnswerFaq(), tracker(intent="not_understood", text=text,
+                                                      candidates=[candidate("sperrmuell", 0.9)]))
+    assert messages[1]["custom"] == {"decision": "rephrase", "reason": "not_understood", "lang": "de"}
+    assert [b["payload"] for b in messages[0]["buttons"]] == ["/ask_human"]
+    assert not any(isinstance(e, dict) and e.get("event") == "followup" for e in events)
+    assert not any(e.get("name") == "needs" and e.get("value") for e in events)  # noise is no need
+
+
+def test_small_talk_says_so_in_its_payload(home: Path) -> None:
+    _, messages = run(ActionSmalltalk(), tracker(intent="greet", text="Hallo", lang="en"))
+    assert messages[0]["text"].startswith("Hello")
+    assert messages[1]["custom"] == {"decision": "smalltalk", "intent": "greet", "lang": "en"}

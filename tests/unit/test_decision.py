@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.decision import ANSWER, CLARIFY, HANDOFF, DecisionConfig, decide
+from bot.decision import ANSWER, CLARIFY, HANDOFF, DecisionConfig
+from bot.decision.policy import decide
 from bot.retrieval.index import Candidate
 
 CONFIG = DecisionConfig(answer_threshold=0.85, clarify_threshold=0.75, min_margin=0.03, max_choices=3, max_misses=2)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Dict, Optional
 
-from actions.answer import withdraw_overdue
 from bot.decision import ANSWER, CLARIFY, HANDOFF, Decision
+from bot.decision.lifecycle import withdraw_overdue
 from bot.retrieval.index import Candidate, EntryRecord
 
 TODAY = date(2026, 11, 23)

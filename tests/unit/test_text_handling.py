@@ -7,10 +7,11 @@ import re
 import numpy as np
 import pytest
 
+from bot.decision import DecisionConfig
+from bot.decision.routing import IntentExamples, route_intent
 from bot.language import LanguageGuesser, detect_language, normalise_language
 from bot.messages import MessageRejected, clean_message
 from bot.privacy import redact
-from bot.routing import IntentExamples, route_intent
 
 
 @pytest.mark.parametrize(
@@ -33,10 +34,18 @@ def test_messages_are_cleaned_but_html_is_kept_as_text() -> None:
 @pytest.mark.parametrize(
     ("text", "lang"),
     [("Wie beantrage ich einen Pass?", "de"), ("How do I apply for a passport?", "en"), ("Führerschein", "de"),
-     ("hallo", "de"), ("xyz", "de")],
+     ("How do I register my new address?", "en"), ("Was kostet ein Reisepass?", "de")],
 )
-def test_detect_language(text: str, lang: str) -> None:
-    assert detect_language(text, default="de") == lang
+@pytest.mark.parametrize("page", ["de", "en"])
+def test_the_message_language_wins_over_the_page(text: str, lang: str, page: str) -> None:
+    assert detect_language(text, default=page) == lang
+
+
+@pytest.mark.parametrize("text", ["ok", "xyz"])
+@pytest.mark.parametrize("page", ["de", "en"])
+def test_too_short_to_tell_falls_back_to_the_page(text: str, page: str) -> None:
+    guess = LanguageGuesser({}).detect(text, page)
+    assert (guess.lang, guess.confident) == (page, False)
 
 
 def test_kb_vocabulary_decides_keyword_queries() -> None:
@@ -53,15 +62,33 @@ def test_normalise_language() -> None:
 
 
 CONVERSATIONAL = ["greet", "goodbye", "ask_human"]
+FLOOR = DecisionConfig(smalltalk_floor=0.9, smalltalk_margin=0.02)
 
 
-def test_conversational_intent_kept_only_when_closer_than_any_faq() -> None:
-    assert route_intent("greet", "greet", 0.95, 0.85, CONVERSATIONAL) == "greet"
-    assert route_intent("greet", "greet", 0.80, 0.85, CONVERSATIONAL) == "faq"
-    assert route_intent("faq", "ask_human", 0.9, 0.8, CONVERSATIONAL) == "ask_human"
-    assert route_intent("greet", "chitchat", 0.99, 0.5, CONVERSATIONAL) == "faq"
-    assert route_intent("choose_faq", None, -1.0, 0.0, CONVERSATIONAL) == "choose_faq"
-    assert route_intent(None, None, -1.0, 0.0, CONVERSATIONAL) == "faq"
+def intent_of(text: str, classifier: object, nearest: object, similarity: float, best_faq: float,
+              config: DecisionConfig = FLOOR) -> str:
+    return route_intent(text, classifier, nearest, similarity, best_faq, CONVERSATIONAL, config).intent  # type: ignore[arg-type]
+
+
+def test_conversational_intent_needs_the_floor_and_the_margin() -> None:
+    assert intent_of("Hallo", "greet", "greet", 0.95, 0.85) == "greet"
+    assert intent_of("Hallo", "greet", "greet", 0.80, 0.70) == "faq"  # closer than any FAQ, but below the floor
+    assert intent_of("Hallo", "greet", "greet", 0.95, 0.94) == "faq"  # above the floor, but not clearly closer
+    assert intent_of("Ich will einen Menschen", "faq", "ask_human", 0.93, 0.8) == "ask_human"
+    assert intent_of("Hallo", "greet", "chitchat", 0.99, 0.5) == "faq"  # not a conversational intent
+    assert intent_of("/choose_faq", "choose_faq", None, -1.0, 0.0) == "choose_faq"
+    assert intent_of("Was kostet ein Pass?", None, None, -1.0, 0.0) == "faq"
+
+
+@pytest.mark.parametrize("text", ["asdf qwer", "jjjjjj", "?!?", "ölkjhg", "123456", "😀😀", "<img src=x onerror=alert(1)>",
+                                  "xcvbnm,.", "lol wtf"])
+def test_typing_noise_is_not_understood_even_when_close_to_small_talk(text: str) -> None:
+    assert intent_of(text, "greet", "greet", 0.99, 0.5) == "not_understood"
+
+
+@pytest.mark.parametrize("text", ["Pkw ummelden", "Perso weg", "ok", "Fischereischein", "Mehrwertsteuer", "Kfz"])
+def test_short_real_words_are_content(text: str) -> None:
+    assert intent_of(text, None, None, -1.0, 0.3) == "faq"
 
 
 def test_nearest_intent_example() -> None:

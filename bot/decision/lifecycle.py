@@ -1,7 +1,7 @@
 """Entries past their review date are never given as answers (when the agency asks for it).
 
-One function shared by the live bot (:mod:`actions.answer`) and the editors' preview
-(:mod:`bot.editor.preview`), so the preview shows what citizens get.
+A step of :func:`bot.decision.turn.decide_turn`, so every caller (bot, preview, eval, kb diff)
+gets the same decision.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Optional, Protocol
 
-from bot.decision import ANSWER, CLARIFY, HANDOFF, Decision
+from bot.decision.policy import ANSWER, CLARIFY, HANDOFF, Decision
 from bot.retrieval.index import EntryRecord
 
 
@@ -24,7 +24,7 @@ def withdraw_overdue(decision: Decision, index: EntryLookup, enabled: bool, toda
     """With ``enabled``, entries past their review date are never given: such questions go to a person.
 
     Args:
-        decision: what :func:`bot.decision.decide` chose.
+        decision: what the FAQ policy chose.
         index: the index the decision was made on.
         enabled: the agency's ``withdraw_overdue`` setting; False returns ``decision`` unchanged.
         today: the reference date (default: today).
