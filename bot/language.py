@@ -28,9 +28,10 @@ FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
     ),
 }
 # Weights and threshold chosen on the dev split of bench/language.py (xSID valid + sample kb dev).
-EVIDENCE_WEIGHT = 1.0
-CONFIDENT_AT = 2.0
+EVIDENCE_WEIGHT = 0.5
+CONFIDENT_AT = 0.5
 _MAX_LOGIT = 6.0
+STATISTICAL_FULL_AT = 20  # letters; character statistics of shorter messages ("Hallo", "xyz") count less
 
 _detector: Any = None
 _lock = threading.Lock()
@@ -118,8 +119,9 @@ class LanguageGuesser:
     def detect(self, text: str, fallback: str = "de") -> LanguageGuess:
         """The language of ``text``, or ``fallback`` (the page's language) when the text does not settle it."""
         score = EVIDENCE_WEIGHT * self.word_evidence(text)
-        if self.statistical and words(text):
-            score += statistical_logit(text)
+        letters = sum(len(w) for w in words(text))
+        if self.statistical and letters:
+            score += statistical_logit(text) * min(1.0, letters / STATISTICAL_FULL_AT)
         if abs(score) >= CONFIDENT_AT:
             return LanguageGuess("de" if score > 0 else "en", True, score)
         return LanguageGuess(normalise_language(fallback), False, score)
