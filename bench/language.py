@@ -62,7 +62,7 @@ def main() -> int:
     args = parser.parse_args()
     index = IndexStore(get_settings().index_dir).current()
     live = index.languages
-    words_only = LanguageGuesser(live.vocabularies, live.vocabulary, statistical=False)
+    words_only = LanguageGuesser(live.vocabularies, live.vocabulary, statistical=False, shared=live.shared)
     dev, test = labelled("dev"), labelled("test")
     best, best_score = (language.EVIDENCE_WEIGHT, language.CONFIDENT_AT), -1.0
     for weight, threshold in itertools.product((0.25, 0.5, 1.0, 2.0), (0.5, 1.0, 1.5, 2.0, 3.0, 4.0)):

@@ -217,7 +217,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         Path(args.kb_dir), Path(args.test), _encoder(settings), settings.decision_config(),
         dev_file=Path(args.dev) if args.dev else None, cache_dir=settings.cache_dir,
         baselines=[b for b in args.baselines.split(",") if b], progress=progress_printer, bot_encoder=tuned,
-        withdraw=settings.withdraw_overdue, nlu_file=PROJECT_ROOT / "data" / "nlu.yml",
+        withdraw=settings.withdraw_overdue, nlu_file=PROJECT_ROOT / "data" / "nlu.yml", live_url=args.e2e,
     )
     report["finetune_epochs"] = args.finetune
     if not args.dev:
@@ -236,6 +236,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
                   f"(vs {baseline['wrong_answer_rate']:.3f})")
         else:
             print(f"the bot never reaches {name}'s answered-correctly rate ({baseline['answered_correct_rate']:.3f})")
+    lived = report.get("end_to_end")
+    if isinstance(lived, dict):
+        print("end to end through", args.e2e)
+        for key in (*REPORT_KEYS, "agreement_with_offline", "language_mismatch_rate"):
+            if key in lived and key not in ("top1", "recall_at_3", "mrr_at_10", "auroc"):
+                print(f"  {key:<27}{float(lived[key]):>8.3f}")
+        for item in lived.get("disagreements", [])[:20]:
+            print(f"  differs: {item['text'][:60]!r}: live {item['live']}, offline {item['offline']}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))
@@ -324,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "about a minute; leave it out with e.g. 'bm25,cosine'; empty: none)")
     ev.add_argument("--finetune", type=int, default=0, metavar="EPOCHS",
                     help="fine-tune the embedding model on the kb's phrasings first (SetFit-style; minutes)")
+    ev.add_argument("--e2e", metavar="URL", help="also send every test message through the running services' "
+                    "/api/chat (e.g. http://127.0.0.1:8000) and report the figures as lived and the agreement")
     ev.add_argument("--json", help="write all figures as JSON")
     ev.add_argument("--plots", help="directory for PNG plots")
     ev.set_defaults(func=cmd_eval)

@@ -88,13 +88,17 @@ class LanguageGuesser:
         vocabularies: for each language, the words that occur only in that language's kb texts.
         vocabulary: every word of the kb's texts (never typing noise, see :mod:`bot.decision.content`).
         statistical: also use lingua's character models (False: word evidence only, no model to load).
+        shared: words the kb uses in both languages (German terms in English answers: "Bürgeramt",
+            "Wohnungsgeberbestätigung"); the character models ignore them, so "what is a
+            Wohnungsgeberbestätigung" stays English.
     """
 
     def __init__(self, vocabularies: Dict[str, FrozenSet[str]], vocabulary: FrozenSet[str] = frozenset(),
-                 statistical: bool = True) -> None:
+                 statistical: bool = True, shared: FrozenSet[str] = frozenset()) -> None:
         self.vocabularies = vocabularies
         self.vocabulary = vocabulary
         self.statistical = statistical
+        self.shared = shared
 
     @classmethod
     def from_texts(cls, texts: Dict[str, Iterable[str]], statistical: bool = True) -> "LanguageGuesser":
@@ -104,7 +108,8 @@ class LanguageGuesser:
             lang: frozenset(vocab - frozenset().union(*(v for other, v in seen.items() if other != lang)))
             for lang, vocab in seen.items()
         }
-        return cls(distinct, frozenset().union(*seen.values()), statistical)
+        shared = frozenset.intersection(*seen.values()) if len(seen) > 1 else frozenset()
+        return cls(distinct, frozenset().union(*seen.values()), statistical, shared)
 
     def word_evidence(self, text: str) -> float:
         """Function words (2 each), kb words of one language (1 each) and umlauts (2 each): German minus English."""
@@ -119,9 +124,10 @@ class LanguageGuesser:
     def detect(self, text: str, fallback: str = "de") -> LanguageGuess:
         """The language of ``text``, or ``fallback`` (the page's language) when the text does not settle it."""
         score = EVIDENCE_WEIGHT * self.word_evidence(text)
-        letters = sum(len(w) for w in words(text))
+        own = [w for w in words(text) if w not in self.shared]
+        letters = sum(len(w) for w in own)
         if self.statistical and letters:
-            score += statistical_logit(text) * min(1.0, letters / STATISTICAL_FULL_AT)
+            score += statistical_logit(" ".join(own)) * min(1.0, letters / STATISTICAL_FULL_AT)
         if abs(score) >= CONFIDENT_AT:
             return LanguageGuess("de" if score > 0 else "en", True, score)
         return LanguageGuess(normalise_language(fallback), False, score)

@@ -11,7 +11,8 @@ import numpy as np
 from bot.decision import DecisionConfig, IntentExamples
 from bot.evaluation.baselines import Bm25Baseline, cosine_phrasings_only
 from bot.evaluation.dataset import Example, load_examples
-from bot.evaluation.metrics import summarise
+from bot.evaluation.live import ask_all, live_figures
+from bot.evaluation.metrics import Outcome, summarise
 from bot.evaluation.response_selector import ResponseSelectorBaseline
 from bot.evaluation.runner import Ranked, decide_all, rank_all, tune_thresholds, wrong_at_answered
 from bot.kb.loader import load_kb
@@ -60,6 +61,7 @@ def evaluate(
     bot_encoder: Optional[TextEncoder] = None,
     withdraw: bool = False,
     nlu_file: Optional[Path] = None,
+    live_url: Optional[str] = None,
 ) -> Tuple[Dict[str, object], Ranked, DecisionConfig]:
     """Evaluate the bot (and baselines) on ``test_file``; thresholds are tuned on ``dev_file`` if given.
 
@@ -67,6 +69,8 @@ def evaluate(
     ``bot_encoder`` (e.g. a copy fine-tuned on this kb) serves the bot only; the cosine baseline
     keeps ``encoder``, the model as shipped. The bot's messages are routed like the live bot's (small
     talk from ``nlu_file``'s examples, typing noise) and decided with ``withdraw`` (``withdraw_overdue``).
+    With ``live_url`` (the running web service), every test message is also sent through ``/api/chat``
+    and the report gains ``end_to_end``: the same figures as lived, and the per-message agreement.
 
     Returns:
         The report (the issue's keys plus ``baselines``), the bot's ranked test set and its thresholds.
@@ -105,21 +109,22 @@ def evaluate(
 
     results: Dict[str, Dict[str, object]] = {}
     bot_ranked: Ranked = []
+    bot_outcomes: List[Outcome] = []
     bot_config = config
     for name, rank in systems.items():
         system_config = _default_config(name, config)
         if dev:
             system_config = _tune(name, rank(dev, f"{name} dev "), system_config)
         ranked = rank(test, f"{name} test")
-        report = summarise(decide_all(ranked, system_config, index if name == "bot" else None,
-                                      withdraw and name == "bot"))
+        outcomes = decide_all(ranked, system_config, index if name == "bot" else None, withdraw and name == "bot")
+        report = summarise(outcomes)
         report["thresholds"] = asdict(system_config)
         if name == "response_selector":
             report["train_seconds"] = round(selector.train_seconds or 0.0, 1)
             report["parse_seconds"] = round(selector.parse_seconds, 1)
         results[name] = report
         if name == "bot":
-            bot_ranked, bot_config = ranked, system_config
+            bot_ranked, bot_config, bot_outcomes = ranked, system_config, outcomes
     final = dict(results.pop("bot"))
     final["baselines"] = results
     final["bot_at_baseline_answered"] = {
@@ -127,6 +132,10 @@ def evaluate(
         for name, figures in results.items()
     }
     final["tuned_on_dev"] = bool(dev)
+    if live_url:
+        lived = ask_all(live_url, test, progress=progress("end to end"))
+        final["end_to_end"] = {**summarise([lv.outcome for lv in lived], with_ci=False),
+                               **live_figures(lived, bot_outcomes, test)}
     return final, bot_ranked, bot_config
 
 
