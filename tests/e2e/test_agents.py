@@ -99,6 +99,15 @@ def test_handoff_reaches_the_right_queue_the_agent_replies_and_the_citizen_sees_
 
     agent.page.get_by_label("Status").select_option("resolved")
     agent.page.get_by_role("button", name="Status ändern").click()
+    closed = citizen.page.locator(".ak-msg.ak-sys")  # the widget polls: a status note, not a staff message
+    expect(closed).to_have_text(f"Hinweis: Ihr Anliegen (Fall {case}) wurde abgeschlossen. Sie können hier jederzeit "
+                                "eine neue Frage stellen.", timeout=25_000)
+    expect(reply).to_have_count(1)
+    expect(citizen.page.locator(".ak-sr[aria-live=polite]")).to_contain_text("Hinweis: Ihr Anliegen")
+    with citizen.page.expect_response(lambda r: "/api/chat/replies" in r.url) as polled:
+        citizen.page.reload()  # the widget polls again at once: the note comes once
+    assert polled.value.json() == []
+    expect(closed).to_have_count(1)
     answer = widget.ask("Wie melde ich Sperrmüll an?")  # resolved: the bot answers again
     expect(answer).to_contain_text("Quelle")
 

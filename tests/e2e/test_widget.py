@@ -343,6 +343,51 @@ def test_small_screen_zoom_and_reduced_motion(new_page: NewPage, services: Runni
     assert widget.panel.evaluate("p => getComputedStyle(p).animationName") == "ak-in"
 
 
+LONG_QUESTION = "Nach wie vielen Jahren kann ich mich einbürgern lassen?"  # kb einbuergerung: the longest answer
+# Where the newest bot message sits in the log: its top relative to the log's visible box, and whether the log is
+# scrolled to its end.
+_PLACE = """m => { const log = m.closest('.ak-log');
+  return {top: m.getBoundingClientRect().top - log.getBoundingClientRect().top, height: m.offsetHeight,
+          view: log.clientHeight, atEnd: log.scrollTop + log.clientHeight >= log.scrollHeight - 2}; }"""
+# Records the log's scrollTop in the microtask right after each change to the list: what the widget set synchronously.
+_RECORD_SCROLL = """() => { const root = document.getElementById('auskunft-widget').shadowRoot;
+  const log = root.querySelector('.ak-log'); window.__scrolls = [];
+  new MutationObserver(() => window.__scrolls.push(log.scrollTop)).observe(root.querySelector('.ak-list'),
+                                                                          {childList: true}); }"""
+
+
+@pytest.mark.parametrize("size", [(360, 740), (640, 400), (1280, 800)], ids=["360px", "zoom-200", "desktop"])
+def test_a_long_answer_opens_at_its_first_line(new_page: NewPage, services: Running, size: tuple[int, int]) -> None:
+    tab, widget = open_site(new_page, services, viewport=size, reduced_motion="reduce")
+    widget.open()
+    widget.ask("Wie melde ich Sperrmüll an?")  # something above it in the log
+    tab.page.evaluate(_RECORD_SCROLL)
+    answer = widget.ask(LONG_QUESTION)
+    expect(answer).to_contain_text("fünf Jahren")
+    place = answer.evaluate(_PLACE)
+    assert place["height"] > place["view"], f"the answer must be taller than the log for this test: {place}"
+    assert 0 <= place["top"] <= 16, f"the answer's first line is not at the top of the log: {place}"
+    assert not place["atEnd"]
+    scrolled = answer.evaluate("m => m.closest('.ak-log').scrollTop")
+    assert tab.page.evaluate("() => window.__scrolls")[-1] == scrolled  # reduced motion: no smooth scrolling
+    thanks = widget.choose("Ja")  # a short message keeps today's scroll to the end
+    expect(thanks).to_contain_text("freut mich")
+    assert thanks.evaluate(_PLACE)["atEnd"]
+
+
+def test_a_long_answer_scrolls_smoothly_to_its_first_line(new_page: NewPage, services: Running) -> None:
+    tab, widget = open_site(new_page, services, viewport=(360, 740), reduced_motion="no-preference")
+    widget.open()
+    widget.ask(LONG_QUESTION)
+    tab.page.wait_for_function(  # after the smooth scroll has ended
+        """() => { const root = document.getElementById('auskunft-widget').shadowRoot;
+                   const log = root.querySelector('.ak-log'), bots = root.querySelectorAll('.ak-msg.ak-bot');
+                   const top = bots[bots.length - 1].getBoundingClientRect().top - log.getBoundingClientRect().top;
+                   return top >= 0 && top <= 16; }""", timeout=5_000)
+    assert not widget.last_bot().evaluate(_PLACE)["atEnd"]
+    assert tab.console_errors == []
+
+
 def test_english_page_gets_english_strings_and_answers(new_page: NewPage, services: Running) -> None:
     tab, widget = open_site(new_page, services, "/en", lang="en-GB")
     expect(widget.launcher).to_have_text("Questions? Open chat")

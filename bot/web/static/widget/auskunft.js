@@ -39,7 +39,7 @@
       hint: "Enter sendet, Umschalt und Enter beginnt eine neue Zeile.",
       privacy: "Bitte geben Sie keine persönlichen Daten wie Telefonnummern ein.", privacyLink: "Datenschutz",
       welcome: "Guten Tag! Ich beantworte Fragen zu Leistungen der Verwaltung, zum Beispiel: „Wie beantrage ich einen Personalausweis?“ Ich bin ein Computerprogramm. Wenn ich keine verlässliche Antwort habe, leite ich Ihr Anliegen auf Wunsch an Mitarbeitende weiter.",
-      you: "Sie:", bot: "Assistent:", agent: "Antwort der Verwaltung, Fall {case}:", typing: "Der Assistent schreibt …",
+      you: "Sie:", bot: "Assistent:", notice: "Hinweis:", agent: "Antwort der Verwaltung, Fall {case}:", typing: "Der Assistent schreibt …",
       unreachable: "Der Assistent ist gerade nicht erreichbar. Ihre Nachricht wurde nicht gesendet, sie bleibt hier erhalten.",
       retry: "Erneut senden", notSent: "(nicht gesendet)", rejected: "Diese Nachricht wurde nicht angenommen: ",
       helpful: "Hat Ihnen diese Antwort geholfen?", yes: "Ja", no: "Nein",
@@ -57,7 +57,7 @@
       hint: "Enter sends, Shift and Enter starts a new line.",
       privacy: "Please do not enter personal data such as phone numbers.", privacyLink: "Privacy",
       welcome: "Hello! I answer questions about the city's services, for example: “How do I register my address?” I am a computer program. If I have no reliable answer, I can forward your question to a member of staff.",
-      you: "You:", bot: "Assistant:", agent: "Reply from the office, case {case}:", typing: "The assistant is typing …",
+      you: "You:", bot: "Assistant:", notice: "Notice:", agent: "Reply from the office, case {case}:", typing: "The assistant is typing …",
       unreachable: "The assistant cannot be reached right now. Your message was not sent; it is kept here.",
       retry: "Send again", notSent: "(not sent)", rejected: "This message was not accepted: ",
       helpful: "Did this answer help you?", yes: "Yes", no: "No",
@@ -156,7 +156,7 @@
   }
   function save() {
     if (!state.id) { return; }  // nothing is stored before the citizen writes
-    var copy = {id: state.id, open: state.open, after: state.after, cases: state.cases,
+    var copy = {id: state.id, open: state.open, after: state.after, closed: state.closed, cases: state.cases,
                 history: state.history.slice(-MAX_KEPT).map(function (h) { var c = {}; Object.keys(h).forEach(function (k) { if (k !== "node") { c[k] = h[k]; } }); return c; })};
     try { sessionStorage.setItem(STORE_KEY, JSON.stringify(copy)); } catch (e) { memory = copy; }
   }
@@ -172,6 +172,7 @@
   var stored = load();
   var state = {
     id: stored && stored.id || null, open: !!(stored && stored.open), after: stored && stored.after || 0,
+    closed: stored && stored.closed || 0,
     cases: stored && stored.cases || [], history: stored && stored.history || [], busy: false, unread: false
   };
 
@@ -267,13 +268,12 @@
   // ---- rendering the conversation --------------------------------------------------------
   function render(item) {
     var li = el("li", {"class": "ak-msg ak-" + item.who + (item.failed ? " ak-failed" : "")});
-    var who = item.who === "user" ? T.you : item.who === "agent" ? T.agent.replace("{case}", item.caseNumber || "") : T.bot;
     if (item.who === "agent") {
       var from = el("p", {"class": "ak-from"}, T.agent.split("{case}")[0]);
       from.appendChild(el("span", {"class": "ak-nowrap"}, (item.caseNumber || "") + T.agent.split("{case}")[1]));
       li.appendChild(from);
     } else {
-      li.appendChild(srOnly(who + " "));
+      li.appendChild(srOnly(whoOf(item) + " "));
     }
     var body = el("div", {"class": "ak-body"});
     if (item.who === "user") { body.textContent = item.text; } else { markdown(item.text || "", body); }
@@ -310,7 +310,7 @@
       simple.addEventListener("click", function () {
         item.plainShown = true;
         render(item);
-        add({who: "bot", text: "**" + T.plainTitle + "**\n\n" + item.plain, local: true}, true);
+        reveal(add({who: "bot", text: "**" + T.plainTitle + "**\n\n" + item.plain, local: true}, true));
         save();
         input.focus();
       });
@@ -338,11 +338,21 @@
     return b;
   }
 
+  function whoOf(item) {
+    return item.who === "user" ? T.you : item.who === "agent" ? T.agent.replace("{case}", item.caseNumber || "") : item.who === "sys" ? T.notice : T.bot;
+  }
   function add(item, announce) {
     state.history.push(item);
     render(item);
-    if (announce) { announcer.textContent = ""; announcer.textContent = (item.who === "agent" ? T.agent.replace("{case}", item.caseNumber || "") : T.bot) + " " + plain(item.text); }
-    logBox.scrollTop = logBox.scrollHeight;
+    if (announce) { announcer.textContent = ""; announcer.textContent = whoOf(item) + " " + plain(item.text); }
+    return item;
+  }
+  // New messages come into view; when they are taller than the log, it shows their first line, not their end.
+  var calm = window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)");
+  function reveal(item) {
+    var node = item && item.node, top = logBox.scrollHeight;
+    if (node) { top = Math.min(top, logBox.scrollTop + node.getBoundingClientRect().top - logBox.getBoundingClientRect().top - 8); }
+    logBox.scrollTo({top: top, behavior: calm && calm.matches ? "auto" : "smooth"});
   }
   function plain(text) { return String(text || "").replace(/\*\*/g, "").replace(/\[([^\]]+)\]\([^)]*\)/g, "$1"); }
 
@@ -386,7 +396,7 @@
     if (!state.id) { state.id = newId(); }
     retire();
     var item = {who: "user", text: shown || payload, payload: payload};
-    add(item, false);
+    reveal(add(item, false));
     enqueue(item);
     input.focus();
   }
@@ -437,7 +447,7 @@
   }
 
   function receive(messages) {
-    var last = null;
+    var last = null, first = null;
     (messages || []).forEach(function (m) {
       if (m.custom) {
         var c = m.custom;
@@ -453,23 +463,28 @@
       if (m.text || (m.buttons && m.buttons.length)) {
         last = {who: "bot", text: m.text || "", buttons: (m.buttons || []).map(function (b) { return {title: String(b.title), payload: String(b.payload)}; })};
         add(last, true);
+        first = first || last;
       }
     });
-    if (last && last.node) { logBox.scrollTop = logBox.scrollHeight; }
+    if (first) { reveal(first); }
   }
 
   // Replies written by staff arrive in this conversation while it lasts.
-  var polling = null;
+  var polling = null, unseen = null;
   function poll() {
     if (!state.id || !state.cases.length) { return; }
-    request("GET", "api/chat/replies?after=" + encodeURIComponent(state.after))
+    request("GET", "api/chat/replies?after=" + encodeURIComponent(state.after) + "&closed_after=" + encodeURIComponent(state.closed))
       .then(function (r) { return r.ok ? r.json() : []; })
       .then(function (replies) {
+        var first = null;
         replies.forEach(function (r) {
-          state.after = Math.max(state.after, r.id);
-          add({who: "agent", text: r.text, caseNumber: r.case_number}, true);
+          var closed = r.kind === "closed";  // the case was closed: a status note, not a staff message
+          if (closed) { state.closed = Math.max(state.closed, r.id); } else { state.after = Math.max(state.after, r.id); }
+          var item = add(closed ? {who: "sys", text: r.text} : {who: "agent", text: r.text, caseNumber: r.case_number}, true);
+          first = first || item;
         });
         if (replies.length) {
+          if (state.open) { reveal(first); } else { unseen = unseen || first; }
           save();
           if (!state.open) { state.unread = true; launcherText.textContent = T.newReply; }
         }
@@ -489,6 +504,7 @@
       state.unread = false;
       if (!state.history.length) { welcome(); }
       logBox.scrollTop = logBox.scrollHeight;
+      if (unseen) { reveal(unseen); unseen = null; }
       if (focus) { input.focus(); }
     } else if (focus) {
       launcher.focus();
@@ -508,7 +524,7 @@
   function doDelete() {
     var clear = function () {
       forget();
-      state.id = null; state.after = 0; state.cases = []; state.history = [];
+      state.id = null; state.after = 0; state.closed = 0; state.cases = []; state.history = [];
       log.textContent = "";
       confirmBox.hidden = true;
       showAlert("");
