@@ -59,10 +59,10 @@ class Conversation:
     ticket: Dict[str, Any] = field(default_factory=dict)
 
 
-def kb_ids(kb: Path = ROOT / "kb") -> FrozenSet[str]:
-    """The ids of the entries in ``kb`` (read from each file's front matter)."""
+def kb_ids(*kbs: Path) -> FrozenSet[str]:
+    """The entry ids in ``kbs`` (default: ``kb/`` and the example agencies' layers), from the front matter."""
     found = set()
-    for path in kb.rglob("*.md"):
+    for path in (p for kb in kbs or (ROOT / "kb", ROOT / "examples" / "agencies") for p in kb.rglob("*.md")):
         match = re.search(r"^id:\s*(\S+)\s*$", path.read_text(encoding="utf-8"), re.MULTILINE)
         if match:
             found.add(match.group(1).strip("'\""))
