@@ -35,7 +35,9 @@ NEAR_SHARE = 0.8
 ANALYTICS_SECONDS = 60.0  # the analytics of one period are computed at most once a minute
 LANG_OPTIONS = {"auto": "Automatisch erkennen", "de": "Deutsch", "en": "Englisch"}
 ACTION_LABELS = {"answer": "Antwort", "clarify": "Rückfrage mit Auswahl",
-                 "handoff": "Weiterleitung an eine Mitarbeiterin oder einen Mitarbeiter"}
+                 "handoff": "Weiterleitung an eine Mitarbeiterin oder einen Mitarbeiter",
+                 "rephrase": "Bitte um eine neue Formulierung (mit Weg zu einem Menschen)",
+                 "smalltalk": "Gesprächsantwort (Begrüßung, Dank, …)"}
 REASON_LABELS = {"confident": "Ein Eintrag passt sicher genug und deutlich besser als der nächste.",
                  "ambiguous": "Mehrere Einträge passen fast gleich gut.",
                  "uncertain": "Der beste Eintrag passt nicht sicher genug für eine direkte Antwort.",
@@ -43,7 +45,12 @@ REASON_LABELS = {"confident": "Ein Eintrag passt sicher genug und deutlich besse
                  "no_candidates": "Es wurde kein Eintrag gefunden.",
                  "repeated_miss": "Mehrfach nicht verstanden.",
                  "withdrawn": "Der passende Eintrag ist überfällig (Überprüfungsdatum überschritten) und wird "
-                              "zurückgehalten."}
+                              "zurückgehalten.",
+                 "not_understood": "Die Nachricht enthält keine erkennbaren Wörter (nur Zeichen, Tastenfolgen, "
+                                   "Wiederholungen).",
+                 "greet": "Begrüßung", "goodbye": "Verabschiedung", "thanks": "Dank",
+                 "bot_challenge": "Frage, ob hier ein Mensch antwortet", "affirm": "Zustimmung",
+                 "deny": "Ablehnung", "asked_for_human": "Die Person möchte mit einem Menschen sprechen."}
 _CHECKS = ReportCache()
 
 
