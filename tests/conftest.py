@@ -77,7 +77,7 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mini_kb: 
 @pytest.fixture
 def session(tmp_path: Path) -> Iterator["Session"]:
     """A session on a fresh SQLite ticket database (tickets, feedback, agents) in ``tmp_path``."""
-    from bot.tickets.db import make_engine, session_factory
+    from bot.db.engine import make_engine, session_factory
 
     engine = make_engine(f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
     with session_factory(engine)() as db:

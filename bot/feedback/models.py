@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String
 
-from bot.tickets.models import Base, utcnow
+from bot.db.base import Base, utcnow
 
 
 class Feedback(Base):  # type: ignore[misc,valid-type]

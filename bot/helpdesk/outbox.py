@@ -19,37 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.helpdesk.base import Connector, DeliveryRejected, TicketPayload
+from bot.helpdesk.models import Delivery
 from bot.privacy import redact
-from bot.tickets.models import Base, Ticket, TicketEvent, utcnow
+from bot.tickets.models import Ticket, TicketEvent, utcnow
 
 log = logging.getLogger(__name__)
-STATUSES = ("pending", "delivered", "failed")
-
-
-class Delivery(Base):  # type: ignore[misc,valid-type]
-    """One ticket to be delivered to one connector (``UNIQUE(case_number, connector)``)."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("case_number", "connector", name="uq_deliveries_case_connector"),)
-
-    id = Column(Integer, primary_key=True)
-    case_number = Column(String(20), ForeignKey("tickets.case_number", ondelete="CASCADE"), nullable=False,
-                         index=True)
-    connector = Column(String(40), nullable=False)
-    status = Column(String(12), nullable=False, default="pending", index=True)
-    attempts = Column(Integer, nullable=False, default=0)
-    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
-    claimed_until = Column(DateTime(timezone=True), nullable=True)
-    claimed_by = Column(String(32), nullable=True)
-    last_error = Column(Text, nullable=True)  # error class, HTTP status and a redacted excerpt; never credentials
-    external_ref = Column(String(200), nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    delivered_at = Column(DateTime(timezone=True), nullable=True)
 
 
 @dataclass(frozen=True)
@@ -129,7 +108,7 @@ class DeliveryWorker:
     """Delivers due tickets through one connector; run :meth:`run_once` periodically (or :meth:`run_forever`).
 
     Args:
-        session_factory: makes a new session (e.g. ``bot.tickets.db.session_factory(engine)``).
+        session_factory: makes a new session (e.g. ``bot.db.engine.session_factory(engine)``).
         connector: where tickets go.
         clock: the current time (aware datetime).
         backoff: pauses between attempts.

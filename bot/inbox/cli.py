@@ -22,7 +22,7 @@ def _read_password() -> Optional[str]:
 
 
 def _open(settings: Any):  # type: ignore[no-untyped-def]
-    from bot.tickets.db import make_engine, session_factory
+    from bot.db.engine import make_engine, session_factory
 
     settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.resolved_database_url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import relationship
 
-from bot.tickets.models import Base, utcnow
+from bot.db.base import Base, utcnow
 
 
 class Agent(Base):  # type: ignore[misc,valid-type]

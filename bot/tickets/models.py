@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import relationship
 
-Base = declarative_base()
+from bot.db.base import Base, utcnow
+
+__all__ = ["Base", "EVENT_KINDS", "STATUSES", "Reply", "Ticket", "TicketEvent", "utcnow"]
 STATUSES = ("new", "in_progress", "waiting", "resolved")
-
-
-def utcnow() -> datetime:
-    """Timezone-aware now (UTC)."""
-    return datetime.now(timezone.utc)
 
 
 class Ticket(Base):  # type: ignore[misc,valid-type]
@@ -37,7 +32,7 @@ class Ticket(Base):  # type: ignore[misc,valid-type]
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
     closed_at = Column(DateTime(timezone=True), nullable=True)
-    # Routing and ownership (added in schema version 2; see bot.tickets.migrate).
+    # Routing and ownership (added by the second release; databases of the first are adopted by bot.db.legacy).
     department = Column(String(60), nullable=True, index=True)
     assignee = Column(String(80), nullable=True, index=True)
     holds_conversation = Column(Boolean, nullable=True, default=False)  # a person answers; the bot is silent

@@ -23,10 +23,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.db.engine import make_engine, session_factory
 from bot.helpdesk import Delivery, DeliveryWorker, WebhookConnector, ZammadConnector, enqueue, verify_signature
 from bot.helpdesk.zammad import DEFAULT_CUSTOMER
 from bot.tickets.client import new_case_number
-from bot.tickets.db import make_engine, session_factory
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import TicketCreate
 from bot.tickets.service import create_ticket

@@ -16,13 +16,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect
 
 from bot.conversations.erase import TrackerEraser
+from bot.db.engine import make_engine
+from bot.db.upgrade import current_revision, head_revision, upgrade_to_head
 from bot.notifications.mailer import Mailer, SmtpConfig
 from bot.notifications.replies import notify_pending, pending
 from bot.settings import PROJECT_ROOT, Settings
 from bot.tickets import service
-from bot.tickets.db import make_engine
 from bot.tickets.departments import Departments, DepartmentsError
-from bot.tickets.migrate import add_missing_columns
 from bot.tickets.models import Ticket
 from bot.tickets.office_hours import OfficeHours
 from bot.tickets.retention import purge
@@ -198,10 +198,13 @@ def test_an_old_database_gets_the_new_columns(tmp_path: Path) -> None:
                    "transcript JSON NOT NULL, consent BOOLEAN NOT NULL, email VARCHAR(254), "
                    "index_version VARCHAR(40), created_at DATETIME NOT NULL, updated_at DATETIME NOT NULL, "
                    "closed_at DATETIME)")
-    engine = make_engine(f"sqlite:///{path}")  # runs the upgrade
+    engine = make_engine(f"sqlite:///{path}")  # adopts the pre-Alembic database, then upgrades it
     columns = {c["name"] for c in inspect(engine).get_columns("tickets")}
     assert {"department", "assignee", "holds_conversation", "first_reply_at"} <= columns
-    assert add_missing_columns(engine) == []  # idempotent
+    assert "ix_tickets_department" in {i["name"] for i in inspect(engine).get_indexes("tickets")}
+    assert upgrade_to_head(engine) == head_revision()  # idempotent
+    with engine.connect() as connection:
+        assert current_revision(connection) == head_revision()
 
 
 def test_with_a_webhook_helpdesk_a_created_ticket_is_delivered_signed_once(tmp_path: Path) -> None:
