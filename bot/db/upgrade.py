@@ -27,10 +27,10 @@ SCRIPTS = Path(__file__).resolve().parent / "migrations"
 PG_LOCK_KEY = 0x41555347  # "AUSG": the advisory lock all start-ups take while migrating
 
 
-def alembic_config(connection: Optional[Connection] = None) -> Config:
-    """Alembic's configuration for the scripts in ``bot/db/migrations``, bound to ``connection`` if given."""
+def alembic_config(connection: Optional[Connection] = None, scripts: Path = SCRIPTS) -> Config:
+    """Alembic's configuration for the scripts in ``scripts`` (``bot/db/migrations``), bound to ``connection``."""
     config = Config()
-    config.set_main_option("script_location", str(SCRIPTS))
+    config.set_main_option("script_location", str(scripts))
     if connection is not None:
         config.attributes["connection"] = connection
     return config
@@ -70,16 +70,21 @@ def _locked(engine: Engine) -> Iterator[Connection]:
                 connection.commit()
 
 
-def upgrade_to_head(engine: Engine) -> str:
-    """Upgrade the database behind ``engine`` to the newest revision (idempotent); returns that revision."""
+def upgrade_to_head(engine: Engine, scripts: Path = SCRIPTS) -> str:
+    """Upgrade the database behind ``engine`` to the newest revision (idempotent); returns that revision.
+
+    Args:
+        engine: the ticket database.
+        scripts: the Alembic script directory (tests pass a copy with extra revisions).
+    """
     with _locked(engine) as connection:
         before = current_revision(connection)
         if before is None and legacy.is_legacy(connection):
             added = legacy.complete_to_baseline(connection)
-            command.stamp(alembic_config(connection), baseline.REVISION)
+            command.stamp(alembic_config(connection, scripts), baseline.REVISION)
             log.info("ticket database made before Alembic: completed (%s) and stamped %s",
                      ", ".join(added) or "nothing missing", baseline.REVISION)
-        command.upgrade(alembic_config(connection), "head")
+        command.upgrade(alembic_config(connection, scripts), "head")
         after = current_revision(connection) or ""
     if after != before:
         log.info("ticket database upgraded from %s to %s", before or "nothing", after)

@@ -3,6 +3,7 @@ Alembic (adopted, stamped, upgraded, their rows kept), concurrent start-ups, dow
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
@@ -22,7 +23,7 @@ from bot.db import catalog
 from bot.db.engine import make_engine
 from bot.db.legacy import LegacySchemaError
 from bot.db.migrations import baseline
-from bot.db.upgrade import alembic_config, current_revision, head_revision, upgrade_to_head
+from bot.db.upgrade import SCRIPTS, alembic_config, current_revision, head_revision, upgrade_to_head
 from bot.tickets.models import Ticket
 from tests.conftest import ROOT
 from tests.unit.test_ticket_api import DATABASES, _drop_postgres, _postgres_url
@@ -164,6 +165,41 @@ def test_downgrade_to_nothing_and_back(url: str) -> None:
     assert table_names(engine) == {"alembic_version"} and revision(engine) is None
     upgrade_to_head(engine)
     assert revision(engine) == head_revision() and differences(engine) == []
+    engine.dispose()
+
+
+BATCH_REVISION = '''"""A revision that rebuilds the tickets table, as SQLite's batch mode does for most changes."""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "9999"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tickets", recreate="always") as batch:
+        batch.alter_column("reason", type_=sa.String(60))
+
+
+def downgrade() -> None:
+    pass
+'''
+
+
+def test_a_sqlite_batch_revision_keeps_the_rows_that_reference_the_rebuilt_table(tmp_path: Path) -> None:
+    scripts = tmp_path / "migrations"
+    shutil.copytree(SCRIPTS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
+    (scripts / "versions" / "9999_rebuild_tickets.py").write_text(BATCH_REVISION.format(head=head_revision()))
+    engine = make_engine(f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
+    insert_ticket(engine, baseline.metadata.tables["tickets"])
+
+    assert upgrade_to_head(engine, scripts) == "9999"  # copies tickets, drops the old table: no cascade
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT count(*) FROM replies").scalar_one() == 1
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1  # back on afterwards
     engine.dispose()
 
 
