@@ -104,26 +104,6 @@ def _agency_layers(settings: Settings, args: argparse.Namespace) -> Optional[Lis
         return None
 
 
-def _encoder(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.embedding.encoder import shared_encoder
-
-    return shared_encoder(settings.model_name, settings.torch_threads)
-
-
-def _kb_tuner(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.embedding.tuned import kb_tuner
-    from bot.progress import progress_printer
-
-    return kb_tuner(_encoder(settings), settings.finetune_epochs, settings.tuned_models_dir,
-                    progress_printer("fine-tuning on the kb"))
-
-
-def _load_encoder(settings: Settings):  # type: ignore[no-untyped-def]
-    from bot.embedding.encoder import shared_encoder
-
-    return lambda model: shared_encoder(model, settings.torch_threads)
-
-
 def _agencies(settings: Settings, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The agencies to work on: ``--kb DIR`` means that one directory (the default agency), else agencies.yml."""
     from bot.agencies import Agencies
@@ -133,22 +113,19 @@ def _agencies(settings: Settings, args: argparse.Namespace):  # type: ignore[no-
 
 def cmd_kb_build(args: argparse.Namespace) -> int:
     """Build every agency's index from its kb layers and publish it (the running bot picks it up)."""
-    from bot.kb import KbValidationError
-    from bot.kb_build import build_and_publish
     from bot.progress import progress_printer
+    from bot.publish.each_agency import publish_each
+    from bot.retrieval import assembly
 
     settings = _settings(args)
-    agencies = _agencies(settings, args)
     failed = 0
-    for agency in agencies:
-        label = "" if len(agencies) == 1 else f"agency {agency.key} ({agency.name}): "
-        try:
-            report = build_and_publish(
-                agency.layers, agency.index_dir(settings.index_dir), settings.cache_dir, _encoder(settings),
-                progress_printer(f"{label}embedding"), tune_for_kb=_kb_tuner(settings),
-            )
-        except KbValidationError as err:
-            print(f"{label}{err}", file=sys.stderr)
+    builds = publish_each(settings, _agencies(settings, args), assembly.query_encoder(settings),
+                          assembly.kb_tuner(settings, progress=progress_printer("fine-tuning on the kb")),
+                          progress_for=lambda label: progress_printer(f"{label}embedding"))
+    for build in builds:
+        label, report = build.label, build.report
+        if report is None:
+            print(f"{label}{build.error}", file=sys.stderr)
             print(f"{label}the index was NOT changed; the bot keeps serving the last good version", file=sys.stderr)
             failed += 1
             continue
@@ -160,10 +137,11 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
 
 def cmd_kb_watch(args: argparse.Namespace) -> int:
     """Rebuild and publish the index whenever a kb file changes."""
-    from bot.kb_watch import watch
+    from bot.publish.watch import watch
+    from bot.retrieval.assembly import query_encoder
 
     settings = _settings(args)
-    watch(settings, _encoder(settings), interval=args.interval)
+    watch(settings, query_encoder(settings), interval=args.interval)
     return 0
 
 
@@ -171,8 +149,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     """Print the decision and the candidates for one question."""
     from bot.agencies import UnknownAgency
     from bot.editor.preview import preview
-    from bot.retrieval.searcher import FaqSearcher
-    from bot.retrieval.store import IndexStore
+    from bot.retrieval.assembly import searcher as searcher_for
 
     settings = _settings(args)
     try:
@@ -180,9 +157,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     except UnknownAgency as err:
         print(f"error: {err} (see {settings.agencies_file})", file=sys.stderr)
         return 2
-    searcher = FaqSearcher(_encoder(settings), store=IndexStore(agency.index_dir(settings.index_dir)),
-                           default_language=settings.default_language, load_encoder=_load_encoder(settings))
-    seen = preview(args.question, searcher, settings.decision_config(), settings.withdraw_overdue, args.lang)
+    seen = preview(args.question, searcher_for(settings, agency), settings.decision_config(),
+                   settings.withdraw_overdue, args.lang)
     if args.json:
         print(json.dumps(seen.to_dict(), ensure_ascii=False, indent=2))
         return 0
@@ -200,6 +176,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.evaluation.plots import write_plots
     from bot.evaluation.report import evaluate
     from bot.progress import progress_printer
+    from bot.retrieval.assembly import query_encoder
 
     settings = _settings(args)
     tuned = None
@@ -214,7 +191,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"fine-tuned on the kb: {summary['steps']} steps, {summary['seconds']} s, "
               f"loss {summary['loss_first']} -> {summary['loss_last']}")
     report, ranked, config = evaluate(
-        Path(args.kb_dir), Path(args.test), _encoder(settings), settings.decision_config(),
+        Path(args.kb_dir), Path(args.test), query_encoder(settings), settings.decision_config(),
         dev_file=Path(args.dev) if args.dev else None, cache_dir=settings.cache_dir,
         baselines=[b for b in args.baselines.split(",") if b], progress=progress_printer, bot_encoder=tuned,
         withdraw=settings.withdraw_overdue, nlu_file=PROJECT_ROOT / "data" / "nlu.yml", live_url=args.e2e,

@@ -184,9 +184,8 @@ def run_diff(ref: str, kb_dir: Path, recent: int = 200, lang: str = "de", out: T
         0; 1 if ``fail_on_failing_tests`` and a test question fails (for CI); 2 if a kb cannot be read
         (unknown git ref, invalid kb).
     """
-    from bot.embedding.encoder import shared_encoder
-    from bot.embedding.tuned import kb_tuner
     from bot.progress import progress_printer
+    from bot.retrieval.assembly import kb_tuner, query_encoder
     from bot.settings import PROJECT_ROOT, get_settings
 
     settings = get_settings()
@@ -203,11 +202,11 @@ def run_diff(ref: str, kb_dir: Path, recent: int = 200, lang: str = "de", out: T
     endpoints = Path(settings.endpoints)
     found = read_recent_questions(recent, _tracker_environ(settings.home),
                                   endpoints if endpoints.is_absolute() else PROJECT_ROOT / endpoints)
-    base = shared_encoder(settings.model_name, settings.torch_threads)
+    base = query_encoder(settings)
     old_label = f"{ref} ({commit[0][:10]})" if commit else str(ref)
     report = diff_kb(old, new, found.questions, base, settings.decision_config(), withdraw=settings.withdraw_overdue,
                      cache_dir=settings.cache_dir,
-                     tune_for_kb=kb_tuner(base, settings.finetune_epochs, settings.tuned_models_dir),
+                     tune_for_kb=kb_tuner(settings, base),
                      default_language=settings.default_language, labels=(old_label, str(kb_dir)),
                      notes=found.notes, progress=progress_printer)
     out.write(render_diff(report, lang))

@@ -277,28 +277,26 @@ def run_overlap(kb_dir: Path, lang: str = "de", out: TextIO = sys.stdout,
     Returns:
         0 (the report is advice, not a failure), or 1 if the kb is invalid.
     """
-    from bot.embedding.encoder import shared_encoder
-    from bot.embedding.tuned import kb_tuner
-    from bot.kb_build import build_and_publish
     from bot.progress import progress_printer
+    from bot.publish.build import build_and_publish
+    from bot.retrieval.assembly import kb_tuner, model_loader, query_encoder
     from bot.retrieval.searcher import FaqSearcher
     from bot.retrieval.store import IndexStore
     from bot.settings import get_settings
 
     settings = get_settings()
-    base = shared_encoder(settings.model_name, settings.torch_threads)
+    base = query_encoder(settings)
     try:
         source = list(layers) if layers else [kb_dir]
         kb = load_layers(source).kb
         with tempfile.TemporaryDirectory(prefix="auskunft-overlap-") as tmp:
             build_and_publish(source, Path(tmp) / "index", settings.cache_dir, base, progress_printer("embedding"),
-                              tune_for_kb=kb_tuner(base, settings.finetune_epochs, settings.tuned_models_dir))
+                              tune_for_kb=kb_tuner(settings, base))
             index = IndexStore(Path(tmp) / "index").current()
     except KbValidationError as err:
         print(err, file=sys.stderr)
         return 1
-    encoder = FaqSearcher(base, index=index, load_encoder=lambda m: shared_encoder(m, settings.torch_threads)
-                          ).encoder_for(index)
+    encoder = FaqSearcher(base, index=index, load_encoder=model_loader(settings)).encoder_for(index)
     report = find_overlaps(index, cast(TextEncoder, encoder), settings.decision_config(), kb,
                            progress=progress_printer("checking phrasings"), withdraw=settings.withdraw_overdue)
     out.write(render_report(report, lang))

@@ -49,7 +49,7 @@ def tuned_encoder(
 def kb_tuner(
     base: object, epochs: int, models_dir: Path, progress: Optional[Callable[[int, int], None]] = None
 ) -> Optional[Callable[[object], Encoder]]:
-    """The ``tune_for_kb`` hook of :func:`bot.kb_build.build_and_publish`; None when ``epochs`` is 0.
+    """The ``tune_for_kb`` hook of :func:`bot.publish.build.build_and_publish`; None when ``epochs`` is 0.
 
     Raises:
         TypeError: fine-tuning is asked for but ``base`` is not a sentence-transformers :class:`Encoder`.

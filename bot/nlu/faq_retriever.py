@@ -26,7 +26,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.agencies import UnknownAgency
 from bot.decision.routing import FAQ_INTENT, IntentExamples, route_intent
-from bot.embedding.encoder import model_fingerprint, release_free_memory, shared_encoder
+from bot.embedding.encoder import model_fingerprint, release_free_memory
+from bot.retrieval import assembly
+from bot.retrieval.assembly import query_encoder
 from bot.retrieval.index import FORMAT_VERSION, FaqIndex
 from bot.retrieval.searcher import FaqSearcher, SearchResult
 from bot.retrieval.store import IndexStore
@@ -70,10 +72,9 @@ class FaqRetriever(GraphComponent):
         self._settings = settings
         self._model_storage = model_storage
         self._resource = resource
-        self._store = IndexStore(Path(self.config["index_dir"] or settings.index_dir))
         self._agencies = settings.agencies()  # fails loudly at start-up on a bad agencies.yml
-        self._agency_stores = {agency.key: IndexStore(agency.index_dir(self._store.root))
-                               for agency in self._agencies if not agency.is_default}
+        self._store = assembly.agency_store(settings, self._agencies.default,
+                                            Path(self.config["index_dir"] or settings.index_dir))
         self._snapshot = snapshot
         self._use_intents(intents or IntentExamples([], np.zeros((0, 1), dtype=np.float32)))
         self._intent_texts = intent_texts or []
@@ -81,7 +82,7 @@ class FaqRetriever(GraphComponent):
         self._processed = 0
         self._decision_config = settings.decision_config()
         self._threads = int(self.config["torch_threads"] or settings.torch_threads)
-        self._encoder = shared_encoder(self.config["embedding_model"] or settings.model_name, self._threads)
+        self._encoder = query_encoder(settings, self.config["embedding_model"], self._threads)
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
@@ -175,14 +176,13 @@ class FaqRetriever(GraphComponent):
         """
         top_k, lang = int(self.config["top_k"]), self._settings.default_language
         chosen = self._agencies.get(agency)
-        load = lambda model: shared_encoder(model, self._threads)  # noqa: E731
+        live = assembly.searcher(self._settings, chosen, encoder=self._encoder, top_k=top_k,
+                                 index_root=self._store.root, threads=self._threads)
         if not chosen.is_default:
-            return FaqSearcher(self._encoder, store=self._agency_stores[chosen.key], top_k=top_k,
-                               default_language=lang, load_encoder=load)
+            return live
         try:
             self._store.current()
-            return FaqSearcher(self._encoder, store=self._store, top_k=top_k, default_language=lang,
-                               load_encoder=load)
+            return live
         except FileNotFoundError:
             if self._snapshot is None:
                 raise

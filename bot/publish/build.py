@@ -12,7 +12,7 @@ from typing import Callable, Optional, Sequence, Union
 
 from bot.kb.layers import load_layers
 from bot.kb.loader import KnowledgeBase
-from bot.kb_origin import kb_commit
+from bot.publish.origin import kb_commit
 from bot.retrieval.adapter import AdapterConfig
 from bot.retrieval.builder import build_index, index_version
 from bot.retrieval.cache import EmbeddingCache

@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, Optional, Tuple
 
-from bot.kb.errors import KbValidationError
 from bot.kb.loader import kb_files
-from bot.kb_build import build_and_publish
+from bot.publish.each_agency import publish_each
+from bot.retrieval.assembly import kb_tuner
 from bot.retrieval.index import TextEncoder
 from bot.settings import Settings
 
@@ -36,19 +36,15 @@ def rebuild(settings: Settings, encoder: TextEncoder,
 
     Agencies whose layers did not change are skipped cheaply (same content hash, same version).
     """
-    ok, agencies = True, settings.agencies()
-    for agency in agencies:
-        label = "" if len(agencies) == 1 else f"agency {agency.key}: "
-        try:
-            report = build_and_publish(agency.layers, agency.index_dir(settings.index_dir), settings.cache_dir,
-                                       encoder, tune_for_kb=tune_for_kb)
-        except KbValidationError as err:
-            log.error("%skb change rejected, the bot keeps the last good index:\n%s", label, err)
+    ok = True
+    for build in publish_each(settings, settings.agencies(), encoder, tune_for_kb):
+        report = build.report
+        if report is None:
+            log.error("%skb change rejected, the bot keeps the last good index:\n%s", build.label, build.error)
             ok = False
-            continue
-        if not report.unchanged:
+        elif not report.unchanged:
             log.info("%sindex %s published: %d entries, %d embedded, %.2f s",
-                     label, report.version, report.entries, report.embedded, report.seconds)
+                     build.label, report.version, report.entries, report.embedded, report.seconds)
     return ok
 
 
@@ -60,11 +56,7 @@ def watch(settings: Settings, encoder: TextEncoder, interval: float = 1.0,
     where editors often keep the kb.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s kb-watch %(message)s")
-    tuner = None
-    if settings.finetune_epochs:
-        from bot.embedding.tuned import kb_tuner
-
-        tuner = kb_tuner(encoder, settings.finetune_epochs, settings.tuned_models_dir)
+    tuner = kb_tuner(settings, encoder)
     roots = settings.agencies().layer_dirs()
     last = snapshot(*roots)
     rebuild(settings, encoder, tuner)

@@ -42,6 +42,13 @@ class Ticket(Base):  # type: ignore[misc,valid-type]
     replies = relationship("Reply", order_by="Reply.id", cascade="all, delete-orphan", lazy="selectin")
     events = relationship("TicketEvent", order_by="TicketEvent.id", cascade="all, delete-orphan", lazy="selectin")
 
+    @property
+    def other_needs(self) -> list:
+        """Earlier questions of the conversation the bot did not resolve either (kept in the 'created' event)."""
+        created = next((e for e in self.events if e.kind == "created"), None)
+        data = created.data if created is not None and isinstance(created.data, dict) else {}
+        return [str(q) for q in data.get("other_needs") or []]
+
 
 class Reply(Base):  # type: ignore[misc,valid-type]
     """An agent's answer to a ticket."""

@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 
 from bot.agencies import Agencies, Agency
 from bot.retrieval.searcher import FaqSearcher
-from bot.retrieval.store import IndexStore
 from bot.runtime_env import child_env
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -53,14 +52,10 @@ class EditorResources:
         agency = agency or self.agencies.default
         with self._lock:
             if agency.key not in self._searchers:
-                from bot.embedding.encoder import shared_encoder
+                from bot.retrieval.assembly import searcher  # loads torch: only when a preview is asked for
 
-                settings, started = self.settings, time.perf_counter()
-                self._searchers[agency.key] = FaqSearcher(
-                    shared_encoder(settings.model_name, settings.torch_threads),
-                    store=IndexStore(agency.index_dir(settings.index_dir)),
-                    default_language=settings.default_language,
-                    load_encoder=lambda model: shared_encoder(model, settings.torch_threads))
+                started = time.perf_counter()
+                self._searchers[agency.key] = searcher(self.settings, agency)
                 logger.info("editor pages: searcher for %s ready in %.1f s", agency.key, time.perf_counter() - started)
             return self._searchers[agency.key]
 

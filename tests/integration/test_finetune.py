@@ -57,7 +57,7 @@ def test_kb_build_with_fine_tuning_publishes_an_index_that_names_its_model(real_
                                                                           tmp_path: Path) -> None:
     from bot.embedding.encoder import shared_encoder
     from bot.embedding.tuned import kb_tuner
-    from bot.kb_build import build_and_publish
+    from bot.publish.build import build_and_publish
     from bot.retrieval.searcher import FaqSearcher
     from bot.retrieval.store import IndexStore
 

@@ -12,7 +12,7 @@ import pytest
 from bot.embedding.encoder import Encoder, shared_encoder
 from bot.embedding.provision import EXPECTED_WEIGHTS, MANIFEST, is_provisioned, locate_inputs, sha256_file
 from bot.kb import load_kb
-from bot.kb_build import build_and_publish
+from bot.publish.build import build_and_publish
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from bot.agencies import Agencies, AgencyConfigError, UnknownAgency
 from bot.kb import KbValidationError, load_kb
 from bot.kb.layers import load_layers
-from bot.kb_build import build_and_publish
+from bot.publish.build import build_and_publish
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
 from bot.settings import Settings

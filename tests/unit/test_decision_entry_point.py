@@ -17,7 +17,7 @@ from bot.editor.preview import preview
 from bot.evaluation.dataset import Example
 from bot.evaluation.runner import decide_all, rank_all
 from bot.kb.loader import load_kb
-from bot.kb_build import build_and_publish
+from bot.publish.build import build_and_publish
 from bot.retrieval.builder import build_index
 from bot.retrieval.searcher import FaqSearcher
 from bot.settings import get_settings

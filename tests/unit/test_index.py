@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bot.kb import KbValidationError, load_kb
-from bot.kb_build import build_and_publish
+from bot.publish.build import build_and_publish
 from bot.retrieval.builder import build_index
 from bot.retrieval.cache import EmbeddingCache
 from bot.retrieval.index import FaqIndex

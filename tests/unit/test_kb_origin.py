@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from bot.kb_origin import kb_commit
+from bot.publish.origin import kb_commit
 
 
 def git(repo: Path, *args: str) -> str:
