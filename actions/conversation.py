@@ -31,8 +31,14 @@ def agency(tracker: Tracker) -> Optional[str]:
 
 
 def language(tracker: Tracker) -> str:
-    """The conversation language: this message's, else the remembered one, else German."""
-    lang = faq_payload(tracker).get("lang") or tracker.get_slot("lang")
+    """The conversation language: this message's when its text settled it, else the remembered one.
+
+    A message too short or too mixed to tell ("ok", an e-mail address) keeps the conversation's language;
+    the first message of a conversation falls back to the page's language, which the retriever used.
+    """
+    payload = faq_payload(tracker)
+    said = payload.get("lang") if payload.get("lang_confident", True) else None
+    lang = said or tracker.get_slot("lang") or payload.get("lang")
     return lang if lang in ("de", "en") else "de"
 
 

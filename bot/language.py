@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterable, Optional
 
 _WORD = re.compile(r"[a-zäöüß]+")
+_NOT_LANGUAGE = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")  # e-mail addresses and links say nothing of it
 LANGUAGES = ("de", "en")
 FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
     "de": frozenset(
@@ -38,8 +39,8 @@ _lock = threading.Lock()
 
 
 def words(text: str) -> list[str]:
-    """Lowercase letter runs of a text."""
-    return _WORD.findall(text.lower())
+    """Lowercase letter runs of a text (e-mail addresses and links left out)."""
+    return _WORD.findall(_NOT_LANGUAGE.sub(" ", text.lower()))
 
 
 def _lingua() -> Any:

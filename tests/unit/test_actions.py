@@ -238,3 +238,15 @@ def test_small_talk_says_so_in_its_payload(home: Path) -> None:
     _, messages = run(ActionSmalltalk(), tracker(intent="greet", text="Hallo", lang="en"))
     assert messages[0]["text"].startswith("Hello")
     assert messages[1]["custom"] == {"decision": "smalltalk", "intent": "greet", "lang": "en"}
+
+
+def test_a_message_that_does_not_settle_its_language_keeps_the_conversations(home: Path) -> None:
+    track = tracker(intent="faq", text="anna@example.org", lang="de", slots={"lang": "en"},
+                    candidates=[candidate("sperrmuell", 0.05)])
+    track.latest_message["faq"]["lang_confident"] = False  # the page's language decided, not the text
+    events, _ = run(ActionAnswerFaq(), track)
+    assert SlotSet("lang", "en") in events
+    track = tracker(intent="faq", text="Wie melde ich Sperrmüll an?", lang="de", slots={"lang": "en"},
+                    candidates=[candidate("sperrmuell", 0.95)])
+    events, messages = run(ActionAnswerFaq(), track)
+    assert SlotSet("lang", "de") in events and "Quelle" in messages[0]["text"]  # a clear German question switches

@@ -115,3 +115,8 @@ def test_redaction_replaces_personal_data(text: str, label: str) -> None:
 def test_redaction_keeps_ordinary_text() -> None:
     text = "Was kostet ein Personalausweis? 46 Euro ab 24 Jahren, 2 Wochen Frist."
     assert redact(text) == text
+
+
+@pytest.mark.parametrize("text", ["anna@example.org", "https://www.musterstadt.example/pass"])
+def test_addresses_and_links_say_nothing_about_the_language(text: str) -> None:
+    assert LanguageGuesser({}).detect(text, "en") == LanguageGuesser({}).detect("", "en")
