@@ -57,9 +57,10 @@ test: setup browser-deps ## Run all tests: unit, real-model integration and end-
 test-fast: setup ## Run the fast offline unit tests only
 	$(PY) -m pytest tests/unit -q
 
-lint: setup ## ruff, mypy and the docs site (mkdocs build --strict)
+lint: setup ## ruff, mypy, the architecture contracts (import-linter) and the docs site (mkdocs build --strict)
 	$(VENV)/bin/ruff check bot actions tests bench
 	$(VENV)/bin/mypy bot actions
+	$(VENV)/bin/lint-imports --no-cache
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet -d site
 
 bench: setup ## Measure quality, latency, start-up and memory (figures for docs/benchmarks.md)

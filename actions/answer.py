@@ -18,10 +18,10 @@ from actions.conversation import agency, candidates, faq_payload, intent, langua
 from actions.feedback import record_feedback
 from actions.live import live_index
 from actions.texts import say
-from bot.agencies import UnknownAgency
+from bot.config.agencies import UnknownAgency
+from bot.config.settings import get_settings
 from bot.decision import ANSWER, CLARIFY, REPHRASE, SMALLTALK, ConversationState, Decision, decide_turn
 from bot.retrieval.index import EntryRecord
-from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 

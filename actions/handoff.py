@@ -15,10 +15,10 @@ from rasa_sdk.types import DomainDict
 from actions.conversation import agency, intent, language, transcript
 from actions.live import live_index
 from actions.texts import TEXTS, say
-from bot.agencies import UnknownAgency
+from bot.config.agencies import UnknownAgency
+from bot.config.settings import get_settings
 from bot.privacy import redact
-from bot.runtime_env import api_token
-from bot.settings import get_settings
+from bot.run.runtime_env import api_token
 from bot.tickets.client import Outbox, TicketClient, new_case_number
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Dict, Optional, Tuple
 
-from bot.agencies import Agencies
+from bot.config.agencies import Agencies
+from bot.config.settings import get_settings
 from bot.retrieval.index import FaqIndex
 from bot.retrieval.store import IndexStore
-from bot.settings import get_settings
 
 _stores: Dict[str, IndexStore] = {}
 _agencies: Dict[Tuple[str, str], Agencies] = {}  # agencies.yml is read once per process, not per message

@@ -11,8 +11,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.conversation import candidates, intent, language
 from actions.feedback import record_feedback
 from actions.texts import say
+from bot.config.settings import get_settings
 from bot.decision import SMALLTALK, ConversationState, decide_turn
-from bot.settings import get_settings
 
 REPLIES = {
     "greet": "greet",

@@ -7,7 +7,7 @@ Integreat dev; test = xSID test + Integreat test. On dev the evidence weight and
 threshold are chosen; test is run once. Each message is tried on a page of its own language and on
 a page of the other language (the hard case: the fallback is then wrong).
 
-    .venv/bin/python bench/language.py [--json bench/results/language.json]
+    .venv/bin/python bench/language.py [--json bench/results/conversation/language.json]
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import bot.language as language  # noqa: E402
-from bot.language import LanguageGuesser  # noqa: E402
+import bot.retrieval.language as language  # noqa: E402
+from bot.config.settings import get_settings  # noqa: E402
+from bot.retrieval.language import LanguageGuesser  # noqa: E402
 from bot.retrieval.store import IndexStore  # noqa: E402
-from bot.settings import get_settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 

@@ -33,10 +33,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.config.settings import Settings  # noqa: E402
 from bot.embedding.encoder import shared_encoder  # noqa: E402
 from bot.evaluation.dataset import load_examples  # noqa: E402
-from bot.services import child_env, services  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.run.services import child_env, services  # noqa: E402
 
 
 def percentile(values: List[float], q: float) -> float:

@@ -206,7 +206,7 @@ def main() -> int:
         raise SystemExit("missing dataset files (convert them first, see bench/external.py): " + ", ".join(missing))
     models: List[Tuple[str, Path]] = []
     if not args.no_default:
-        from bot.settings import get_settings
+        from bot.config.settings import get_settings
 
         models.append(("default", Path(get_settings().model_name)))
     for spec in args.model:

@@ -17,14 +17,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.config.settings import get_settings  # noqa: E402
 from bot.embedding.encoder import shared_encoder  # noqa: E402
 from bot.evaluation.dataset import load_examples  # noqa: E402
 from bot.evaluation.metrics import REPORT_KEYS, summarise  # noqa: E402
 from bot.evaluation.runner import decide_all, rank_all, tune_thresholds  # noqa: E402
-from bot.progress import progress_printer  # noqa: E402
 from bot.retrieval.searcher import FaqSearcher  # noqa: E402
 from bot.retrieval.store import IndexStore  # noqa: E402
-from bot.settings import get_settings  # noqa: E402
+from bot.run.progress import progress_printer  # noqa: E402
 
 KEYS = REPORT_KEYS
 

@@ -25,7 +25,7 @@ from typing import Dict
 
 import httpx
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SYNTHETIC = """---

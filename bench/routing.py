@@ -7,7 +7,7 @@ data written by others: CLINC150 val (its greeting/thanks/goodbye/bot/yes/no int
 other intent and oos_val as must-not) and xSID German valid (must-not); test: the matching test splits.
 Prints both tables and the chosen values.
 
-    .venv/bin/python bench/routing.py [--json bench/results/routing.json]
+    .venv/bin/python bench/routing.py [--json bench/results/conversation/routing.json]
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from typing import Dict, List, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.config.settings import get_settings  # noqa: E402
 from bot.decision import DecisionConfig, IntentExamples  # noqa: E402
 from bot.evaluation.dataset import Example, load_examples  # noqa: E402
 from bot.evaluation.runner import rank_all  # noqa: E402
 from bot.retrieval.searcher import FaqSearcher  # noqa: E402
 from bot.retrieval.store import IndexStore  # noqa: E402
-from bot.settings import get_settings  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SHARED = ROOT.parent / "shared" / "datasets"

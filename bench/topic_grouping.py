@@ -43,7 +43,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bot.editor.usage import GROUP_THRESHOLD, _centred, group_questions  # noqa: E402
 from bot.kb.loader import load_kb  # noqa: E402
-from bot.progress import progress_printer  # noqa: E402
+from bot.run.progress import progress_printer  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 CENTRED_GRID = [round(0.30 + 0.01 * i, 2) for i in range(41)]  # 0.30 .. 0.70
@@ -186,8 +186,8 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     started = time.perf_counter()
+    from bot.config.settings import Settings
     from bot.embedding.encoder import shared_encoder
-    from bot.settings import Settings
 
     encoder = shared_encoder(Settings().model_name, 1)
     phrasings = [text for entry in load_kb(args.kb).entries for text in entry.phrasings]

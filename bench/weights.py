@@ -19,6 +19,7 @@ from typing import Dict, List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.config.settings import get_settings  # noqa: E402
 from bot.evaluation.dataset import load_examples  # noqa: E402
 from bot.evaluation.metrics import summarise  # noqa: E402
 from bot.evaluation.report import MemoEncoder  # noqa: E402
@@ -27,7 +28,6 @@ from bot.kb.loader import load_kb  # noqa: E402
 from bot.retrieval.builder import build_index  # noqa: E402
 from bot.retrieval.cache import EmbeddingCache  # noqa: E402
 from bot.retrieval.searcher import FaqSearcher  # noqa: E402
-from bot.settings import get_settings  # noqa: E402
 
 KEYS = ("top1", "recall_at_3", "answered_correct_rate", "wrong_answer_rate", "escalation_recall", "auroc")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 from bot.web.app import create_app
 
 ASSETS = ("/widget/auskunft.js", "/widget/auskunft.css")

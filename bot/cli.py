@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.config.settings import PROJECT_ROOT, Settings, get_settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -93,7 +93,7 @@ def cmd_kb_overlap(args: argparse.Namespace) -> int:
 
 def _agency_layers(settings: Settings, args: argparse.Namespace) -> Optional[List[Path]]:
     """The kb layers of ``--agency`` ([] without it: the kb directory alone); None (message printed) if unknown."""
-    from bot.agencies import UnknownAgency
+    from bot.config.agencies import UnknownAgency
 
     if not getattr(args, "agency", None):
         return []
@@ -106,16 +106,16 @@ def _agency_layers(settings: Settings, args: argparse.Namespace) -> Optional[Lis
 
 def _agencies(settings: Settings, args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The agencies to work on: ``--kb DIR`` means that one directory (the default agency), else agencies.yml."""
-    from bot.agencies import Agencies
+    from bot.config.agencies import Agencies
 
     return Agencies.single(settings.kb_dir) if getattr(args, "kb", None) else settings.agencies()
 
 
 def cmd_kb_build(args: argparse.Namespace) -> int:
     """Build every agency's index from its kb layers and publish it (the running bot picks it up)."""
-    from bot.progress import progress_printer
     from bot.publish.each_agency import publish_each
     from bot.retrieval import assembly
+    from bot.run.progress import progress_printer
 
     settings = _settings(args)
     failed = 0
@@ -147,7 +147,7 @@ def cmd_kb_watch(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Print the decision and the candidates for one question."""
-    from bot.agencies import UnknownAgency
+    from bot.config.agencies import UnknownAgency
     from bot.editor.preview import preview
     from bot.retrieval.assembly import searcher as searcher_for
 
@@ -175,8 +175,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from bot.evaluation.metrics import REPORT_KEYS
     from bot.evaluation.plots import write_plots
     from bot.evaluation.report import evaluate
-    from bot.progress import progress_printer
     from bot.retrieval.assembly import query_encoder
+    from bot.run.progress import progress_printer
 
     settings = _settings(args)
     tuned = None
@@ -233,21 +233,21 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train the Rasa model if config, domain or data changed."""
-    from bot.services import train_if_needed
+    from bot.run.services import train_if_needed
 
     return 0 if train_if_needed(_settings(args), force=args.force) else 1
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Provision, build, train and start all services until Ctrl-C or ``auskunft stop``."""
-    from bot.services import run_all
+    from bot.run.services import run_all
 
     return run_all(_settings(args), train=not args.no_train, watch_kb=not args.no_watch)
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
     """Stop a running ``auskunft run`` tidily."""
-    from bot.services import stop_running
+    from bot.run.services import stop_running
 
     return stop_running(_settings(args))
 
@@ -325,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     stop = sub.add_parser("stop", help="stop a running 'auskunft run'")
     stop.set_defaults(func=cmd_stop)
-    from bot.inbox.cli import register as register_agent_commands
+    from bot.staff.cli import register as register_agent_commands
     register_agent_commands(sub)
     return parser
 

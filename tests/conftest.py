@@ -63,7 +63,7 @@ def mini_kb(tmp_path: Path) -> Path:
 @pytest.fixture
 def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mini_kb: Path) -> Iterator[Path]:
     """Point every AUSKUNFT_* setting at a temporary home; returns the home."""
-    from bot.settings import get_settings
+    from bot.config.settings import get_settings
 
     home = tmp_path / "home"
     monkeypatch.setenv("AUSKUNFT_HOME", str(home))

@@ -16,8 +16,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.messages import MessageRejected, clean_message
-from bot.settings import get_settings
+from bot.channels.incoming import MessageRejected, clean_message
+from bot.config.settings import get_settings
 
 logger = logging.getLogger(__name__)
 MAX_SENDER = 128

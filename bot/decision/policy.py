@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional, Sequence, Tuple
 
-from bot.decision.config import DecisionConfig
+from bot.config.decision import DecisionConfig
 from bot.retrieval.index import Candidate
 
 ANSWER = "answer"

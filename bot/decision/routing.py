@@ -16,7 +16,7 @@ from typing import AbstractSet, Callable, Collection, Dict, List, Optional, Tupl
 import numpy as np
 import yaml
 
-from bot.decision.config import DecisionConfig
+from bot.config.decision import DecisionConfig
 from bot.decision.content import has_content
 
 FAQ_INTENT = "faq"

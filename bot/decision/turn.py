@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Optional, Sequence
 
-from bot.decision.config import DecisionConfig
+from bot.config.decision import DecisionConfig
 from bot.decision.lifecycle import EntryLookup, withdraw_overdue
 from bot.decision.policy import ANSWER, REPHRASE, SMALLTALK, Decision, confidence_of, decide
 from bot.decision.routing import FAQ_INTENT, NOT_UNDERSTOOD

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from bot.config.settings import PROJECT_ROOT
 from bot.docs_pages import benchmarks, configuration
-from bot.settings import PROJECT_ROOT
 
 
 def main() -> int:

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from bot.settings import PROJECT_ROOT
+from bot.config.settings import PROJECT_ROOT
 
 PAGE = Path("docs") / "benchmarks-figures.md"
 RESULTS = PROJECT_ROOT / "bench" / "results"

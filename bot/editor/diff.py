@@ -157,7 +157,7 @@ def diff_kb(
 
 
 def _tracker_environ(home: Path) -> Dict[str, str]:
-    """The variables ``endpoints.yml`` is expanded with, as :func:`bot.runtime_env.child_env` sets them for Rasa."""
+    """The variables ``endpoints.yml`` is expanded with, as :func:`bot.run.runtime_env.child_env` sets them for Rasa."""
     return {**os.environ, "AUSKUNFT_TRACKER_DB": str(home / "trackers.sqlite3")}
 
 
@@ -184,9 +184,9 @@ def run_diff(ref: str, kb_dir: Path, recent: int = 200, lang: str = "de", out: T
         0; 1 if ``fail_on_failing_tests`` and a test question fails (for CI); 2 if a kb cannot be read
         (unknown git ref, invalid kb).
     """
-    from bot.progress import progress_printer
+    from bot.config.settings import PROJECT_ROOT, get_settings
     from bot.retrieval.assembly import kb_tuner, query_encoder
-    from bot.settings import PROJECT_ROOT, get_settings
+    from bot.run.progress import progress_printer
 
     settings = get_settings()
     commit: List[str] = []

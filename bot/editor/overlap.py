@@ -277,12 +277,12 @@ def run_overlap(kb_dir: Path, lang: str = "de", out: TextIO = sys.stdout,
     Returns:
         0 (the report is advice, not a failure), or 1 if the kb is invalid.
     """
-    from bot.progress import progress_printer
+    from bot.config.settings import get_settings
     from bot.publish.build import build_and_publish
     from bot.retrieval.assembly import kb_tuner, model_loader, query_encoder
     from bot.retrieval.searcher import FaqSearcher
     from bot.retrieval.store import IndexStore
-    from bot.settings import get_settings
+    from bot.run.progress import progress_printer
 
     settings = get_settings()
     base = query_encoder(settings)

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Dict, List, Optional, Tuple
 
+from bot.config.settings import PROJECT_ROOT
 from bot.decision import ANSWER, CLARIFY, ConversationState, DecisionConfig, IntentExamples, decide_turn, route_intent
 from bot.decision.lifecycle import overdue
 from bot.decision.routing import FAQ_INTENT
 from bot.retrieval.searcher import FaqSearcher, SearchResult
-from bot.settings import PROJECT_ROOT
 
 NLU_FILE = PROJECT_ROOT / "data" / "nlu.yml"
 _intents: Dict[Tuple[int, str], IntentExamples] = {}

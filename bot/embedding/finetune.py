@@ -21,8 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from bot.kb.chunking import passages
 from bot.kb.entry import FaqEntry
-from bot.retrieval.chunking import passages
 
 Pair = Tuple[str, str, int]
 FINETUNE_FILE = "auskunft-finetune.json"

@@ -7,11 +7,11 @@ from typing import Optional
 import httpx
 from pydantic import SecretStr
 
+from bot.config.settings import Settings
 from bot.helpdesk.base import Connector
-from bot.helpdesk.inbox import InboxConnector
+from bot.helpdesk.builtin import InboxConnector
 from bot.helpdesk.webhook import WebhookConnector
 from bot.helpdesk.zammad import DEFAULT_CUSTOMER, ZammadConnector
-from bot.settings import Settings
 
 MIN_SECRET_CHARS = 16
 

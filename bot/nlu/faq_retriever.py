@@ -24,7 +24,8 @@ from rasa.shared.nlu.constants import INTENT, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.agencies import UnknownAgency
+from bot.config.agencies import UnknownAgency
+from bot.config.settings import get_settings
 from bot.decision.routing import FAQ_INTENT, IntentExamples, route_intent
 from bot.embedding.encoder import model_fingerprint, release_free_memory
 from bot.retrieval import assembly
@@ -32,7 +33,6 @@ from bot.retrieval.assembly import query_encoder
 from bot.retrieval.index import FORMAT_VERSION, FaqIndex
 from bot.retrieval.searcher import FaqSearcher, SearchResult
 from bot.retrieval.store import IndexStore
-from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
 FAQ_KEY = "faq"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, List, Optional
 
-from bot.agencies import Agency
+from bot.config.agencies import Agency
+from bot.config.settings import Settings
 from bot.kb import KbValidationError
 from bot.publish.build import BuildReport, build_and_publish
 from bot.retrieval.index import TextEncoder
-from bot.settings import Settings
 
 ProgressFor = Callable[[str], Optional[Callable[[int, int], None]]]
 

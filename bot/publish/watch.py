@@ -7,11 +7,11 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, Optional, Tuple
 
+from bot.config.settings import Settings
 from bot.kb.loader import kb_files
 from bot.publish.each_agency import publish_each
 from bot.retrieval.assembly import kb_tuner
 from bot.retrieval.index import TextEncoder
-from bot.settings import Settings
 
 log = logging.getLogger("auskunft.kb_watch")
 Snapshot = Dict[str, Tuple[int, int]]

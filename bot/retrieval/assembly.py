@@ -11,13 +11,13 @@ import threading
 from pathlib import Path
 from typing import Callable, Dict, Optional
 
-from bot.agencies import Agency
+from bot.config.agencies import Agency
+from bot.config.settings import Settings
 from bot.embedding import encoder as embedding
 from bot.embedding.encoder import Encoder
 from bot.retrieval.index import TextEncoder
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
-from bot.settings import Settings
 
 KbTuner = Callable[[object], TextEncoder]
 _stores: Dict[Path, IndexStore] = {}

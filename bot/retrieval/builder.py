@@ -8,11 +8,11 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+from bot.kb.chunking import passages
 from bot.kb.entry import FaqEntry
 from bot.kb.loader import KnowledgeBase
 from bot.retrieval.adapter import AdapterConfig, train_adapter
 from bot.retrieval.cache import EmbeddingCache
-from bot.retrieval.chunking import passages
 from bot.retrieval.index import (
     DEFAULT_ANSWER_WEIGHT,
     DEFAULT_LEXICAL_WEIGHT,

@@ -20,8 +20,8 @@ from typing import Dict, List, Optional, Protocol, Sequence
 
 import numpy as np
 
-from bot.language import LanguageGuesser
 from bot.retrieval.adapter import normalise_rows
+from bot.retrieval.language import LanguageGuesser
 from bot.retrieval.lexical import LexicalScorer
 
 FORMAT_VERSION = 3

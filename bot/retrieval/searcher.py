@@ -7,8 +7,8 @@ from typing import Callable, Dict, List, Optional
 
 import numpy as np
 
-from bot.language import LanguageGuess, normalise_language
 from bot.retrieval.index import Candidate, FaqIndex
+from bot.retrieval.language import LanguageGuess, normalise_language
 from bot.retrieval.store import IndexStore
 
 

@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot import __version__
+from bot.config.settings import Settings, get_settings
 from bot.privacy.log_filter import install_redacting_filter
-from bot.settings import Settings, get_settings
 from bot.web import openapi
 from bot.web.routers import cases, chat, editor, feedback, health, inbox, inbox_auth, pages, tickets
 from bot.web.routers.pages import SITE, STATIC, WIDGET

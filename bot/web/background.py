@@ -14,10 +14,10 @@ from typing import Any, Callable, List, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.config.settings import Settings
 from bot.conversations.erase import TrackerEraser
 from bot.notifications.mailer import Mailer, SmtpConfig
 from bot.notifications.replies import notify_pending
-from bot.settings import Settings
 from bot.tickets.departments import Departments
 from bot.tickets.retention import purge
 

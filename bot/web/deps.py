@@ -15,11 +15,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.agencies import Agencies, Agency
+from bot.config.agencies import Agencies, Agency
+from bot.config.settings import Settings
 from bot.conversations.erase import TrackerEraser
-from bot.inbox.auth import LoginThrottle
 from bot.retrieval.searcher import FaqSearcher
-from bot.settings import Settings
+from bot.staff.auth import LoginThrottle
 from bot.tickets.departments import Departments
 from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours

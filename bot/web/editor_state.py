@@ -16,10 +16,10 @@ from typing import Any, Dict, Optional, Tuple
 
 from sqlalchemy.engine import Engine
 
-from bot.agencies import Agencies, Agency
+from bot.config.agencies import Agencies, Agency
+from bot.config.settings import PROJECT_ROOT, Settings
 from bot.retrieval.searcher import FaqSearcher
-from bot.runtime_env import child_env
-from bot.settings import PROJECT_ROOT, Settings
+from bot.run.runtime_env import child_env
 
 logger = logging.getLogger(__name__)
 # (days, index version, without the tracker log, agency) -> (computed at, monotonic; computed at, wall clock; figures)

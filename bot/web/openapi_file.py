@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Dict
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 from bot.web.app import create_app
 from bot.web.deps import services_of
 from bot.web.openapi import render

@@ -14,13 +14,13 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.agencies import Agencies
+from bot.config.agencies import Agencies
+from bot.config.settings import PROJECT_ROOT, Settings
 from bot.conversations.erase import TrackerEraser
 from bot.db.engine import make_engine, session_factory
 from bot.helpdesk import Connector, DeliveryWorker, connector_from_settings, enqueue
-from bot.inbox.auth import LoginThrottle
-from bot.runtime_env import api_token, child_env
-from bot.settings import PROJECT_ROOT, Settings
+from bot.run.runtime_env import api_token, child_env
+from bot.staff.auth import LoginThrottle
 from bot.tickets.departments import Departments
 from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours

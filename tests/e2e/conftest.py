@@ -18,8 +18,8 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from bot.config.settings import Settings
 from bot.embedding.provision import provision
-from bot.settings import Settings
 from tests.conftest import ROOT
 from tests.e2e.browser import browser, new_page  # noqa: F401
 

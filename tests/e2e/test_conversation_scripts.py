@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import httpx
 import pytest
 
-from bot.language import detect_language
+from bot.retrieval.language import detect_language
 from tests.e2e.conftest import Running
 from tests.e2e.conversation_script import Conversation, Turn, load_all
 from tests.e2e.inbox_agent import InboxAgent, add_manager

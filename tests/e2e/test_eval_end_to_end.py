@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.settings import PROJECT_ROOT, Settings
 from bot.embedding.encoder import Encoder
 from bot.evaluation.report import evaluate
-from bot.settings import PROJECT_ROOT, Settings
 from tests.conftest import DATA
 from tests.e2e.conftest import Running
 

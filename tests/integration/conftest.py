@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.settings import Settings
 from bot.embedding.provision import provision
-from bot.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,11 @@ from typing import Callable, Dict, List
 import pytest
 import yaml
 
+from bot.config.settings import Settings
 from bot.decision import ANSWER
 from bot.editor.diff import DiffReport, diff_kb, render_diff
 from bot.embedding.encoder import Encoder, shared_encoder
 from bot.kb import load_kb
-from bot.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

@@ -121,7 +121,7 @@ def test_a_phrasing_moved_into_a_wrong_entry_is_misrouted(model: Encoder, home: 
 
 @pytest.fixture
 def settings_home(home: Path, real_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from bot.settings import get_settings
+    from bot.config.settings import get_settings
 
     monkeypatch.setenv("AUSKUNFT_HOME", str(home))
     monkeypatch.setenv("AUSKUNFT_EMBEDDING_MODEL", str(real_model))

@@ -73,8 +73,8 @@ def test_component_persist_load_gives_the_same_output(real_model: Path, tmp_path
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
+    from bot.config.settings import get_settings
     from bot.nlu.faq_retriever import FaqRetriever
-    from bot.settings import get_settings
 
     root = Path(__file__).resolve().parents[2]
     monkeypatch.setenv("AUSKUNFT_HOME", str(tmp_path / "home"))

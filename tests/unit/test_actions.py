@@ -14,8 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.answer import ActionAnswerFaq
 from actions.handoff import ActionAskHandoffConsent, ActionCreateTicket, ValidateHandoffForm
 from actions.smalltalk import ActionSmalltalk
+from bot.config.settings import get_settings
 from bot.publish.build import build_and_publish
-from bot.settings import get_settings
 from tests.conftest import HashEncoder
 from tests.unit.test_ticket_delivery import ServerThread, free_port
 

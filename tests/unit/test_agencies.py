@@ -10,13 +10,13 @@ from typing import Dict
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.agencies import Agencies, AgencyConfigError, UnknownAgency
+from bot.config.agencies import Agencies, AgencyConfigError, UnknownAgency
+from bot.config.settings import Settings
 from bot.kb import KbValidationError, load_kb
 from bot.kb.layers import load_layers
 from bot.publish.build import build_and_publish
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
-from bot.settings import Settings
 from bot.web.app import create_app
 from tests.conftest import ROOT, HashEncoder
 from tests.unit.test_kb_loader import VALID
@@ -165,7 +165,7 @@ def test_kb_diff_of_an_agency_compares_its_merged_layers(tmp_path: Path) -> None
 def test_editor_commands_refuse_an_unknown_agency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     from bot.cli import main
-    from bot.settings import get_settings
+    from bot.config.settings import get_settings
 
     monkeypatch.setenv("AUSKUNFT_AGENCIES_FILE", str(EXAMPLE / "agencies.yml"))
     monkeypatch.setenv("AUSKUNFT_HOME", str(tmp_path / "home"))

@@ -12,6 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswerFaq
+from bot.config.settings import get_settings
 from bot.decision import HANDOFF, DecisionConfig
 from bot.editor.preview import preview
 from bot.evaluation.dataset import Example
@@ -20,7 +21,6 @@ from bot.kb.loader import load_kb
 from bot.publish.build import build_and_publish
 from bot.retrieval.builder import build_index
 from bot.retrieval.searcher import FaqSearcher
-from bot.settings import get_settings
 from tests.conftest import ROOT, HashEncoder
 
 CALLERS = {"actions/answer.py", "actions/smalltalk.py", "bot/editor/preview.py", "bot/editor/diff.py",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.config.settings import Settings
 from bot.docs_pages import benchmarks, configuration
-from bot.settings import Settings
 from tests.conftest import ROOT
 
 

@@ -16,20 +16,20 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bot.config.settings import Settings
 from bot.db.engine import make_engine
 from bot.db.upgrade import upgrade_to_head
 from bot.decision import DecisionConfig, IntentExamples
 from bot.editor.preview import preview
 from bot.feedback.models import Feedback
-from bot.inbox import passwords
-from bot.inbox.auth import can_edit, create_agent
-from bot.inbox.models import Agent
 from bot.kb import load_kb
 from bot.retrieval.builder import build_index
 from bot.retrieval.index import FaqIndex
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
-from bot.settings import Settings
+from bot.staff import passwords
+from bot.staff.auth import can_edit, create_agent
+from bot.staff.models import Agent
 from bot.tickets.models import utcnow
 from bot.web.app import create_app
 from bot.web.deps import get_searcher_for, get_tracker_engine, services_of
@@ -298,7 +298,7 @@ def test_cli_adds_an_editor_without_departments(tmp_path: Path, monkeypatch: pyt
     from bot.cli import build_parser
 
     settings = Settings(home=tmp_path / "cli", api_token=TOKEN)
-    monkeypatch.setattr("bot.settings.get_settings", lambda: settings)
+    monkeypatch.setattr("bot.config.settings.get_settings", lambda: settings)
     monkeypatch.setenv("AUSKUNFT_AGENT_PASSWORD", PASSWORD)
 
     def run(*argv: str) -> Any:
@@ -321,7 +321,7 @@ def test_cli_adds_an_editor_without_departments(tmp_path: Path, monkeypatch: pyt
 
 def test_editor_pages_follow_the_chosen_agency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                encoder: HashEncoder) -> None:
-    from bot.agencies import Agencies
+    from bot.config.agencies import Agencies
     from bot.publish.build import build_and_publish
 
     shared, town = tmp_path / "kreis", tmp_path / "adorf"

@@ -79,8 +79,8 @@ def test_the_known_errors_are_found_and_keep_their_builtin_base(exceptions: Set[
 
 
 def test_callers_catching_the_builtin_still_catch_the_error() -> None:
-    from bot.agencies import Agencies, UnknownAgency
-    from bot.settings import PROJECT_ROOT
+    from bot.config.agencies import Agencies, UnknownAgency
+    from bot.config.settings import PROJECT_ROOT
 
     agencies = Agencies.single(PROJECT_ROOT / "kb")
     with pytest.raises(LookupError):

@@ -15,12 +15,12 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect
 
+from bot.config.settings import PROJECT_ROOT, Settings
 from bot.conversations.erase import TrackerEraser
 from bot.db.engine import make_engine
 from bot.db.upgrade import current_revision, head_revision, upgrade_to_head
 from bot.notifications.mailer import Mailer, SmtpConfig
 from bot.notifications.replies import notify_pending, pending
-from bot.settings import PROJECT_ROOT, Settings
 from bot.tickets import service
 from bot.tickets.departments import Departments, DepartmentsError
 from bot.tickets.models import Ticket

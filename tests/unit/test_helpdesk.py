@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.config.settings import Settings
 from bot.db.engine import make_engine, session_factory
 from bot.helpdesk import (
     Backoff,
@@ -37,7 +38,6 @@ from bot.helpdesk import (
     verify_signature,
 )
 from bot.helpdesk.zammad import DEFAULT_CUSTOMER
-from bot.settings import Settings
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import TicketCreate
 from bot.tickets.service import create_ticket

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from bot.kb import load_kb
+from bot.kb.chunking import passages
 from bot.retrieval.builder import build_index
-from bot.retrieval.chunking import passages
 from bot.retrieval.index import FaqIndex
 from bot.retrieval.lexical import LexicalScorer
 from bot.retrieval.stemming import cistem, english_stem, split_compound, terms

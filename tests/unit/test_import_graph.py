@@ -63,5 +63,5 @@ def test_the_web_app_has_no_import_circles() -> None:
 
 def test_the_web_app_and_the_actions_do_not_import_the_process_supervisor() -> None:
     offenders = sorted(module_name(path) for folder in ("bot/web", "actions") for path in (ROOT / folder).rglob("*.py")
-                       if "bot.services" in imports(path))
+                       if "bot.run.services" in imports(path))
     assert offenders == []

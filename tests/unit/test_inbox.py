@@ -16,10 +16,10 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from bot.inbox import passwords
-from bot.inbox.auth import create_agent
-from bot.inbox.models import AgentSession
-from bot.settings import Settings
+from bot.config.settings import Settings
+from bot.staff import passwords
+from bot.staff.auth import create_agent
+from bot.staff.models import AgentSession
 from bot.tickets import analytics, service
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import CandidateIn, TicketCreate, TranscriptLine
@@ -544,7 +544,7 @@ def test_cli_agent_add_and_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     from bot.cli import build_parser
 
     settings = Settings(home=tmp_path / "cli", api_token=TOKEN)
-    monkeypatch.setattr("bot.settings.get_settings", lambda: settings)
+    monkeypatch.setattr("bot.config.settings.get_settings", lambda: settings)
 
     def run(*argv: str) -> int:
         args = build_parser().parse_args(list(argv))

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 from bot.web.app import create_app
 from bot.web.openapi import render
 from bot.web.openapi_file import describe

@@ -7,11 +7,11 @@ import re
 import numpy as np
 import pytest
 
+from bot.channels.incoming import MessageRejected, clean_message
 from bot.decision import DecisionConfig
 from bot.decision.routing import IntentExamples, route_intent
-from bot.language import LanguageGuesser, detect_language, normalise_language
-from bot.messages import MessageRejected, clean_message
 from bot.privacy import redact
+from bot.retrieval.language import LanguageGuesser, detect_language, normalise_language
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from typing import Any, Dict, Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 from bot.web.app import create_app
 from bot.web.deps import services_of
 

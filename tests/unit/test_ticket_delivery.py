@@ -11,7 +11,7 @@ from typing import Iterator
 import pytest
 import uvicorn
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 from bot.tickets.client import Outbox, TicketClient, new_case_number
 from bot.web.app import create_app
 from tests.unit.test_ticket_api import TOKEN, ticket

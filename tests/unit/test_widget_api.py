@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 from bot.web.app import create_app
 from tests.unit.test_ticket_api import AUTH, TOKEN, ticket
 from tests.unit.test_tracker_eraser import tracker_db as make_tracker_db

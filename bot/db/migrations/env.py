@@ -30,7 +30,7 @@ def database_url() -> str:
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from bot.settings import get_settings
+    from bot.config.settings import get_settings
 
     return get_settings().resolved_database_url
 

@@ -17,9 +17,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from bot.agencies import AGENCY_KEY, UnknownAgency
+from bot.channels.incoming import MessageRejected, clean_message
+from bot.config.agencies import AGENCY_KEY, UnknownAgency
 from bot.feedback import service as feedback
-from bot.messages import MessageRejected, clean_message
 from bot.tickets import service as tickets
 from bot.tickets.closing import closing_notes
 from bot.tickets.departments import Departments

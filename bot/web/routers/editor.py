@@ -15,10 +15,10 @@ from typing import Annotated, Any, Dict, Optional
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
-from bot.agencies import AGENCY_KEY, Agencies, Agency, UnknownAgency
+from bot.config.agencies import AGENCY_KEY, Agencies, Agency, UnknownAgency
 from bot.editor.check_report import ReportCache
 from bot.editor.preview import preview
-from bot.inbox.auth import can_edit
+from bot.staff.auth import can_edit
 from bot.tickets.models import utcnow
 from bot.web.deps import AgenciesDep, AnalyticsCacheDep, SearcherForDep, SettingsDep, TrackerEngineDep
 from bot.web.routers.inbox_auth import CurrentLogin, Db, Login, render, templates

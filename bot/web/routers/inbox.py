@@ -16,8 +16,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from bot.agencies import Agencies
-from bot.inbox.auth import aware, list_agents
+from bot.config.agencies import Agencies
+from bot.staff.auth import aware, list_agents
 from bot.tickets import analytics, service
 from bot.tickets.models import STATUSES, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import CASE_NUMBER, ReplyIn

@@ -3,7 +3,7 @@
 The login cookie ``auskunft_agent`` holds a random token (the database keeps only its SHA-256);
 every form of a logged-in agent carries the session's CSRF token. The login form itself is
 protected by a double-submit cookie. Failed logins are throttled per user name in memory (see
-:mod:`bot.inbox.auth`).
+:mod:`bot.staff.auth`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from bot.inbox import auth
-from bot.inbox.models import Agent
+from bot.staff import auth
+from bot.staff.models import Agent
 from bot.tickets.departments import Departments
 from bot.web.deps import DbDep, LoginThrottleDep, SettingsDep, services_of
 

@@ -22,7 +22,7 @@ class Agent(Base):  # type: ignore[misc,valid-type]
     id = Column(Integer, primary_key=True)
     username = Column(String(40), unique=True, nullable=False, index=True)  # lowercase, [a-z0-9._-]{3,40}
     display_name = Column(String(120), nullable=False)
-    password_hash = Column(String(255), nullable=False)  # see bot.inbox.passwords
+    password_hash = Column(String(255), nullable=False)  # see bot.staff.passwords
     departments = Column(JSON, nullable=False, default=list)
     is_manager = Column(Boolean, nullable=False, default=False)
     is_editor = Column(Boolean, nullable=True, default=False)  # content editor; NULL (older rows) = no

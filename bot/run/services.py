@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
-from bot.runtime_env import child_env
-from bot.settings import PROJECT_ROOT, Settings
+from bot.config.settings import PROJECT_ROOT, Settings
+from bot.run.runtime_env import child_env
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
 
@@ -88,7 +88,7 @@ def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
                 f"http://{host}:{settings.web_port}/healthz"),
         Service("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
                 f"http://{host}:{settings.action_port}/health"),
-        Service("rasa", [py, "-m", "bot.rasa_launcher", "run", "--model", str(model_path(settings)), "--endpoints",
+        Service("rasa", [py, "-m", "bot.run.rasa_launcher", "run", "--model", str(model_path(settings)), "--endpoints",
                          settings.endpoints, "--credentials", "credentials.yml", "--interface", host,
                          "--port", str(settings.rasa_port)],
                 f"http://{host}:{settings.rasa_port}/"),

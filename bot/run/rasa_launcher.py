@@ -1,4 +1,4 @@
-"""Start Rasa's command line (``python -m bot.rasa_launcher run ...``) without TensorFlow's JAX bridge.
+"""Start Rasa's command line (``python -m bot.run.rasa_launcher run ...``) without TensorFlow's JAX bridge.
 
 TensorFlow 2.12 tries ``from jax import xla_computation`` for TFLite conversion and
 falls back when the import fails. Rasa never converts to TFLite, yet importing JAX

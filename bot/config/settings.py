@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, List, Optional
 
 from pydantic import BaseSettings, Field, SecretStr, validator
 
-from bot.decision import DecisionConfig
+from bot.config.decision import DecisionConfig
 
 if TYPE_CHECKING:
-    from bot.agencies import Agencies
+    from bot.config.agencies import Agencies
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class Settings(BaseSettings):
@@ -112,7 +112,7 @@ class Settings(BaseSettings):
         Raises:
             AgencyConfigError: the file is invalid.
         """
-        from bot.agencies import Agencies
+        from bot.config.agencies import Agencies
 
         return Agencies.load(self.agencies_file, self.kb_dir)
 

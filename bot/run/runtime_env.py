@@ -1,6 +1,6 @@
 """What every process of the bot shares: the API token and the environment the children get.
 
-The web app, the action server and the process supervisor (:mod:`bot.services`) all read these;
+The web app, the action server and the process supervisor (:mod:`bot.run.services`) all read these;
 keeping them here means neither the web app nor the actions import the supervisor.
 """
 
@@ -10,7 +10,7 @@ import os
 import secrets
 from typing import Dict
 
-from bot.settings import Settings
+from bot.config.settings import Settings
 
 
 def api_token(settings: Settings) -> str:

@@ -20,8 +20,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.errors import AuskunftError
-from bot.inbox.models import Agent, AgentSession
-from bot.inbox.passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from bot.staff.models import Agent, AgentSession
+from bot.staff.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from bot.tickets.departments import Departments
 from bot.tickets.models import utcnow
 
@@ -138,7 +138,7 @@ def create_agent(session: Session, username: str, display_name: str, password: s
     if not display or len(display) > 120:
         raise ValueError("display name: 1 to 120 characters, e.g. 'Frau Weber'")
     if known is None:
-        from bot.settings import get_settings
+        from bot.config.settings import get_settings
 
         known = Departments.load(get_settings().departments_file)
     keys: List[str] = []

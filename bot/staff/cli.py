@@ -31,8 +31,8 @@ def _open(settings: Any):  # type: ignore[no-untyped-def]
 
 def cmd_agent_add(args: argparse.Namespace) -> int:
     """Create an agent; the password is never printed or logged."""
-    from bot.inbox.auth import create_agent
-    from bot.settings import get_settings
+    from bot.config.settings import get_settings
+    from bot.staff.auth import create_agent
     from bot.tickets.departments import Departments
 
     settings = get_settings()
@@ -65,8 +65,8 @@ def cmd_agent_add(args: argparse.Namespace) -> int:
 
 def cmd_agent_list(args: argparse.Namespace) -> int:
     """Print all agents with their departments."""
-    from bot.inbox.auth import list_agents
-    from bot.settings import get_settings
+    from bot.config.settings import get_settings
+    from bot.staff.auth import list_agents
 
     engine, session = _open(get_settings())
     try:

@@ -1,1 +1,0 @@
-"""The agent inbox: staff logins (agents), their sessions and passwords."""

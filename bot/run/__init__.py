@@ -1,0 +1,1 @@
+"""Running Auskunft: the process supervisor, the Rasa launcher, the environment children get, progress output."""

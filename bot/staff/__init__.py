@@ -1,0 +1,1 @@
+"""Staff accounts (agents, editors, managers): logins, sessions, passwords and the `auskunft agent` commands."""
