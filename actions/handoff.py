@@ -19,7 +19,7 @@ from bot.config.agencies import UnknownAgency
 from bot.config.settings import get_settings
 from bot.privacy import redact
 from bot.run.runtime_env import api_token
-from bot.tickets.client import Outbox, TicketClient, new_case_number
+from bot.tickets.client import TicketClient, local_outbox, new_case_number
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NO_EMAIL = "-"
@@ -32,7 +32,7 @@ def ticket_client() -> TicketClient:
     key = f"{settings.resolved_ticket_service_url}|{settings.home}"
     if key not in _clients:
         client = TicketClient(settings.resolved_ticket_service_url, api_token(settings),
-                              Outbox(settings.home / "outbox.sqlite3"))
+                              local_outbox(settings.home / "outbox.sqlite3"))
         if len(client.outbox):
             client.start_worker()
         _clients[key] = client

@@ -10,12 +10,11 @@ from bot.helpdesk.base import (
 )
 from bot.helpdesk.builtin import InboxConnector
 from bot.helpdesk.factory import connector_from_settings
-from bot.helpdesk.outbox import Backoff, Delivery, DeliveryWorker, claim, due, enqueue, enqueue_missing
+from bot.helpdesk.outbox import Delivery, DeliveryWorker, claim, due, enqueue, enqueue_missing
 from bot.helpdesk.webhook import WebhookConnector, sign, verify_signature
 from bot.helpdesk.zammad import ZammadConnector
 
 __all__ = [
-    "Backoff",
     "CandidateEntry",
     "Connector",
     "Delivery",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -25,22 +24,11 @@ from sqlalchemy.orm import Session
 
 from bot.helpdesk.base import Connector, DeliveryRejected, TicketPayload
 from bot.helpdesk.models import Delivery
+from bot.outbox.policy import DEFAULT_POLICY, RetryPolicy
 from bot.privacy import redact
 from bot.tickets.models import Ticket, TicketEvent, utcnow
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Pause before the next attempt: ``base_s`` doubling per failed attempt, at most ``max_s``."""
-
-    base_s: float = 5.0
-    max_s: float = 900.0
-
-    def delay(self, attempts: int) -> float:
-        """Seconds to wait after ``attempts`` failed attempts (1 → base_s, 2 → 2·base_s, ...)."""
-        return min(self.max_s, self.base_s * 2.0 ** min(max(attempts - 1, 0), 60))
 
 
 def _utc(value: Optional[datetime] = None) -> datetime:
@@ -111,22 +99,21 @@ class DeliveryWorker:
         session_factory: makes a new session (e.g. ``bot.db.engine.session_factory(engine)``).
         connector: where tickets go.
         clock: the current time (aware datetime).
-        backoff: pauses between attempts.
-        max_attempts: after this many failed attempts a delivery is marked failed.
+        policy: back-off between attempts, and after how many failed attempts a delivery is marked failed (the
+            same policy as every outbox: :data:`bot.outbox.DEFAULT_POLICY`).
         lease: how long a claimed delivery is reserved for this worker; longer than one delivery can take.
         sweep_window: before each run, enqueue tickets created this recently that were never enqueued (a crash
             between ``create_ticket`` and ``enqueue``); None: off.
     """
 
     def __init__(self, session_factory: Callable[[], Session], connector: Connector,
-                 clock: Callable[[], datetime] = utcnow, backoff: Backoff = Backoff(), max_attempts: int = 20,
+                 clock: Callable[[], datetime] = utcnow, policy: RetryPolicy = DEFAULT_POLICY,
                  lease: timedelta = timedelta(minutes=5), sweep_window: Optional[timedelta] = timedelta(hours=1)
                  ) -> None:
         self.session_factory = session_factory
         self.connector = connector
         self.clock = clock
-        self.backoff = backoff
-        self.max_attempts = max_attempts
+        self.policy = policy
         self.lease = lease
         self.sweep_window = sweep_window
         self.owner = uuid.uuid4().hex
@@ -171,10 +158,9 @@ class DeliveryWorker:
         except DeliveryRejected as err:
             return self._finish(session, row, case_number, "failed", attempts, error=err)
         except Exception as err:  # DeliveryError, or a connector bug: both are worth another try
-            if attempts >= self.max_attempts:
+            if self.policy.gives_up(attempts):
                 return self._finish(session, row, case_number, "failed", attempts, error=err)
-            pause = max(self.backoff.delay(attempts), getattr(err, "retry_after", None) or 0.0)
-            retry_at = now + timedelta(seconds=min(pause, self.backoff.max_s))
+            retry_at = now + timedelta(seconds=self.policy.pause(attempts, getattr(err, "retry_after", None)))
             log.warning("ticket %s: delivery to %s failed (%s), attempt %d, next at %s", case_number,
                         self.connector.name, _describe(err), attempts, retry_at.isoformat())
             return self._finish(session, row, case_number, "pending", attempts, error=err, retry_at=retry_at)

@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import sqlite3
+import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, Optional
 
 import httpx
+from sqlalchemy import inspect
+
+from bot.outbox import DEFAULT_POLICY, Outbox
 
 log = logging.getLogger(__name__)
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -28,54 +32,27 @@ def new_case_number() -> str:
     return f"AK-{chars[:4]}-{chars[4:]}"
 
 
-class Outbox:
-    """Tickets not yet delivered, in a SQLite file (survives restarts of the action server).
+TICKETS = "ticket"
+POLICY = replace(DEFAULT_POLICY, max_attempts=sys.maxsize)
+"""The shared back-off, but never a dead letter: a citizen's ticket waits however long the web service is down."""
 
-    Args:
-        path: the SQLite file.
+
+def local_outbox(path: Path) -> Outbox:
+    """The action server's outbox: a SQLite file of its own (survives restarts; the web service may be down).
+
+    Tickets left by a release before :mod:`bot.outbox` (a table ``outbox`` in the same file) are moved over.
     """
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        with self._connect() as db:
-            db.execute("CREATE TABLE IF NOT EXISTS outbox (case_number TEXT PRIMARY KEY, payload TEXT NOT NULL, "
-                       "attempts INTEGER NOT NULL DEFAULT 0, next_try REAL NOT NULL, last_error TEXT)")
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=10)
-
-    def put(self, payload: Dict[str, Any]) -> None:
-        """Keep a ticket for later delivery."""
-        with self._lock, self._connect() as db:
-            db.execute("INSERT OR IGNORE INTO outbox (case_number, payload, next_try) VALUES (?, ?, ?)",
-                       (payload["case_number"], json.dumps(payload, ensure_ascii=False), time.time()))
-
-    def due(self, now: Optional[float] = None) -> list[Dict[str, Any]]:
-        """Tickets whose next delivery attempt is due."""
-        with self._lock, self._connect() as db:
-            rows = db.execute("SELECT payload FROM outbox WHERE next_try <= ? ORDER BY rowid",
-                              (now if now is not None else time.time(),)).fetchall()
-        return [json.loads(row[0]) for row in rows]
-
-    def done(self, case_number: str) -> None:
-        """Forget a delivered ticket."""
-        with self._lock, self._connect() as db:
-            db.execute("DELETE FROM outbox WHERE case_number = ?", (case_number,))
-
-    def failed(self, case_number: str, error: str) -> None:
-        """Schedule the next attempt with exponential backoff (5 s doubling, at most 10 min)."""
-        with self._lock, self._connect() as db:
-            row = db.execute("SELECT attempts FROM outbox WHERE case_number = ?", (case_number,)).fetchone()
-            attempts = (row[0] if row else 0) + 1
-            delay = min(600.0, 5.0 * 2 ** (attempts - 1))
-            db.execute("UPDATE outbox SET attempts = ?, next_try = ?, last_error = ? WHERE case_number = ?",
-                       (attempts, time.time() + delay, error[:500], case_number))
-
-    def __len__(self) -> int:
-        with self._lock, self._connect() as db:
-            return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+    outbox = Outbox.sqlite(path, TICKETS, policy=POLICY)
+    with outbox.engine.begin() as connection:
+        if not inspect(connection).has_table("outbox"):
+            return outbox
+        old = [json.loads(row[0]) for row in connection.exec_driver_sql("SELECT payload FROM outbox ORDER BY rowid")]
+    for payload in old:
+        outbox.put(payload["case_number"], payload)
+    with outbox.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE outbox")
+    log.info("%d queued ticket(s) moved to the new outbox table", len(old))
+    return outbox
 
 
 class TicketClient:
@@ -131,23 +108,22 @@ class TicketClient:
             return self.deliver(payload)
         except httpx.HTTPError as err:
             log.warning("ticket %s queued for later delivery: %s", payload["case_number"], type(err).__name__)
-            self.outbox.put(payload)
-            self.outbox.failed(payload["case_number"], str(err))
+            self.outbox.put(payload["case_number"], payload, error=str(err))
             self.start_worker()
             return None
 
     def flush(self) -> int:
         """Try to deliver every due ticket once; returns how many were delivered."""
         delivered = 0
-        for payload in self.outbox.due():
+        for item in self.outbox.lease(50):
             try:
-                self.deliver(payload)
+                self.deliver(item.payload)
             except httpx.HTTPError as err:
-                self.outbox.failed(payload["case_number"], str(err))
+                self.outbox.retry_later(item, str(err))
                 continue
-            self.outbox.done(payload["case_number"])
+            self.outbox.done(item)
             delivered += 1
-            log.info("queued ticket %s delivered", payload["case_number"])
+            log.info("queued ticket %s delivered", item.key)
         return delivered
 
     def start_worker(self, interval: float = 2.0) -> None:

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config.settings import Settings
 from bot.db.engine import make_engine, session_factory
 from bot.helpdesk import (
-    Backoff,
     Connector,
     Delivery,
     DeliveryError,
@@ -38,6 +37,7 @@ from bot.helpdesk import (
     verify_signature,
 )
 from bot.helpdesk.zammad import DEFAULT_CUSTOMER
+from bot.outbox import DEFAULT_POLICY, RetryPolicy
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import TicketCreate
 from bot.tickets.service import create_ticket
@@ -288,13 +288,15 @@ def test_enqueue_is_idempotent_and_unique(factory: "sessionmaker[Session]") -> N
 
 
 def test_backoff_schedule() -> None:
-    assert [Backoff().delay(n) for n in range(1, 11)] == [5, 10, 20, 40, 80, 160, 320, 640, 900, 900]
-    assert Backoff().delay(10_000) == 900 and Backoff(1, 60).delay(3) == 4
+    exact = RetryPolicy(jitter=0)
+    assert [exact.delay(n) for n in range(1, 11)] == [5, 10, 20, 40, 80, 160, 320, 640, 900, 900]
+    assert exact.delay(10_000) == 900 and RetryPolicy(1, 60).delay(3) == 4
+    assert DeliveryWorker(None, InboxConnector()).policy is DEFAULT_POLICY  # type: ignore[arg-type]  # the shared one
 
 
 def test_worker_backs_off_then_gives_up(factory: "sessionmaker[Session]") -> None:
     clock, connector = Clock(), Scripted(DeliveryError("down", status=503))
-    worker = DeliveryWorker(factory, connector, clock=clock, max_attempts=4)
+    worker = DeliveryWorker(factory, connector, clock=clock, policy=RetryPolicy(max_attempts=4, jitter=0))
     with factory() as session:
         enqueue(session, new_ticket(session), connector.name, now=clock())
     start = clock()

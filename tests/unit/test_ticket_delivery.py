@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import sqlite3
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -12,7 +15,8 @@ import pytest
 import uvicorn
 
 from bot.config.settings import Settings
-from bot.tickets.client import Outbox, TicketClient, new_case_number
+from bot.outbox.store import utcnow
+from bot.tickets.client import POLICY, TicketClient, local_outbox, new_case_number
 from bot.web.app import create_app
 from tests.unit.test_ticket_api import TOKEN, ticket
 
@@ -57,12 +61,13 @@ def test_case_numbers_are_unambiguous_and_unique() -> None:
 
 def test_ticket_survives_service_downtime_and_is_delivered_once(settings: Settings, tmp_path: Path) -> None:
     port = free_port()
-    client = TicketClient(f"http://127.0.0.1:{port}", TOKEN, Outbox(tmp_path / "outbox.sqlite3"), timeout=1.0)
+    client = TicketClient(f"http://127.0.0.1:{port}", TOKEN, local_outbox(tmp_path / "outbox.sqlite3"), timeout=1.0)
     payload = ticket(case_number=new_case_number())
     assert client.submit(payload) is False  # service down: kept, not lost
     assert len(client.outbox) == 1
-    restarted = Outbox(tmp_path / "outbox.sqlite3")  # survives an action-server restart
-    assert [p["case_number"] for p in restarted.due(now=time.time() + 3600)] == [payload["case_number"]]
+    restarted = local_outbox(tmp_path / "outbox.sqlite3")  # survives an action-server restart
+    assert [i.payload["case_number"] for i in restarted.waiting()] == [payload["case_number"]]
+    assert [i.attempts for i in restarted.waiting()] == [1] and len(restarted) == 1
 
     with ServerThread(settings, port):
         deadline = time.monotonic() + 30
@@ -76,11 +81,35 @@ def test_ticket_survives_service_downtime_and_is_delivered_once(settings: Settin
         assert [t["case_number"] for t in listed.json()] == [payload["case_number"]]
 
 
-def test_backoff_grows_and_is_capped(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "o.sqlite3")
-    outbox.put(ticket(case_number="AK-2222-3333"))
-    start = time.time()
-    for _ in range(12):
-        outbox.failed("AK-2222-3333", "down")
-    assert outbox.due(now=start + 599) == []
-    assert len(outbox.due(now=start + 601)) == 1
+def test_backoff_grows_and_is_capped_and_never_gives_up(tmp_path: Path) -> None:
+    outbox = local_outbox(tmp_path / "o.sqlite3")
+    start = utcnow()
+    outbox.put("AK-2222-3333", ticket(case_number="AK-2222-3333"), now=start)
+    shortest_cap = POLICY.max_s * (1 - POLICY.jitter)
+    for attempt in range(1, 31):  # more than the shared policy allows the helpdesk: a citizen's ticket stays live
+        [item] = outbox.lease(now=start + timedelta(days=attempt))
+        retry_at = outbox.retry_later(item, "down", now=start + timedelta(days=attempt))
+        assert retry_at is not None
+        pause = (retry_at - (start + timedelta(days=attempt))).total_seconds()
+        if attempt >= 12:
+            assert shortest_cap <= pause <= POLICY.max_s
+    assert outbox.lease(now=start + timedelta(days=30, seconds=shortest_cap - 1)) == []
+    assert len(outbox.lease(now=start + timedelta(days=30, seconds=POLICY.max_s + 1))) == 1
+    assert outbox.dead_letters() == [] and len(outbox) == 1
+
+
+def test_tickets_queued_by_the_old_outbox_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite3"
+    with sqlite3.connect(path) as db:  # the layout of the release before bot.outbox
+        db.execute("CREATE TABLE outbox (case_number TEXT PRIMARY KEY, payload TEXT NOT NULL, "
+                   "attempts INTEGER NOT NULL DEFAULT 0, next_try REAL NOT NULL, last_error TEXT)")
+        for case in ("AK-2222-3333", "AK-4444-5555"):
+            db.execute("INSERT INTO outbox (case_number, payload, next_try) VALUES (?, ?, ?)",
+                       (case, json.dumps(ticket(case_number=case)), time.time()))
+    outbox = local_outbox(path)
+    assert [item.key for item in outbox.lease()] == ["AK-2222-3333", "AK-4444-5555"]
+    assert [item.payload["case_number"] for item in outbox.lease(now=utcnow() + timedelta(hours=1))] == [
+        "AK-2222-3333", "AK-4444-5555"]  # the lease ran out: both are still there
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'outbox'").fetchall() == []
+    assert len(local_outbox(path)) == 2  # opening it again moves nothing twice
