@@ -397,6 +397,18 @@ def test_english_page_gets_english_strings_and_answers(new_page: NewPage, servic
     expect(tab.page.get_by_label("Your question")).to_be_visible()
 
 
+def test_the_reply_follows_the_citizens_language_and_says_so_for_screen_readers(new_page: NewPage,
+                                                                                 services: Running) -> None:
+    _, widget = open_site(new_page, services, "/")  # the German page
+    widget.open()
+    answer = widget.ask("I just moved here. How do I register my new address?")
+    expect(answer).to_contain_text("Source")  # English answer and texts on the German page
+    expect(answer.locator(".ak-body")).to_have_attribute("lang", "en")  # WCAG 3.1.2, language of parts
+    german = widget.ask("Wie melde ich Sperrmüll an?")
+    expect(german).to_contain_text("Quelle")
+    expect(german.locator(".ak-body")).not_to_have_attribute("lang", "en")
+
+
 def test_widget_is_small_and_served_compressed(services: Running) -> None:
     total = 0
     for asset in ("auskunft.js", "auskunft.css"):

@@ -277,6 +277,7 @@
     }
     var body = el("div", {"class": "ak-body"});
     if (item.who === "user") { body.textContent = item.text; } else { markdown(item.text || "", body); }
+    if (item.lang && item.lang !== LANG) { body.setAttribute("lang", item.lang); }
     li.appendChild(body);
     if (item.failed) { li.appendChild(el("span", {"class": "ak-flag"}, T.notSent)); }
     if (!item.used) { actions(item, li); }
@@ -454,6 +455,7 @@
         if (last) {
           last.kind = c.decision === "answer" ? "answer" : c.decision === "clarify" ? "clarify" : c.step || c.decision;
           if (c.faq_id) { last.faq = c.faq_id; }
+          if (c.lang === "de" || c.lang === "en") { last.lang = c.lang; }
           if (typeof c.plain === "string" && c.plain) { last.plain = c.plain; }
           render(last);
         }
