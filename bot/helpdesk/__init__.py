@@ -10,14 +10,13 @@ from bot.helpdesk.base import (
 )
 from bot.helpdesk.builtin import InboxConnector
 from bot.helpdesk.factory import connector_from_settings
-from bot.helpdesk.outbox import Delivery, DeliveryWorker, claim, due, enqueue, enqueue_missing
+from bot.helpdesk.outbox import DeliveryWorker, enqueue, enqueue_missing
 from bot.helpdesk.webhook import WebhookConnector, sign, verify_signature
 from bot.helpdesk.zammad import ZammadConnector
 
 __all__ = [
     "CandidateEntry",
     "Connector",
-    "Delivery",
     "DeliveryError",
     "DeliveryRejected",
     "DeliveryWorker",
@@ -26,9 +25,7 @@ __all__ = [
     "TranscriptEntry",
     "WebhookConnector",
     "ZammadConnector",
-    "claim",
     "connector_from_settings",
-    "due",
     "enqueue",
     "enqueue_missing",
     "sign",

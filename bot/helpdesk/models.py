@@ -1,30 +1,20 @@
-"""The delivery outbox table (in the ticket database): one row per ticket and connector; see ``bot.helpdesk.outbox``."""
+"""The helpdesk's delivery queue in the ticket database: the shared outbox table (see ``bot.outbox.store``).
+
+Revision ``0002`` made it from the former ``deliveries`` table; here it joins ``Base.metadata`` so that the schema
+tests and ``alembic revision --autogenerate`` see it. One item per ticket and connector: kind ``helpdesk:NAME``, key
+the case number.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Table
 
-from bot.db.base import Base, utcnow
+from bot.db.base import Base
+from bot.outbox.store import items
 
-STATUSES = ("pending", "delivered", "failed")
+outbox_items: Table = Base.metadata.tables.get(items.name) or items.to_metadata(Base.metadata)
 
 
-class Delivery(Base):  # type: ignore[misc,valid-type]
-    """One ticket to be delivered to one connector (``UNIQUE(case_number, connector)``)."""
-
-    __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("case_number", "connector", name="uq_deliveries_case_connector"),)
-
-    id = Column(Integer, primary_key=True)
-    case_number = Column(String(20), ForeignKey("tickets.case_number", ondelete="CASCADE"), nullable=False,
-                         index=True)
-    connector = Column(String(40), nullable=False)
-    status = Column(String(12), nullable=False, default="pending", index=True)
-    attempts = Column(Integer, nullable=False, default=0)
-    next_attempt_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
-    claimed_until = Column(DateTime(timezone=True), nullable=True)
-    claimed_by = Column(String(32), nullable=True)
-    last_error = Column(Text, nullable=True)  # error class, HTTP status and a redacted excerpt; never credentials
-    external_ref = Column(String(200), nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    delivered_at = Column(DateTime(timezone=True), nullable=True)
+def kind(connector_name: str) -> str:
+    """The outbox kind of deliveries to ``connector_name``."""
+    return f"helpdesk:{connector_name}"

@@ -5,11 +5,16 @@ A worker *leases* due items with an atomic ``UPDATE ... WHERE id = ? AND NOT dea
 same on SQLite (writers are serialised) and PostgreSQL (a concurrent UPDATE re-checks its WHERE clause after the
 first one commits). A worker that dies mid-delivery leaves a lease that simply expires. Outcomes (:meth:`Outbox.done`,
 :meth:`Outbox.retry_later`, :meth:`Outbox.dead`) are recorded only while the lease is still the worker's own.
+
+A delivered item stays as a receipt (key, when, the receiver's reference) without its payload, so that the same key
+is never queued, and delivered, twice. The ticket database holds this table through Alembic (``0002``); any other
+database (the action server's own SQLite file) gets it on first use.
 """
 
 from __future__ import annotations
 
 import uuid
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +33,6 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     create_engine,
-    delete,
     func,
     insert,
     or_,
@@ -52,10 +56,15 @@ items = Table(
     Column("leased_until", DateTime(timezone=True), nullable=True),
     Column("leased_by", String(32), nullable=True),
     Column("last_error", Text, nullable=True),  # redacted by the caller; never credentials
-    Column("dead", Boolean, nullable=False, default=False),
+    Column("dead", Boolean, nullable=False, default=False),  # a dead letter: kept for a person, never tried again
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),  # set: a receipt, nothing left to deliver
+    Column("ref", String(200), nullable=True),  # the receiver's reference for the delivered item
     UniqueConstraint("kind", "key", name="uq_outbox_items_kind_key"),
 )
+
+
+_ready: "weakref.WeakSet[Engine]" = weakref.WeakSet()  # engines whose database has the table
 
 
 def utcnow() -> datetime:
@@ -69,13 +78,34 @@ def _utc(value: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Item:
-    """One leased item: what to deliver, and how often that already failed."""
+    """One item: what to deliver, how often that already failed, and where it stands."""
 
     id: int
     kind: str
     key: str
     payload: Dict[str, Any]
     attempts: int
+    next_attempt_at: Optional[datetime] = None
+    leased_until: Optional[datetime] = None
+    last_error: Optional[str] = None
+    dead: bool = False
+    delivered_at: Optional[datetime] = None
+    ref: Optional[str] = None
+
+    @property
+    def status(self) -> str:
+        """``pending``, ``delivered`` or ``dead`` (a dead letter)."""
+        return "delivered" if self.delivered_at is not None else "dead" if self.dead else "pending"
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Item":
+        """An item from a row of :data:`items`."""
+        def when(value: Optional[datetime]) -> Optional[datetime]:
+            return None if value is None else _utc(value)
+
+        return cls(int(row.id), str(row.kind), str(row.key), dict(row.payload or {}), int(row.attempts),
+                   when(row.next_attempt_at), when(row.leased_until), row.last_error, bool(row.dead),
+                   when(row.delivered_at), row.ref)
 
 
 class Outbox:
@@ -97,7 +127,9 @@ class Outbox:
         self.clock = clock
         self.lease_for = lease
         self.owner = uuid.uuid4().hex
-        metadata.create_all(engine)
+        if engine not in _ready:  # once per engine, not per outbox (one is made per enqueued ticket)
+            metadata.create_all(engine)
+            _ready.add(engine)
 
     @classmethod
     def sqlite(cls, path: Path, kind: str, **options: Any) -> "Outbox":
@@ -134,7 +166,8 @@ class Outbox:
         return True
 
     def _due(self, now: datetime) -> Any:
-        return and_(items.c.kind == self.kind, items.c.dead.is_(False), items.c.next_attempt_at <= now,
+        return and_(items.c.kind == self.kind, items.c.dead.is_(False), items.c.delivered_at.is_(None),
+                    items.c.next_attempt_at <= now,
                     or_(items.c.leased_until.is_(None), items.c.leased_until < now))
 
     def lease(self, n: int = 10, now: Optional[datetime] = None) -> List[Item]:
@@ -151,16 +184,22 @@ class Outbox:
                 if claimed.rowcount != 1:
                     continue  # another worker was faster
                 row = connection.execute(select(items).where(items.c.id == row_id)).one()
-            taken.append(Item(int(row.id), str(row.kind), str(row.key), dict(row.payload), int(row.attempts)))
+            taken.append(Item.from_row(row))
         return taken
 
     def _mine(self, item: Item) -> Any:
         return and_(items.c.id == item.id, items.c.leased_by == self.owner)
 
-    def done(self, item: Item) -> bool:
-        """Forget a delivered item; False if the lease had run out and another worker holds it now."""
-        with self.engine.begin() as connection:
-            return bool(connection.execute(delete(items).where(self._mine(item))).rowcount == 1)
+    def done(self, item: Item, ref: Optional[str] = None, now: Optional[datetime] = None) -> bool:
+        """Record a delivery (payload dropped, a receipt kept); False if the lease had run out meanwhile.
+
+        Args:
+            item: the leased item.
+            ref: the receiver's reference (e.g. a helpdesk ticket number).
+            now: the current time (default: the clock).
+        """
+        return self._finish(item, attempts=item.attempts + 1, delivered_at=self._now(now), ref=ref, payload={},
+                            last_error=None)
 
     def retry_later(self, item: Item, error: str, retry_after: Optional[float] = None,
                     now: Optional[datetime] = None) -> Optional[datetime]:
@@ -190,20 +229,25 @@ class Outbox:
 
     def waiting(self) -> List[Item]:
         """The items still to deliver, due or not, leased or not, oldest first (read only: nothing is claimed)."""
-        return self._items(dead=False)
+        return self._items(items.c.dead.is_(False), items.c.delivered_at.is_(None))
 
     def dead_letters(self) -> List[Item]:
         """The items given up on, oldest first (for a person to look at)."""
-        return self._items(dead=True)
+        return self._items(items.c.dead.is_(True))
 
-    def _items(self, dead: bool) -> List[Item]:
+    def get(self, key: str) -> Optional[Item]:
+        """The item with ``key``, whatever its status; None if there is none."""
+        found = self._items(items.c.key == key)
+        return found[0] if found else None
+
+    def _items(self, *where: Any) -> List[Item]:
         with self.engine.connect() as connection:
-            rows = connection.execute(select(items).where(items.c.kind == self.kind, items.c.dead.is_(dead))
-                                      .order_by(items.c.id)).all()
-        return [Item(int(r.id), str(r.kind), str(r.key), dict(r.payload), int(r.attempts)) for r in rows]
+            rows = connection.execute(select(items).where(items.c.kind == self.kind, *where).order_by(items.c.id))
+            return [Item.from_row(row) for row in rows]
 
     def __len__(self) -> int:
-        """Items still to deliver (dead letters not counted)."""
+        """Items still to deliver (dead letters and receipts not counted)."""
         with self.engine.connect() as connection:
-            query = select(func.count()).select_from(items).where(items.c.kind == self.kind, items.c.dead.is_(False))
+            query = select(func.count()).select_from(items).where(items.c.kind == self.kind, items.c.dead.is_(False),
+                                                                  items.c.delivered_at.is_(None))
             return int(connection.execute(query).scalar_one())

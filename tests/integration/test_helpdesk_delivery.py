@@ -24,8 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.db.engine import make_engine, session_factory
-from bot.helpdesk import Delivery, DeliveryWorker, WebhookConnector, ZammadConnector, enqueue, verify_signature
+from bot.helpdesk import DeliveryWorker, WebhookConnector, ZammadConnector, enqueue, verify_signature
+from bot.helpdesk.models import outbox_items
 from bot.helpdesk.zammad import DEFAULT_CUSTOMER
+from bot.outbox import Item
 from bot.tickets.client import new_case_number
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import TicketCreate
@@ -274,9 +276,11 @@ def make_tickets(sessions: "sessionmaker[Session]", count: int, connector: str, 
     return cases
 
 
-def deliveries(sessions: "sessionmaker[Session]") -> Dict[str, Delivery]:
+def deliveries(sessions: "sessionmaker[Session]") -> Dict[str, Item]:
+    """Every helpdesk delivery in the shared outbox, by case number, whatever its status."""
     with sessions() as session:
-        return {d.case_number: d for d in session.execute(select(Delivery)).scalars()}
+        rows = session.execute(select(outbox_items).where(outbox_items.c.kind.startswith("helpdesk:"))).all()
+        return {row.key: Item.from_row(row) for row in rows}
 
 
 def events(sessions: "sessionmaker[Session]", case: str) -> List[Tuple[str, Any]]:
@@ -324,7 +328,7 @@ def test_zammad_down_then_up_delivers_each_ticket_once(sessions: "sessionmaker[S
         assert stored["customer_id"] == (f"guess:person{n}@example.org" if n % 2 == 0 else DEFAULT_CUSTOMER)
         assert case in stored["article"]["body"] and "Wann habt ihr offen?" in stored["article"]["body"]
         row = deliveries(sessions)[case]
-        assert (row.status, row.attempts, row.external_ref, row.claimed_until) == ("delivered", 2, stored["number"],
+        assert (row.status, row.attempts, row.ref, row.leased_until) == ("delivered", 2, stored["number"],
                                                                                    None)
         assert events(sessions, case)[-1] == ("delivered", {"connector": "zammad", "ref": stored["number"]})
 
@@ -351,7 +355,7 @@ def test_webhook_503_then_up_delivers_each_ticket_once(sessions: "sessionmaker[S
     assert sorted(hooks.stored) == sorted(cases) and len(hooks.requests) == 10
     first = hooks.stored[cases[0]]["ticket"]
     assert first["email"] == "person0@example.org" and first["transcript"][0]["text"] == "Wann habt ihr offen?"
-    refs = {case: row.external_ref for case, row in deliveries(sessions).items()}
+    refs = {case: row.ref for case, row in deliveries(sessions).items()}
     assert sorted(refs.values()) == [f"HD-{n}" for n in range(1, 6)]
 
     clock.advance(3600)
@@ -375,7 +379,7 @@ def test_zammad_timeout_after_it_stored_the_ticket_does_not_double_it(sessions: 
     assert worker.run_once() == (1, 0, 0)
     assert len(zammad.tickets) == 1 and zammad.posts == 1  # the retry searched, found it, created nothing
     assert zammad.requests.count(("GET", "/api/v1/tickets/search")) == 2
-    assert deliveries(sessions)[case].external_ref == zammad.tickets[1]["number"]
+    assert deliveries(sessions)[case].ref == zammad.tickets[1]["number"]
 
 
 def test_webhook_timeout_after_it_stored_the_ticket_is_deduped(sessions: "sessionmaker[Session]",
@@ -391,7 +395,7 @@ def test_webhook_timeout_after_it_stored_the_ticket_is_deduped(sessions: "sessio
     clock.advance(6)
     assert worker.run_once() == (1, 0, 0)
     assert hooks.requests == [case, case] and list(hooks.stored) == [case]  # sent twice, stored once
-    assert deliveries(sessions)[case].external_ref == "HD-1"
+    assert deliveries(sessions)[case].ref == "HD-1"
 
 
 @pytest.mark.parametrize("kind", ["zammad-unknown-group", "zammad-bad-token", "webhook-422"])
@@ -415,7 +419,7 @@ def test_rejection_fails_once_and_is_kept(sessions: "sessionmaker[Session]", zam
 
     assert worker.run_once() == (0, 0, 1)
     row = deliveries(sessions)[case]
-    assert (row.status, row.attempts) == ("failed", 1) and f"HTTP {expected_status}" in row.last_error
+    assert (row.status, row.attempts) == ("dead", 1) and f"HTTP {expected_status}" in row.last_error
     assert ZAMMAD_TOKEN not in row.last_error and "wrong-token" not in row.last_error
     seen = len(server.requests)
     clock.advance(86400)

@@ -7,7 +7,7 @@ import hmac
 import json
 import logging
 from dataclasses import FrozenInstanceError
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Iterator, List, Optional
 
@@ -21,7 +21,6 @@ from bot.config.settings import Settings
 from bot.db.engine import make_engine, session_factory
 from bot.helpdesk import (
     Connector,
-    Delivery,
     DeliveryError,
     DeliveryRejected,
     DeliveryWorker,
@@ -29,15 +28,15 @@ from bot.helpdesk import (
     TicketPayload,
     WebhookConnector,
     ZammadConnector,
-    claim,
     connector_from_settings,
-    due,
     enqueue,
     sign,
     verify_signature,
 )
+from bot.helpdesk.models import outbox_items
+from bot.helpdesk.outbox import outbox
 from bot.helpdesk.zammad import DEFAULT_CUSTOMER
-from bot.outbox import DEFAULT_POLICY, RetryPolicy
+from bot.outbox import DEFAULT_POLICY, Item, RetryPolicy
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import TicketCreate
 from bot.tickets.service import create_ticket
@@ -67,10 +66,6 @@ def new_ticket(session: Session, case: str = CASE, **overrides: Any) -> Ticket:
     data.update(overrides)
     ticket, _ = create_ticket(session, TicketCreate(**data))
     return ticket
-
-
-def utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 class Clock:
@@ -274,17 +269,24 @@ def test_zammad_reads_both_search_answer_shapes_and_waits_after_ambiguous_timeou
 
 # --- outbox -------------------------------------------------------------------------------------------------------
 
+def items(factory: "sessionmaker[Session]", connector: str = "scripted") -> List[Item]:
+    """Every delivery to ``connector``, whatever its status (rows of the shared outbox)."""
+    with factory() as session:
+        query = select(outbox_items).where(outbox_items.c.kind == f"helpdesk:{connector}").order_by(outbox_items.c.id)
+        return [Item.from_row(row) for row in session.execute(query)]
+
+
 def test_enqueue_is_idempotent_and_unique(factory: "sessionmaker[Session]") -> None:
     with factory() as session:
         ticket = new_ticket(session)
         first, again = enqueue(session, ticket, "zammad"), enqueue(session, ticket, "zammad")
         other = enqueue(session, ticket, "webhook")
-        assert first.id == again.id != other.id
-        assert [d.case_number for d in due(session, utcnow() + timedelta(seconds=1), connector_name="zammad")] == [CASE]
-        session.add(Delivery(case_number=CASE, connector="zammad", status="pending", attempts=0,
-                             next_attempt_at=utcnow()))
-        with pytest.raises(IntegrityError):
-            session.commit()
+        assert (first, again, other) == (True, False, True)
+        assert [i.key for i in outbox(session, "zammad").lease(now=utcnow() + timedelta(seconds=1))] == [CASE]
+        assert [i.payload for i in outbox(session, "webhook").waiting()] == [{"case_number": CASE}]  # no personal data
+        with pytest.raises(IntegrityError):  # the database itself refuses a second row
+            session.execute(outbox_items.insert().values(kind="helpdesk:zammad", key=CASE, payload={}, attempts=0,
+                                                         next_attempt_at=utcnow(), dead=False, created_at=utcnow()))
 
 
 def test_backoff_schedule() -> None:
@@ -302,16 +304,14 @@ def test_worker_backs_off_then_gives_up(factory: "sessionmaker[Session]") -> Non
     start = clock()
     for expected_delay in (5, 10, 20):
         assert worker.run_once() == (0, 1, 0)
-        with factory() as session:
-            row = session.execute(select(Delivery)).scalar_one()
-        assert utc(row.next_attempt_at) == clock() + timedelta(seconds=expected_delay)
+        [row] = items(factory)
+        assert row.next_attempt_at == clock() + timedelta(seconds=expected_delay)
         clock.advance(expected_delay - 1)
         assert worker.run_once() == (0, 0, 0)  # not due yet
         clock.advance(1)
     assert worker.run_once() == (0, 0, 1)
-    with factory() as session:
-        row = session.execute(select(Delivery)).scalar_one()
-    assert (row.status, row.attempts, row.last_error) == ("failed", 4, "DeliveryError: down")
+    [row] = items(factory)
+    assert (row.status, row.attempts, row.last_error) == ("dead", 4, "DeliveryError: down")
     clock.now = start + timedelta(days=1)
     assert worker.run_once() == (0, 0, 0) and len(connector.received) == 4
 
@@ -326,22 +326,23 @@ def test_retry_after_is_honoured_but_capped(factory: "sessionmaker[Session]") ->
         enqueue(session, ticket, "scripted", now=clock())
         enqueue(session, ticket, "capped", now=clock())
     assert worker.run_once() == (0, 1, 0) and capped.run_once() == (0, 1, 0)
-    with factory() as session:
-        rows = {d.connector: utc(d.next_attempt_at) - clock() for d in session.execute(select(Delivery)).scalars()}
-    assert rows == {"scripted": timedelta(seconds=60), "capped": timedelta(seconds=900)}
+    rows = {name: [i.next_attempt_at - clock() for i in items(factory, name) if i.next_attempt_at]
+            for name in ("scripted", "capped")}
+    assert rows == {"scripted": [timedelta(seconds=60)], "capped": [timedelta(seconds=900)]}
 
 
 def test_claim_lease(factory: "sessionmaker[Session]") -> None:
     now, lease = utcnow(), timedelta(seconds=60)
     with factory() as session:
         enqueue(session, new_ticket(session), "webhook", now=now)
-        first = claim(session, "webhook", now, lease, "worker-a")
-        assert first is not None and first.claimed_by == "worker-a"
-        assert claim(session, "webhook", now, lease, "worker-b") is None
-        assert claim(session, "webhook", now + timedelta(seconds=59), lease, "worker-b") is None
-        assert claim(session, "zammad", now + timedelta(hours=1), lease, "worker-b") is None  # other connector
-        taken = claim(session, "webhook", now + timedelta(seconds=61), lease, "worker-b")  # lease ran out
-        assert taken is not None and taken.id == first.id and taken.claimed_by == "worker-b"
+        worker_a, worker_b = outbox(session, "webhook", lease=lease), outbox(session, "webhook", lease=lease)
+        [first] = worker_a.lease(now=now)
+        assert first.key == CASE and first.leased_until == now + lease
+        assert worker_b.lease(now=now) == []
+        assert worker_b.lease(now=now + timedelta(seconds=59)) == []
+        assert outbox(session, "zammad").lease(now=now + timedelta(hours=1)) == []  # other connector
+        [taken] = worker_b.lease(now=now + timedelta(seconds=61))  # lease ran out
+        assert taken.id == first.id and worker_a.done(first) is False and worker_b.done(taken) is True
 
 
 def test_worker_that_lost_its_lease_records_nothing(factory: "sessionmaker[Session]") -> None:
@@ -351,17 +352,18 @@ def test_worker_that_lost_its_lease_records_nothing(factory: "sessionmaker[Sessi
         def deliver(self, ticket: TicketPayload) -> Optional[str]:
             clock.advance(120)  # longer than the lease: another worker takes the row meanwhile
             with factory() as other:
-                assert claim(other, self.name, clock(), timedelta(seconds=60), "thief") is not None
+                assert outbox(other, self.name, lease=timedelta(seconds=60)).lease(now=clock()) != []  # the thief
             return super().deliver(ticket)
 
     worker = DeliveryWorker(factory, Slow("REF-1"), clock=clock, lease=timedelta(seconds=60))
     with factory() as session:
         enqueue(session, new_ticket(session), "scripted", now=clock())
     worker.run_once(limit=1)
+    [row] = items(factory)
+    assert (row.status, row.attempts, row.ref, row.leased_until) == ("pending", 0, None,
+                                                                     clock() + timedelta(seconds=60))  # the thief's
     with factory() as session:
-        row = session.execute(select(Delivery)).scalar_one()
         ticket = session.execute(select(Ticket)).scalar_one()
-        assert (row.status, row.claimed_by, row.external_ref) == ("pending", "thief", None)
         assert [e.kind for e in ticket.events] == ["created"]
 
 
@@ -384,9 +386,11 @@ def test_delivered_event_sweep_and_log_without_personal_data(factory: "sessionma
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "AK-2222-3333" in logged and "DeliveryRejected, HTTP 422" in logged
     assert "max@example.org" not in logged and "Fischereischein" not in logged
-    with factory() as session:
-        failed = session.execute(select(Delivery).where(Delivery.case_number == "AK-2222-3333")).scalar_one()
-    assert failed.status == "failed" and failed.last_error == "DeliveryRejected: bad e-mail [E-MAIL]"
+    failed = {i.key: i for i in items(factory)}["AK-2222-3333"]
+    assert failed.status == "dead" and failed.last_error == "DeliveryRejected: bad e-mail [E-MAIL]"
+    delivered = {i.key: i for i in items(factory)}[CASE]
+    assert (delivered.status, delivered.ref, delivered.payload) == ("delivered", "REF-9", {})
+    assert ok.run_once() == (0, 0, 0)  # the sweep sees the receipt: nothing is queued or sent again
 
 
 def test_inbox_delivery_is_a_no_op() -> None:

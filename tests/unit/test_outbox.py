@@ -8,9 +8,14 @@ from pathlib import Path
 from typing import Iterator, List
 
 import pytest
+from alembic import command
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
+from bot.db.migrations import baseline
+from bot.db.upgrade import alembic_config
+from bot.helpdesk.outbox import outbox
 from bot.outbox import DEFAULT_POLICY, Outbox, RetryPolicy
 from tests.unit.test_ticket_api import DATABASES, _drop_postgres, _postgres_url
 
@@ -59,7 +64,11 @@ def test_put_once_lease_retry_done(engine: Engine) -> None:
     assert outbox.retry_later(item, "down") == START + timedelta(seconds=5)
     assert outbox.lease(now=START + timedelta(seconds=4)) == []
     [again] = outbox.lease(now=START + timedelta(seconds=5))
-    assert again.attempts == 1 and outbox.done(again) is True and len(outbox) == 0
+    assert again.attempts == 1 and outbox.done(again, ref="R-1") is True and len(outbox) == 0
+    receipt = outbox.get("k1")
+    assert receipt is not None and (receipt.status, receipt.ref, receipt.payload, receipt.attempts) == (
+        "delivered", "R-1", {}, 2)  # a receipt without the payload
+    assert outbox.put("k1", {"to": "a"}) is False and outbox.lease(now=START + timedelta(days=1)) == []
 
 
 def test_too_many_attempts_or_a_rejection_make_a_dead_letter(engine: Engine) -> None:
@@ -111,3 +120,35 @@ def test_two_workers_never_take_the_same_item(engine: Engine) -> None:
         thread.join(60)
     assert sorted(taken[0] + taken[1]) == sorted(f"k{n}" for n in range(40))  # each once, none twice
     assert len(workers[0]) == 0
+
+
+def test_revision_0002_moves_the_helpdesk_deliveries_into_the_outbox_and_back(engine: Engine) -> None:
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+    tickets, deliveries = baseline.metadata.tables["tickets"], baseline.metadata.tables["deliveries"]
+    rows = [("AK-2222-2222", "pending", None), ("AK-3333-3333", "delivered", "HD-7"), ("AK-4444-4444", "failed", None)]
+    with engine.begin() as connection:
+        for n, (case, status, ref) in enumerate(rows, start=1):
+            connection.execute(tickets.insert().values(
+                id=n, case_number=case, conversation_id=f"c{n}", status="waiting", language="de", reason="r",
+                question="?", candidates=[], transcript=[], consent=True, created_at=START, updated_at=START))
+            connection.execute(deliveries.insert().values(
+                case_number=case, connector="zammad", status=status, attempts=n, next_attempt_at=START,
+                last_error="DeliveryError: down" if status != "delivered" else None, external_ref=ref,
+                created_at=START, delivered_at=START if status == "delivered" else None))
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "0002")
+
+    with Session(engine) as session:
+        box = outbox(session, "zammad")
+        assert [(i.key, i.status, i.attempts, i.payload) for i in [box.get(c) for c, _, _ in rows] if i] == [
+            ("AK-2222-2222", "pending", 1, {"case_number": "AK-2222-2222"}), ("AK-3333-3333", "delivered", 2, {}),
+            ("AK-4444-4444", "dead", 3, {"case_number": "AK-4444-4444"})]
+        assert box.get("AK-3333-3333").ref == "HD-7"  # type: ignore[union-attr]
+        assert [i.key for i in box.lease(now=START)] == ["AK-2222-2222"]  # due, and only the live one
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0001")
+        back = connection.execute(deliveries.select().order_by(deliveries.c.id)).all()
+    assert [(r.case_number, r.status, r.attempts, r.external_ref) for r in back] == [
+        ("AK-2222-2222", "pending", 1, None), ("AK-3333-3333", "delivered", 2, "HD-7"),
+        ("AK-4444-4444", "failed", 3, None)]
