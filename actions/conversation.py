@@ -37,6 +37,8 @@ def language(tracker: Tracker) -> str:
     the first message of a conversation falls back to the page's language, which the retriever used.
     """
     payload = faq_payload(tracker)
+    if tracker.get_slot("requested_slot") and tracker.get_slot("lang") in ("de", "en"):
+        return str(tracker.get_slot("lang"))  # a form's answer (an e-mail address, "ja") keeps the language
     said = payload.get("lang") if payload.get("lang_confident", True) else None
     lang = said or tracker.get_slot("lang") or payload.get("lang")
     return lang if lang in ("de", "en") else "de"

@@ -24,7 +24,7 @@ FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
     ),
     "en": frozenset(
         "the a an and is i my me how where what when why who can must need do does to for with of "
-        "on in at it get have has please hello hi thanks thank you we our your am are will which much "
+        "on in at it get have has please hello thanks thank you we our your am are will which much "
         "many long there this that or but".split()
     ),
 }

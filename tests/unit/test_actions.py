@@ -17,7 +17,7 @@ from actions.smalltalk import ActionSmalltalk
 from bot.config.settings import get_settings
 from bot.publish.build import build_and_publish
 from tests.conftest import HashEncoder
-from tests.unit.test_ticket_delivery import ServerThread, free_port
+from tests.helpers.servers import ServerThread, free_port
 
 DOMAIN: Dict[str, Any] = {"slots": {}, "forms": {"handoff_form": {"required_slots": ["handoff_consent",
                                                                                       "handoff_email"]}}}
@@ -250,3 +250,12 @@ def test_a_message_that_does_not_settle_its_language_keeps_the_conversations(hom
                     candidates=[candidate("sperrmuell", 0.95)])
     events, messages = run(ActionAnswerFaq(), track)
     assert SlotSet("lang", "de") in events and "Quelle" in messages[0]["text"]  # a clear German question switches
+
+
+def test_an_answer_to_the_forms_question_keeps_the_conversations_language(home: Path) -> None:
+    track = tracker(intent="faq", text="lena.muster(at)example", lang="en",
+                    slots={"lang": "de", "requested_slot": "handoff_email"})
+    dispatcher = CollectingDispatcher()
+    result = ValidateHandoffForm().validate_handoff_email("lena.muster(at)example", dispatcher, track, {})
+    assert result == {"handoff_email": None}
+    assert "E-Mail" in dispatcher.messages[0]["text"]  # asked again in German, not in English
