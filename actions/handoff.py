@@ -58,7 +58,8 @@ class ActionAskHandoffConsent(Action):
             buttons=[{"title": say("consent_yes", lang), "payload": "/affirm"},
                      {"title": say("consent_no", lang), "payload": "/deny"}],
         )
-        dispatcher.utter_message(json_message={"decision": "handoff", "reason": reason, "step": "consent"})
+        dispatcher.utter_message(json_message={"decision": "handoff", "reason": reason, "step": "consent",
+                                                 "lang": lang})
         return []
 
 
@@ -75,7 +76,7 @@ class ActionAskHandoffEmail(Action):
         lang = language(tracker)
         dispatcher.utter_message(text=say("ask_email", lang),
                                  buttons=[{"title": say("skip_email", lang), "payload": "/skip_email"}])
-        dispatcher.utter_message(json_message={"decision": "handoff", "step": "email"})
+        dispatcher.utter_message(json_message={"decision": "handoff", "step": "email", "lang": lang})
         return []
 
 
@@ -194,5 +195,6 @@ class ActionCreateTicket(Action):
             "decision": "handoff", "step": "created", "case_number": payload["case_number"],
             "queued": status is None, "queue_position": (status or {}).get("queue_position"),
             "office_open": (status or {}).get("office_open"), "next_opening": (status or {}).get("next_opening"),
+            "lang": lang,
         })
         return reset + [SlotSet("handoff_question", None)]
