@@ -23,8 +23,8 @@ class Settings(BaseSettings):
     home: Path = Field(PROJECT_ROOT / ".auskunft", description="runtime data: index, models, databases")
     kb_dir: Path = Field(PROJECT_ROOT / "kb", description="the FAQ markdown files")
     agencies_file: Path = Field(PROJECT_ROOT / "agencies.yml", description="several agencies in one deployment, "
-                                "each with its own kb layers and widget key (see bot/config/agencies.py); no file = one "
-                                "agency with kb_dir")
+                                "each with its own kb layers and widget key (see bot/config/agencies.py); "
+                                "no file = one agency with kb_dir")
     embedding_model: str = Field("", description="sentence-transformers name or path; empty = provisioned default")
     torch_threads: int = Field(1, ge=1, le=64)
     finetune_epochs: int = Field(0, ge=0, le=20, description="fine-tune the model on the kb at each kb build "
