@@ -1,6 +1,7 @@
 """Retention (DSGVO): what is older than the configured number of days is deleted, nothing else.
 
-- resolved tickets closed before the cut-off, with their replies, notes and history;
+- resolved tickets closed before the cut-off, with their replies, notes and history, and their
+  helpdesk deliveries in the outbox (receipts and dead letters name the case number);
 - conversations (Rasa trackers) whose last message is older than the cut-off;
 - "did this help?" votes older than the cut-off.
 Open tickets are never deleted, however old: a question handed to a person stays until answered.
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.conversations.erase import TrackerEraser
 from bot.feedback.models import Feedback
+from bot.outbox.store import items as outbox_items
 from bot.tickets.models import Ticket, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,9 @@ def purge(session: Session, days: int, eraser: Optional[TrackerEraser] = None,
     ).scalars().all()
     for ticket in old:
         session.delete(ticket)  # replies and events cascade
+    if old:
+        session.execute(delete(outbox_items).where(outbox_items.c.kind.like("helpdesk:%"),
+                                                   outbox_items.c.key.in_([t.case_number for t in old])))
     votes = session.execute(delete(Feedback).where(Feedback.created_at < cutoff)).rowcount
     session.commit()
     conversations = eraser.erase_inactive(cutoff.timestamp()) if eraser is not None else 0
