@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,14 +21,9 @@ from bot.config.settings import Settings
 from bot.embedding.provision import provision
 from tests.conftest import ROOT
 from tests.e2e.browser import browser, new_page  # noqa: F401
+from tests.helpers.servers import free_port
 
 READY_TIMEOUT = 600
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

@@ -20,8 +20,9 @@ from playwright.sync_api import expect
 
 from tests.conftest import ROOT
 from tests.e2e.browser import BrowserTab, NewPage, axe_violations, format_violations, same_origin_only, shoot
-from tests.e2e.conftest import Running, free_port
+from tests.e2e.conftest import Running
 from tests.e2e.widget import STORE_KEY, Widget
+from tests.helpers.servers import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
 XSS = "<img src=x onerror=alert(1)>"

@@ -21,7 +21,7 @@ from bot.kb import load_kb
 from bot.retrieval.builder import build_index
 from bot.retrieval.cache import EmbeddingCache
 from bot.retrieval.index import FaqIndex
-from tests.unit.test_editor_usage import (
+from tests.helpers.editor_usage import (
     NOW,
     answer,
     ask,

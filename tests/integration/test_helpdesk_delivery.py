@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -32,7 +31,8 @@ from bot.tickets.client import new_case_number
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import TicketCreate
 from bot.tickets.service import create_ticket
-from tests.unit.test_ticket_api import DATABASES, _drop_postgres, _postgres_url
+from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
+from tests.helpers.servers import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -43,12 +43,6 @@ Answer = Tuple[int, Any, float]  # status, JSON, seconds to sleep before answeri
 
 
 # --- servers ------------------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 class Receiver:
     """A real HTTP server in a thread; ``handle`` decides the answers. Not started until :meth:`start`."""
@@ -237,12 +231,12 @@ class WebhookReceiver(Receiver):
 
 @pytest.fixture(params=DATABASES)
 def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator["sessionmaker[Session]"]:
-    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else _postgres_url()
+    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else postgres_url()
     engine = make_engine(url)
     yield session_factory(engine)
     engine.dispose()
     if request.param == "postgresql":
-        _drop_postgres(url)
+        drop_postgres(url)
 
 
 class Clock:

@@ -19,7 +19,7 @@ from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
 from bot.web.app import create_app
 from tests.conftest import ROOT, HashEncoder
-from tests.unit.test_kb_loader import VALID
+from tests.helpers.kb_files import VALID_ENTRY
 
 EXAMPLE = ROOT / "examples" / "agencies"
 
@@ -27,7 +27,7 @@ EXAMPLE = ROOT / "examples" / "agencies"
 def entry(tmp: Path, layer: str, faq_id: str, answer: str, name: str = "") -> Path:
     directory = tmp / layer
     directory.mkdir(parents=True, exist_ok=True)
-    text = VALID.replace("id: beispiel", f"id: {faq_id}").replace("Die Antwort.", answer)
+    text = VALID_ENTRY.replace("id: beispiel", f"id: {faq_id}").replace("Die Antwort.", answer)
     path = directory / (name or f"{faq_id}.md")
     path.write_text(text, encoding="utf-8")
     return path

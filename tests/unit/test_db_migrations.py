@@ -26,7 +26,7 @@ from bot.db.migrations import baseline
 from bot.db.upgrade import SCRIPTS, alembic_config, current_revision, head_revision, upgrade_to_head
 from bot.tickets.models import Ticket
 from tests.conftest import ROOT
-from tests.unit.test_ticket_api import DATABASES, _drop_postgres, _postgres_url
+from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 
@@ -34,10 +34,10 @@ NOW = datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc)
 @pytest.fixture(params=DATABASES)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty database: a SQLite file, or a fresh PostgreSQL database (dropped afterwards)."""
-    address = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else _postgres_url()
+    address = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else postgres_url()
     yield address
     if request.param == "postgresql":
-        _drop_postgres(address)
+        drop_postgres(address)
 
 
 @pytest.fixture

@@ -35,8 +35,8 @@ from bot.web.app import create_app
 from bot.web.deps import get_searcher_for, get_tracker_engine, services_of
 from bot.web.routers.editor import percent
 from tests.conftest import ROOT, HashEncoder
-from tests.unit.test_inbox import PASSWORD, login, ticket
-from tests.unit.test_ticket_api import TOKEN
+from tests.helpers.inbox import PASSWORD, add_ticket, login
+from tests.helpers.ticket_api import TOKEN
 
 BROKEN_KB = ROOT / "tests" / "fixtures" / "broken_kb"
 MINI_KB = ROOT / "tests" / "fixtures" / "mini_kb"
@@ -228,7 +228,7 @@ def test_analytics_page_shows_containment_missing_topics_and_feedback(app: FastA
     now = utcnow()
     trackers = seed_trackers(tmp_path / "trackers.sqlite3", now)
     app.dependency_overrides[get_tracker_engine] = lambda: trackers
-    ticket(app, "AK-AAAA-0001", question="Wo melde ich mein <b>Boot</b> an?", created=now - timedelta(days=2))
+    add_ticket(app, "AK-AAAA-0001", question="Wo melde ich mein <b>Boot</b> an?", created=now - timedelta(days=2))
     with services_of(app).sessions() as session:
         for helpful in (True, True, True, False):
             session.add(Feedback(conversation_id="c1", faq_id="sperrmuell", helpful=helpful, language="de",
@@ -257,12 +257,12 @@ def test_analytics_page_shows_containment_missing_topics_and_feedback(app: FastA
 
 def test_analytics_without_a_tracker_log_counts_tickets_only_and_are_kept_a_minute(
         app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    ticket(app, "AK-AAAA-0001", created=utcnow() - timedelta(days=3))
+    add_ticket(app, "AK-AAAA-0001", created=utcnow() - timedelta(days=3))
     client = staff(app, "redaktion", editor=True)
     text = client.get("/inbox/editor/analytics?days=7").text
     assert 'id="no-log"' in text and '<strong id="containment">0\xa0%</strong>' in text
     assert '<dd id="conversations">1</dd>' in text and '<option value="7" selected>letzte 7 Tage</option>' in text
-    ticket(app, "AK-AAAA-0002", created=utcnow() - timedelta(days=1))
+    add_ticket(app, "AK-AAAA-0002", created=utcnow() - timedelta(days=1))
     assert '<dd id="conversations">1</dd>' in client.get("/inbox/editor/analytics?days=7").text  # computed < 60 s ago
     assert '<dd id="conversations">2</dd>' in client.get("/inbox/editor/analytics?days=30").text  # another period
     monkeypatch.setattr("bot.web.routers.editor.ANALYTICS_SECONDS", 0.0)

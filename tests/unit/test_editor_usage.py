@@ -3,12 +3,11 @@ SQLTrackerStore, and the figures over a seeded log, ticket database and feedback
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 import numpy as np
 import pytest
@@ -30,8 +29,7 @@ from bot.retrieval.builder import build_index
 from bot.retrieval.index import FaqIndex
 from bot.tickets.models import Ticket
 from tests.conftest import ROOT, HashEncoder
-
-NOW = datetime(2026, 3, 31, 12, 0, tzinfo=timezone.utc)
+from tests.helpers.editor_usage import NOW, answer, ask, at, bot, handoff_form, save
 
 
 def unit(*parts: float) -> np.ndarray:
@@ -70,57 +68,6 @@ def test_grouping_checks_its_input() -> None:
 
 
 # --- reading Rasa's tracker store ---------------------------------------------------------------------------------
-
-def at(days_ago: float, minute: int = 0) -> float:
-    return (NOW - timedelta(days=days_ago) + timedelta(minutes=minute)).timestamp()
-
-
-def ask(text: str, stamp: float, intent: str = "faq", top: Optional[float] = 0.3, agency: Optional[str] = None) -> Any:
-    from rasa.shared.core.events import UserUttered
-
-    found = [] if top is None else [{"faq_id": "sperrmuell", "score": top, "title": "Sperrmüll"}]
-    return UserUttered(text, intent={"name": intent, "confidence": 0.9}, timestamp=stamp,
-                       metadata={"agency": agency} if agency else None,
-                       parse_data={"intent": {"name": intent, "confidence": 0.9}, "entities": [], "text": text,
-                                   "faq": {"candidates": found, "lang": "de", "index_version": "v1"}})
-
-
-def bot(stamp: float, custom: Optional[Dict[str, Any]] = None, action: str = "action_answer_faq") -> List[Any]:
-    """What Rasa logs for an action's reply: the text message, then the json_message (if any)."""
-    from rasa.shared.core.events import ActionExecuted, BotUttered
-
-    events = [ActionExecuted(action, timestamp=stamp), BotUttered("Antwort", {"buttons": [], "custom": None},
-                                                                  timestamp=stamp)]
-    if custom is not None:
-        events.append(BotUttered(None, {"custom": custom}, timestamp=stamp))
-    return events + [ActionExecuted("action_listen", timestamp=stamp)]
-
-
-def answer(faq_id: str, stamp: float, score: float = 0.71) -> List[Any]:
-    return bot(stamp, {"decision": "answer", "faq_id": faq_id, "score": score, "index_version": "v1"})
-
-
-def handoff_form(stamp: float, custom: bool = True) -> List[Any]:
-    from rasa.shared.core.events import ActionExecuted, ActiveLoop
-
-    events = [ActionExecuted("action_answer_faq", timestamp=stamp), ActionExecuted("handoff_form", timestamp=stamp),
-              ActiveLoop("handoff_form", timestamp=stamp)]
-    return events + (bot(stamp, {"decision": "handoff", "reason": "low_confidence", "step": "consent"},
-                         "action_ask_handoff_consent") if custom else [])
-
-
-def save(path: Path, conversations: Dict[str, List[Any]]) -> Path:
-    """Write the conversations with Rasa 3.6's own SQLTrackerStore."""
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.trackers import DialogueStateTracker
-
-    store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(path))
-    for sender, events in conversations.items():
-        asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
-    store.engine.dispose()
-    return path
-
 
 def make_engine_for(path: Path) -> Any:
     import sqlalchemy as sa

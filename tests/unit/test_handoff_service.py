@@ -29,9 +29,9 @@ from bot.tickets.retention import purge
 from bot.tickets.schemas import ReplyIn, TicketCreate
 from bot.web.app import create_app
 from bot.web.deps import services_of
-from tests.e2e.conftest import free_port
-from tests.unit.test_ticket_api import AUTH, TOKEN, ticket
-from tests.unit.test_tracker_eraser import tracker_db
+from tests.helpers.servers import free_port
+from tests.helpers.ticket_api import AUTH, TOKEN, ticket
+from tests.helpers.tracker_store import tracker_db
 
 CONVERSATION = "0123456789abcdef0123456789abcdef"
 DEPARTMENTS = Departments.load(PROJECT_ROOT / "departments.yml")

@@ -65,3 +65,33 @@ def test_the_web_app_and_the_actions_do_not_import_the_process_supervisor() -> N
     offenders = sorted(module_name(path) for folder in ("bot/web", "actions") for path in (ROOT / folder).rglob("*.py")
                        if "bot.run.services" in imports(path))
     assert offenders == []
+
+
+def imported_test_modules(path: Path) -> List[str]:
+    """The ``test_*`` modules ``path`` imports from, absolute or relative (shared helpers belong in tests/helpers)."""
+    found: List[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.extend(alias.name for alias in node.names if any(
+                part.startswith("test_") for part in alias.name.split(".")))
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            if any(part.startswith("test_") for part in (node.module or "").split(".")):
+                found.append(module)
+            else:  # ``from tests.unit import test_inbox``, ``from . import test_inbox``
+                found.extend(module + ("" if module.endswith(".") else ".") + alias.name
+                             for alias in node.names if alias.name.startswith("test_"))
+    return found
+
+
+def test_no_file_under_tests_imports_from_a_test_module(tmp_path: Path) -> None:
+    planted = tmp_path / "planted.py"
+    planted.write_text("from tests.unit.test_ticket_api import TOKEN\nimport tests.e2e.test_widget\n"
+                       "from tests.unit import test_inbox\nfrom .test_kb_loader import write\nfrom . import test_outbox\n"
+                       "from tests.helpers.ticket_api import AUTH\nimport pytest\n", encoding="utf-8")
+    assert imported_test_modules(planted) == ["tests.unit.test_ticket_api", "tests.e2e.test_widget",
+                                              "tests.unit.test_inbox", ".test_kb_loader", ".test_outbox"]
+    files = [path for path in (ROOT / "tests").rglob("*.py") if "node_modules" not in path.parts]
+    assert ROOT / "tests" / "unit" / "test_inbox.py" in files and ROOT / "tests" / "helpers" / "inbox.py" in files
+    offenders = {str(path.relative_to(ROOT)): imported_test_modules(path) for path in sorted(files)}
+    assert {path: modules for path, modules in offenders.items() if modules} == {}

@@ -22,13 +22,12 @@ from bot.staff.auth import create_agent
 from bot.staff.models import AgentSession
 from bot.tickets import analytics, service
 from bot.tickets.models import Ticket, utcnow
-from bot.tickets.schemas import CandidateIn, TicketCreate, TranscriptLine
 from bot.web.app import create_app
 from bot.web.deps import get_reply_hook, services_of
-from tests.unit.test_ticket_api import AUTH, DATABASES, TOKEN, _drop_postgres, _postgres_url
+from tests.helpers.inbox import CSRF, PASSWORD, add_ticket, login
+from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
+from tests.helpers.ticket_api import AUTH, TOKEN
 
-PASSWORD = "ein-langes-passwort-123"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 AppFactory = Callable[..., FastAPI]
 # Per app: what its reply hook was called with (case number, text).
 REPLIES: "weakref.WeakKeyDictionary[FastAPI, List[Tuple[str, str]]]" = weakref.WeakKeyDictionary()
@@ -48,7 +47,7 @@ def make_app(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
 
     def factory(**overrides: Any) -> FastAPI:
         home = tmp_path / f"home{len(apps)}"
-        url = f"sqlite:///{tmp_path / f'tickets{len(apps)}.sqlite3'}" if request.param == "sqlite" else _postgres_url()
+        url = f"sqlite:///{tmp_path / f'tickets{len(apps)}.sqlite3'}" if request.param == "sqlite" else postgres_url()
         urls.append(url)
         app = create_app(Settings(home=home, api_token=TOKEN, database_url=url, **overrides))
         sent: List[Tuple[str, str]] = []
@@ -63,7 +62,7 @@ def make_app(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
         services_of(app).close()
     for url in urls:
         if url.startswith("postgresql"):
-            _drop_postgres(url)
+            drop_postgres(url)
 
 
 @pytest.fixture
@@ -77,38 +76,11 @@ def agent(app: FastAPI, username: str, departments: List[str], manager: bool = F
                      known=services_of(app).departments)
 
 
-def ticket(app: FastAPI, case: str, owner: str = "Bürgeramt", language: str = "de", reason: str = "low_confidence",
-           created: Optional[datetime] = None, transcript: Optional[List[Dict[str, str]]] = None,
-           question: str = "Wie melde ich meinen Wohnsitz um?", **changes: Any) -> None:
-    data = TicketCreate(
-        case_number=case, conversation_id=f"conv-{case}", language=language, reason=reason, question=question,
-        candidates=[CandidateIn(faq_id="ummeldung", title="Wohnsitz ummelden", score=0.71, owner=owner),
-                    CandidateIn(faq_id="personalausweis", title="Personalausweis", score=0.42, owner="Bürgeramt")],
-        transcript=[TranscriptLine(**line) for line in (transcript or [
-            {"role": "citizen", "text": "Ich bin umgezogen."}, {"role": "bot", "text": "Darf ich weiterleiten?"}])],
-        consent=True, email="max@example.org")
-    with services_of(app).sessions() as session:
-        stored, _ = service.create_ticket(session, data, services_of(app).departments)
-        if created is not None:
-            stored.created_at = created
-        for key, value in changes.items():
-            setattr(stored, key, value)
-        session.commit()
-
-
 def load(app: FastAPI, case: str) -> Ticket:
     with services_of(app).sessions() as session:
         found = service.get_ticket(session, case)
         assert found is not None
         return found
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD, next_url: str = "/inbox") -> Any:
-    page = client.get("/inbox/login")
-    token = CSRF.search(page.text)
-    assert token is not None
-    return client.post("/inbox/login", data={"username": username, "password": password, "csrf_token": token.group(1),
-                                             "next": next_url}, follow_redirects=False)
 
 
 def logged_in(app: FastAPI, username: str) -> TestClient:
@@ -229,7 +201,7 @@ ACTIONS = [("assign", {}), ("status", {"status": "resolved"}), ("reply", {"text"
 def test_forms_without_the_right_csrf_token_change_nothing(app: FastAPI, action: str,
                                                            fields: Dict[str, str]) -> None:
     agent(app, "weber", ["buergerservice"])
-    ticket(app, "AK-AAAA-0001", holds_conversation=True)
+    add_ticket(app, "AK-AAAA-0001", holds_conversation=True)
     client = logged_in(app, "weber")
     for token in (None, "", "falsches-token", csrf(client) + "x"):
         assert post(client, f"/inbox/tickets/AK-AAAA-0001/{action}", token, **fields).status_code == 403, token
@@ -245,8 +217,8 @@ def test_forms_without_the_right_csrf_token_change_nothing(app: FastAPI, action:
 
 def test_agents_see_and_change_only_their_departments(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
-    ticket(app, "AK-AAAA-0001", owner="Bürgeramt")
-    ticket(app, "AK-BBBB-0002", owner="Standesamt")
+    add_ticket(app, "AK-AAAA-0001", owner="Bürgeramt")
+    add_ticket(app, "AK-BBBB-0002", owner="Standesamt")
     client = logged_in(app, "weber")
     queue = client.get("/inbox").text
     assert "AK-AAAA-0001" in queue and "AK-BBBB-0002" not in queue
@@ -263,8 +235,8 @@ def test_agents_see_and_change_only_their_departments(app: FastAPI) -> None:
 
 def test_manager_sees_all_departments(app: FastAPI) -> None:
     agent(app, "chefin", [], manager=True)
-    ticket(app, "AK-AAAA-0001", owner="Bürgeramt")
-    ticket(app, "AK-BBBB-0002", owner="Standesamt")
+    add_ticket(app, "AK-AAAA-0001", owner="Bürgeramt")
+    add_ticket(app, "AK-BBBB-0002", owner="Standesamt")
     client = logged_in(app, "chefin")
     queue = client.get("/inbox").text
     assert "AK-AAAA-0001" in queue and "AK-BBBB-0002" in queue and "(Leitung)" in queue
@@ -275,12 +247,12 @@ def test_manager_sees_all_departments(app: FastAPI) -> None:
 def test_queue_filters_oldest_first_and_waiting_count(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice", "standesamt"])
     now = utcnow()
-    ticket(app, "AK-AAAA-0003", created=now - timedelta(hours=1))
-    ticket(app, "AK-AAAA-0001", created=now - timedelta(days=2), language="en")
-    ticket(app, "AK-AAAA-0002", owner="Wahlamt", created=now - timedelta(hours=5))
-    ticket(app, "AK-AAAA-0004", owner="Standesamt", created=now - timedelta(hours=3), status="in_progress")
-    ticket(app, "AK-AAAA-0005", created=now - timedelta(days=3), status="resolved")
-    ticket(app, "AK-BBBB-0009", owner="Kfz-Zulassungsstelle")  # another department: never counted
+    add_ticket(app, "AK-AAAA-0003", created=now - timedelta(hours=1))
+    add_ticket(app, "AK-AAAA-0001", created=now - timedelta(days=2), language="en")
+    add_ticket(app, "AK-AAAA-0002", owner="Wahlamt", created=now - timedelta(hours=5))
+    add_ticket(app, "AK-AAAA-0004", owner="Standesamt", created=now - timedelta(hours=3), status="in_progress")
+    add_ticket(app, "AK-AAAA-0005", created=now - timedelta(days=3), status="resolved")
+    add_ticket(app, "AK-BBBB-0009", owner="Kfz-Zulassungsstelle")  # another department: never counted
     client = logged_in(app, "weber")
 
     def cases(query: str = "") -> List[str]:
@@ -305,7 +277,7 @@ def test_queue_filters_oldest_first_and_waiting_count(app: FastAPI) -> None:
 
 def test_detail_shows_transcript_candidates_and_contact_with_html_escaped(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
-    ticket(app, "AK-AAAA-0001", transcript=[
+    add_ticket(app, "AK-AAAA-0001", transcript=[
         {"role": "citizen", "text": '<script>alert("x")</script> Ich bin umgezogen.'},
         {"role": "bot", "text": "Darf ich weiterleiten?"}, {"role": "agent", "text": "Ich helfe gern."}],
         question="<b>Ummeldung</b>?")
@@ -324,7 +296,7 @@ def test_detail_shows_transcript_candidates_and_contact_with_html_escaped(app: F
 
 def test_every_detail_view_is_written_to_the_audit_log(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
-    ticket(app, "AK-AAAA-0001")
+    add_ticket(app, "AK-AAAA-0001")
     client = logged_in(app, "weber")
     client.get("/inbox/tickets/AK-AAAA-0001")
     page = client.get("/inbox/tickets/AK-AAAA-0001")
@@ -335,7 +307,7 @@ def test_every_detail_view_is_written_to_the_audit_log(app: FastAPI) -> None:
 
 def test_assign_to_me(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
-    ticket(app, "AK-AAAA-0001")
+    add_ticket(app, "AK-AAAA-0001")
     client = logged_in(app, "weber")
     response = post(client, "/inbox/tickets/AK-AAAA-0001/assign", csrf(client))
     assert response.status_code == 303 and response.headers["location"].startswith("/inbox/tickets/AK-AAAA-0001")
@@ -346,7 +318,7 @@ def test_assign_to_me(app: FastAPI) -> None:
 
 def test_reply_calls_the_hook_and_waits_for_the_citizen(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"], name="Frau Weber")
-    ticket(app, "AK-AAAA-0001")
+    add_ticket(app, "AK-AAAA-0001")
     client = logged_in(app, "weber")
     token = csrf(client)
     assert post(client, "/inbox/tickets/AK-AAAA-0001/reply", token, text="   ").status_code == 303
@@ -363,7 +335,7 @@ def test_reply_calls_the_hook_and_waits_for_the_citizen(app: FastAPI) -> None:
 
 def test_internal_note(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
-    ticket(app, "AK-AAAA-0001")
+    add_ticket(app, "AK-AAAA-0001")
     client = logged_in(app, "weber")
     post(client, "/inbox/tickets/AK-AAAA-0001/note", csrf(client), text="Rückruf vereinbart")
     notes = [(e.actor, e.text) for e in load(app, "AK-AAAA-0001").events if e.kind == "note"]
@@ -373,7 +345,7 @@ def test_internal_note(app: FastAPI) -> None:
 
 def test_status_change(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
-    ticket(app, "AK-AAAA-0001", holds_conversation=True)
+    add_ticket(app, "AK-AAAA-0001", holds_conversation=True)
     client = logged_in(app, "weber")
     token = csrf(client)
     post(client, "/inbox/tickets/AK-AAAA-0001/status", token, status="bogus")
@@ -387,7 +359,7 @@ def test_status_change(app: FastAPI) -> None:
 def test_transfer_keeps_the_history_and_moves_the_ticket(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
     agent(app, "schulz", ["standesamt"], name="Herr Schulz")
-    ticket(app, "AK-AAAA-0001")
+    add_ticket(app, "AK-AAAA-0001")
     weber, schulz = logged_in(app, "weber"), logged_in(app, "schulz")
     token = csrf(weber)
     post(weber, "/inbox/tickets/AK-AAAA-0001/assign", token)
@@ -411,7 +383,7 @@ def test_transfer_keeps_the_history_and_moves_the_ticket(app: FastAPI) -> None:
 
 def test_hand_back_to_the_bot(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
-    ticket(app, "AK-AAAA-0001")
+    add_ticket(app, "AK-AAAA-0001")
     client = logged_in(app, "weber")
     token = csrf(client)
     post(client, "/inbox/tickets/AK-AAAA-0001/assign", token)
@@ -438,11 +410,11 @@ def test_analytics_figures_on_seeded_tickets(app: FastAPI) -> None:
     minutes = [10, 20, 30, 40]  # median 25 min; p90 = 30 + 0.7 * 10 = 37 min
     for i, wait in enumerate(minutes):
         created = now - day * i - timedelta(hours=1)
-        ticket(app, f"AK-AAAA-000{i}", created=created, first_reply_at=created + timedelta(minutes=wait),
+        add_ticket(app, f"AK-AAAA-000{i}", created=created, first_reply_at=created + timedelta(minutes=wait),
                status="waiting", reason="asked_for_human" if i % 2 else "low_confidence", out_of_hours=i == 0)
-    ticket(app, "AK-AAAA-0010", created=now - timedelta(hours=2), reason="no_candidates")  # same day, no reply
-    ticket(app, "AK-AAAA-0011", created=now - 30 * day, first_reply_at=now - 30 * day + timedelta(hours=5))  # too old
-    ticket(app, "AK-BBBB-0001", owner="Standesamt", created=now - timedelta(hours=3), reason="not_helpful",
+    add_ticket(app, "AK-AAAA-0010", created=now - timedelta(hours=2), reason="no_candidates")  # same day, no reply
+    add_ticket(app, "AK-AAAA-0011", created=now - 30 * day, first_reply_at=now - 30 * day + timedelta(hours=5))  # too old
+    add_ticket(app, "AK-BBBB-0001", owner="Standesamt", created=now - timedelta(hours=3), reason="not_helpful",
            first_reply_at=now, status="in_progress")
     with services_of(app).sessions() as session:
         mine = analytics.overview(session, ["buergerservice"], days=14, now=now)
@@ -465,8 +437,8 @@ def test_analytics_page_per_scope(app: FastAPI) -> None:
     now = utcnow()
     for i, wait in enumerate([10, 20, 30, 40]):
         created = now - timedelta(days=1, minutes=10 * i)
-        ticket(app, f"AK-AAAA-000{i}", created=created, first_reply_at=created + timedelta(minutes=wait))
-    ticket(app, "AK-BBBB-0001", owner="Standesamt", created=now - timedelta(hours=3),
+        add_ticket(app, f"AK-AAAA-000{i}", created=created, first_reply_at=created + timedelta(minutes=wait))
+    add_ticket(app, "AK-BBBB-0001", owner="Standesamt", created=now - timedelta(hours=3),
            first_reply_at=now - timedelta(hours=1), out_of_hours=True)
     page = logged_in(app, "weber").get("/inbox/analytics").text
     assert '<dd id="median">25 Min.</dd>' in page and '<dd id="p90">37 Min.</dd>' in page

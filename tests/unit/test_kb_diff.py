@@ -16,7 +16,7 @@ from bot.editor.kb_source import KbSourceError, load_kb_at
 from bot.editor.recent_questions import read_recent_questions, recent_questions
 from bot.kb import KbValidationError, load_kb
 from tests.conftest import ROOT, HashEncoder
-from tests.unit.test_tracker_eraser import SQLITE_ENDPOINTS, tracker_db, write
+from tests.helpers.tracker_store import SQLITE_ENDPOINTS, tracker_db, write_endpoints
 
 CONFIG = DecisionConfig()
 SPERRMUELL = "Sperrmüll melden Sie online oder telefonisch an. Die Abholung ist zweimal im Jahr kostenlos."
@@ -146,7 +146,7 @@ def test_recent_questions_newest_first_without_buttons_duplicates_and_personal_d
     db = tracker_db(tmp_path / "trackers.sqlite3", {"alice": [
         "Wie melde ich Sperrmüll an?", "/greet", "Hund anmelden Steuer", "/choose{\"faq_id\": \"x\"}",
         "hund  anmelden steuer", "Schreiben Sie an max.mustermann@example.org", "   ", "Perso verloren"]})
-    endpoints = write(tmp_path, SQLITE_ENDPOINTS)
+    endpoints = write_endpoints(tmp_path, SQLITE_ENDPOINTS)
     environ = {"TRACKER_DB": str(db)}
     assert recent_questions(10, environ, endpoints) == [
         "Perso verloren", "Schreiben Sie an [E-MAIL]", "hund anmelden steuer", "Wie melde ich Sperrmüll an?"]
@@ -160,17 +160,17 @@ def test_recent_questions_newest_first_without_buttons_duplicates_and_personal_d
 
 def test_no_recent_questions_without_an_sql_store_or_database(tmp_path: Path) -> None:
     missing = tmp_path / "not-yet.sqlite3"
-    found = read_recent_questions(5, {"TRACKER_DB": str(missing)}, write(tmp_path, SQLITE_ENDPOINTS))
+    found = read_recent_questions(5, {"TRACKER_DB": str(missing)}, write_endpoints(tmp_path, SQLITE_ENDPOINTS))
     assert found.questions == [] and [n.code for n in found.notes] == ["no_database"]
     assert not missing.exists()  # reading never creates the database
     for section, code in [("tracker_store:\n  type: redis\n  url: ${REDIS_HOST}\n", "not_sql"),
                           ("lock_store:\n  type: in_memory\n", "not_sql"),
                           ("tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: ${UNSET}\n", "unreadable")]:
-        found = read_recent_questions(5, {}, write(tmp_path, section))
+        found = read_recent_questions(5, {}, write_endpoints(tmp_path, section))
         assert found.questions == [] and [n.code for n in found.notes] == [code], section
     assert "nicht SQL (redis)" in render_diff(diff_kb(
         load_kb(ROOT / "tests" / "fixtures" / "mini_kb"), load_kb(ROOT / "tests" / "fixtures" / "mini_kb"), [],
-        HashEncoder(), CONFIG, notes=read_recent_questions(5, {}, write(tmp_path, "tracker_store:\n  type: redis\n"))
+        HashEncoder(), CONFIG, notes=read_recent_questions(5, {}, write_endpoints(tmp_path, "tracker_store:\n  type: redis\n"))
         .notes))
 
 
@@ -179,7 +179,7 @@ def test_an_events_table_missing_is_a_note_not_a_crash(tmp_path: Path) -> None:
     import sqlite3
 
     sqlite3.connect(db).close()
-    found = read_recent_questions(5, {"TRACKER_DB": str(db)}, write(tmp_path, SQLITE_ENDPOINTS))
+    found = read_recent_questions(5, {"TRACKER_DB": str(db)}, write_endpoints(tmp_path, SQLITE_ENDPOINTS))
     assert found.questions == [] and found.notes[0].code == "unreadable" and "events" in found.notes[0].detail
 
 

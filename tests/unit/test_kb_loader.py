@@ -9,21 +9,7 @@ import pytest
 
 from bot.kb import KbIssue, KbValidationError, load_entry, load_kb
 from tests.conftest import ROOT
-
-VALID = """---
-id: beispiel
-title: Wie geht das?
-questions:
-  - Geht das so?
-lang: de
-tags: [test]
-source: https://musterstadt.example/x
-owner: Bürgeramt
-updated: 2026-11-01
-review_by: 2027-01-01
----
-Die Antwort.
-"""
+from tests.helpers.kb_files import VALID_ENTRY
 
 
 def write(tmp_path: Path, text: str, name: str = "beispiel.md") -> Path:
@@ -39,7 +25,7 @@ def issues_of(path: Path) -> List[KbIssue]:
 
 
 def test_valid_entry_loads_with_all_fields(tmp_path: Path) -> None:
-    entry = load_entry(write(tmp_path, VALID), tmp_path)
+    entry = load_entry(write(tmp_path, VALID_ENTRY), tmp_path)
     assert entry.id == "beispiel"
     assert entry.questions == ("Geht das so?",)
     assert entry.phrasings == ("Wie geht das?", "Geht das so?")
@@ -64,8 +50,8 @@ def test_valid_entry_loads_with_all_fields(tmp_path: Path) -> None:
 )
 def test_invalid_field_names_file_line_and_field(tmp_path: Path, old: str, new: str, line: int, field: str,
                                                  words: str) -> None:
-    assert old in VALID
-    issues = issues_of(write(tmp_path, VALID.replace(old, new)))
+    assert old in VALID_ENTRY
+    issues = issues_of(write(tmp_path, VALID_ENTRY.replace(old, new)))
     assert len(issues) == 1, issues
     issue = issues[0]
     assert (issue.path, issue.line, issue.field) == ("beispiel.md", line, field)
@@ -74,12 +60,12 @@ def test_invalid_field_names_file_line_and_field(tmp_path: Path, old: str, new: 
 
 
 def test_missing_required_field(tmp_path: Path) -> None:
-    issues = issues_of(write(tmp_path, VALID.replace("owner: Bürgeramt\n", "")))
+    issues = issues_of(write(tmp_path, VALID_ENTRY.replace("owner: Bürgeramt\n", "")))
     assert [(i.field, i.message) for i in issues] == [("owner", "required field is missing or empty")]
 
 
 def test_yaml_syntax_error_reports_the_line(tmp_path: Path) -> None:
-    issues = issues_of(write(tmp_path, VALID.replace("tags: [test]", "tags: [test")))
+    issues = issues_of(write(tmp_path, VALID_ENTRY.replace("tags: [test]", "tags: [test")))
     assert issues[0].line in (7, 8)
     assert "invalid YAML" in issues[0].message
 
@@ -98,15 +84,15 @@ def test_broken_structure(tmp_path: Path, text: str, message: str) -> None:
 
 
 def test_empty_and_overlong_answers(tmp_path: Path) -> None:
-    empty = issues_of(write(tmp_path, VALID.replace("Die Antwort.\n", "  \n")))
+    empty = issues_of(write(tmp_path, VALID_ENTRY.replace("Die Antwort.\n", "  \n")))
     assert (empty[0].field, empty[0].line) == ("answer", 13)
-    long = issues_of(write(tmp_path, VALID.replace("Die Antwort.", "x" * 3001)))
+    long = issues_of(write(tmp_path, VALID_ENTRY.replace("Die Antwort.", "x" * 3001)))
     assert "3001 characters" in long[0].message
 
 
 def test_binary_file_is_rejected_with_line(tmp_path: Path) -> None:
     path = tmp_path / "kaputt.md"
-    path.write_bytes(VALID.encode() + b"\n\xff\xfe\x00")
+    path.write_bytes(VALID_ENTRY.encode() + b"\n\xff\xfe\x00")
     issues = issues_of(path)
     assert issues[0].message == "file is not valid UTF-8"
     assert issues[0].line == 15
@@ -115,8 +101,8 @@ def test_binary_file_is_rejected_with_line(tmp_path: Path) -> None:
 def test_duplicate_ids_name_both_files(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    write(tmp_path / "a", VALID)
-    write(tmp_path / "b", VALID)
+    write(tmp_path / "a", VALID_ENTRY)
+    write(tmp_path / "b", VALID_ENTRY)
     with pytest.raises(KbValidationError) as caught:
         load_kb(tmp_path)
     text = str(caught.value)
@@ -125,15 +111,15 @@ def test_duplicate_ids_name_both_files(tmp_path: Path) -> None:
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
-    write(tmp_path, VALID.replace("lang: de", "lang: xx"), "one.md")
-    write(tmp_path, VALID.replace("id: beispiel", "id: zwei").replace("source: https://", "source: ftp://"), "two.md")
+    write(tmp_path, VALID_ENTRY.replace("lang: de", "lang: xx"), "one.md")
+    write(tmp_path, VALID_ENTRY.replace("id: beispiel", "id: zwei").replace("source: https://", "source: ftp://"), "two.md")
     with pytest.raises(KbValidationError) as caught:
         load_kb(tmp_path)
     assert sorted(i.path for i in caught.value.issues) == ["one.md", "two.md"]
 
 
 def test_ignored_files_and_missing_directory(tmp_path: Path) -> None:
-    write(tmp_path, VALID)
+    write(tmp_path, VALID_ENTRY)
     write(tmp_path, "not yaml at all", "_draft.md")
     write(tmp_path, "ignored", "notes.txt")
     assert [e.id for e in load_kb(tmp_path).entries] == ["beispiel"]
@@ -142,9 +128,9 @@ def test_ignored_files_and_missing_directory(tmp_path: Path) -> None:
 
 
 def test_content_hash_changes_with_any_edit(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID)
+    path = write(tmp_path, VALID_ENTRY)
     before = load_kb(tmp_path).content_hash
-    path.write_text(VALID.replace("Die Antwort.", "Die neue Antwort."), encoding="utf-8")
+    path.write_text(VALID_ENTRY.replace("Die Antwort.", "Die neue Antwort."), encoding="utf-8")
     assert load_kb(tmp_path).content_hash != before
 
 
@@ -158,10 +144,10 @@ def test_sample_kb_is_valid_and_large_enough() -> None:
 
 
 def test_a_file_parsed_before_is_parsed_again_when_its_bytes_change(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID)
+    path = write(tmp_path, VALID_ENTRY)
     assert load_entry(path, tmp_path).answer == "Die Antwort."
     assert load_entry(path, tmp_path) is load_entry(path, tmp_path)  # unchanged bytes: the cached parse
-    write(tmp_path, VALID.replace("Die Antwort.", "Die neue Antwort."))
+    write(tmp_path, VALID_ENTRY.replace("Die Antwort.", "Die neue Antwort."))
     assert load_entry(path, tmp_path).answer == "Die neue Antwort."
-    write(tmp_path, VALID.replace("lang: de", "lang: fr"))
+    write(tmp_path, VALID_ENTRY.replace("lang: de", "lang: fr"))
     assert [i.field for i in issues_of(path)] == ["lang"]  # problems are never cached away

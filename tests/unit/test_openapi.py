@@ -16,7 +16,7 @@ from bot.web.app import create_app
 from bot.web.openapi import render
 from bot.web.openapi_file import describe
 from tests.conftest import ROOT
-from tests.unit.test_ticket_api import AUTH, TOKEN, ticket
+from tests.helpers.ticket_api import AUTH, TOKEN, ticket
 
 SPEC_FILE = ROOT / "docs" / "openapi.json"
 SPEC: Dict[str, Any] = json.loads(SPEC_FILE.read_text(encoding="utf-8"))

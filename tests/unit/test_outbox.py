@@ -17,20 +17,20 @@ from bot.db.migrations import baseline
 from bot.db.upgrade import alembic_config
 from bot.helpdesk.outbox import outbox
 from bot.outbox import DEFAULT_POLICY, Outbox, RetryPolicy
-from tests.unit.test_ticket_api import DATABASES, _drop_postgres, _postgres_url
+from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
 
 START = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture(params=DATABASES)
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = f"sqlite:///{tmp_path / 'outbox.sqlite3'}" if request.param == "sqlite" else _postgres_url()
+    url = f"sqlite:///{tmp_path / 'outbox.sqlite3'}" if request.param == "sqlite" else postgres_url()
     made = create_engine(url, connect_args={"check_same_thread": False} if url.startswith("sqlite") else {},
                          future=True)
     yield made
     made.dispose()
     if request.param == "postgresql":
-        _drop_postgres(url)
+        drop_postgres(url)
 
 
 def test_policy_doubles_caps_and_gives_up() -> None:

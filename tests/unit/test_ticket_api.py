@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 from typing import Any, Dict, Iterator
 
@@ -13,73 +11,19 @@ from fastapi.testclient import TestClient
 from bot.config.settings import Settings
 from bot.web.app import create_app
 from bot.web.deps import services_of
-
-TOKEN = "test-token-1234567890"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-PG_ADMIN = os.environ.get("AUSKUNFT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _postgres_url() -> str:
-    import psycopg2
-
-    name = f"auskunft_test_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(PG_ADMIN, connect_timeout=3)
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE DATABASE {name}")
-    conn.close()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_postgres(url: str) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(PG_ADMIN)
-    conn.autocommit = True
-    conn.cursor().execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
-    conn.close()
-
-
-def _postgres_available() -> bool:
-    try:
-        import psycopg2
-
-        psycopg2.connect(PG_ADMIN, connect_timeout=2).close()
-        return True
-    except Exception:
-        return False
-
-
-DATABASES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(
-    not _postgres_available() and not os.environ.get("CI"),
-    reason="no PostgreSQL at 127.0.0.1:5432 on this machine (CI always has one and runs this)"))]
+from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
+from tests.helpers.ticket_api import AUTH, TOKEN, ticket
 
 
 @pytest.fixture(params=DATABASES)
 def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else _postgres_url()
+    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else postgres_url()
     settings = Settings(home=tmp_path / "home", database_url=url, api_token=TOKEN)
     with TestClient(create_app(settings)) as test_client:
         yield test_client
     services_of(test_client.app).close()  # type: ignore[arg-type]
     if request.param == "postgresql":
-        _drop_postgres(url)
-
-
-def ticket(**overrides: Any) -> Dict[str, Any]:
-    data: Dict[str, Any] = {
-        "case_number": "AK-7KQ2-M9XD",
-        "conversation_id": "conv-1",
-        "language": "de",
-        "reason": "low_confidence",
-        "question": "Wie bekomme ich einen Fischereischein? Ruf mich an: 0171 2345678",
-        "candidates": [{"faq_id": "sperrmuell", "title": "Sperrmüll", "score": 0.71}],
-        "transcript": [{"role": "citizen", "text": "Meine Mail ist max@example.org"},
-                       {"role": "bot", "text": "Darf ich weiterleiten?"}],
-        "consent": True,
-        "email": "max@example.org",
-    }
-    data.update(overrides)
-    return data
+        drop_postgres(url)
 
 
 def test_create_read_and_list(client: TestClient) -> None:

@@ -3,49 +3,19 @@
 from __future__ import annotations
 
 import json
-import socket
 import sqlite3
-import threading
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-import uvicorn
 
 from bot.config.settings import Settings
 from bot.outbox.store import utcnow
 from bot.tickets.client import POLICY, TicketClient, local_outbox, new_case_number
-from bot.web.app import create_app
-from tests.unit.test_ticket_api import TOKEN, ticket
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class ServerThread:
-    """The real web service in a background thread (uvicorn)."""
-
-    def __init__(self, settings: Settings, port: int) -> None:
-        self.server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                                    log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "ServerThread":
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+from tests.helpers.servers import ServerThread, free_port
+from tests.helpers.ticket_api import TOKEN, ticket
 
 
 @pytest.fixture

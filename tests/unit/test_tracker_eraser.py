@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import subprocess
 import sys
@@ -12,42 +11,7 @@ import pytest
 
 from bot.conversations.erase import EraseUnsupported, TrackerEraser
 from tests.conftest import ROOT
-
-# The table SQLTrackerStore (Rasa 3.6) creates: rasa.core.tracker_store.SQLTrackerStore.SQLEvent.
-EVENTS_SCHEMA = """
-CREATE TABLE events (
-    id INTEGER NOT NULL PRIMARY KEY,
-    sender_id VARCHAR(255) NOT NULL,
-    type_name VARCHAR(255) NOT NULL,
-    timestamp FLOAT,
-    intent_name VARCHAR(255),
-    action_name VARCHAR(255),
-    data TEXT
-);
-CREATE INDEX ix_events_sender_id ON events (sender_id);
-"""
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "endpoints.yml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def tracker_db(path: Path, conversations: dict[str, list[str]], wal: bool = False, start: float = 1700000000.0) -> Path:
-    with sqlite3.connect(path) as db:
-        if wal:
-            db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(EVENTS_SCHEMA)
-        for sender, texts in conversations.items():
-            for offset, text in enumerate(texts):
-                data = {"event": "user", "timestamp": start + offset, "text": text}
-                db.execute("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                           "VALUES (?, 'user', ?, 'faq', NULL, ?)", (sender, data["timestamp"], json.dumps(data)))
-                db.execute("INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, data) "
-                           "VALUES (?, 'action', ?, NULL, 'action_listen', '{}')", (sender, data["timestamp"]))
-    db.close()
-    return path
+from tests.helpers.tracker_store import SQLITE_ENDPOINTS, tracker_db, write_endpoints
 
 
 def counts(path: Path) -> dict[str, int]:
@@ -57,20 +21,10 @@ def counts(path: Path) -> dict[str, int]:
     return dict(rows)
 
 
-SQLITE_ENDPOINTS = """
-action_endpoint:
-  url: ${UNSET_ACTION_URL}
-tracker_store:
-  type: SQL
-  dialect: "sqlite"
-  db: ${TRACKER_DB}
-"""
-
-
 def test_sqlite_erases_one_conversation_and_leaves_the_other(tmp_path: Path) -> None:
     db = tracker_db(tmp_path / "trackers.sqlite3", {"alice": ["Wohngeld?", "Danke"], "bob": ["Personalausweis?"]})
     # only the tracker_store section is expanded: the unset action URL variable does not matter
-    eraser = TrackerEraser.from_endpoints(write(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
+    eraser = TrackerEraser.from_endpoints(write_endpoints(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
     try:
         assert eraser.erase("alice") == 4
         assert counts(db) == {"bob": 2}
@@ -91,7 +45,7 @@ def test_sqlite_erased_text_is_gone_from_the_files(tmp_path: Path, wal: bool) ->
     rasa = sqlite3.connect(db)  # another open connection (Rasa's), so closing ours does not checkpoint the log
     try:
         rasa.execute("SELECT COUNT(*) FROM events").fetchone()
-        eraser = TrackerEraser.from_endpoints(write(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
+        eraser = TrackerEraser.from_endpoints(write_endpoints(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
         assert eraser.erase("alice") == 100
         eraser.close()
         assert not any(secret.encode() in f.read_bytes() for f in files if f.exists())
@@ -102,21 +56,21 @@ def test_sqlite_erased_text_is_gone_from_the_files(tmp_path: Path, wal: bool) ->
 
 def test_missing_sqlite_file_is_an_error_and_is_not_created(tmp_path: Path) -> None:
     db = tmp_path / "nowhere.sqlite3"
-    eraser = TrackerEraser.from_endpoints(write(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
+    eraser = TrackerEraser.from_endpoints(write_endpoints(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
     with pytest.raises(FileNotFoundError, match="nowhere.sqlite3"):
         eraser.erase("alice")
     assert not db.exists()
 
 
 def test_unset_variable_is_named_with_the_file(tmp_path: Path) -> None:
-    path = write(tmp_path, SQLITE_ENDPOINTS)
+    path = write_endpoints(tmp_path, SQLITE_ENDPOINTS)
     with pytest.raises(ValueError, match="TRACKER_DB") as error:
         TrackerEraser.from_endpoints(path, {})
     assert str(path) in str(error.value)
 
 
 def test_postgresql_url_is_built_like_rasa_and_hides_the_password(tmp_path: Path) -> None:
-    path = write(tmp_path, (ROOT / "endpoints.scale-out.yml").read_text(encoding="utf-8"))
+    path = write_endpoints(tmp_path, (ROOT / "endpoints.scale-out.yml").read_text(encoding="utf-8"))
     environ = {"AUSKUNFT_PG_HOST": "db.internal", "AUSKUNFT_PG_PORT": "5433", "AUSKUNFT_PG_DB": "auskunft",
                "AUSKUNFT_PG_USER": "rasa", "AUSKUNFT_PG_PASSWORD": "s3cr3t#: x"}
     eraser = TrackerEraser.from_endpoints(path, environ)
@@ -132,7 +86,7 @@ def test_connection_errors_and_logs_do_not_show_the_password(tmp_path: Path, cap
 
     text = "tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n  port: 1\n  db: rasa\n" \
            "  username: rasa\n  password: ${PW}\n"
-    eraser = TrackerEraser.from_endpoints(write(tmp_path, text), {"PW": "s3cr3t-pw"})
+    eraser = TrackerEraser.from_endpoints(write_endpoints(tmp_path, text), {"PW": "s3cr3t-pw"})
     caplog.set_level("DEBUG")
     with pytest.raises(OperationalError) as error:
         eraser.erase("alice")
@@ -142,12 +96,12 @@ def test_connection_errors_and_logs_do_not_show_the_password(tmp_path: Path, cap
 
 def test_sql_host_may_carry_port_or_be_a_full_url(tmp_path: Path) -> None:
     base = "tracker_store:\n  type: SQL\n  dialect: postgresql\n  db: rasa\n  port: 5432\n"
-    with_port = TrackerEraser.from_endpoints(write(tmp_path, base + "  url: db.internal:6000\n"), {})
+    with_port = TrackerEraser.from_endpoints(write_endpoints(tmp_path, base + "  url: db.internal:6000\n"), {})
     assert with_port.engine is not None and (with_port.engine.url.host, with_port.engine.url.port) == (
         "db.internal", 6000)
-    full = TrackerEraser.from_endpoints(write(tmp_path, base + "  url: postgresql://u@elsewhere/other\n"), {})
+    full = TrackerEraser.from_endpoints(write_endpoints(tmp_path, base + "  url: postgresql://u@elsewhere/other\n"), {})
     assert full.engine is not None and (full.engine.url.host, full.engine.url.database) == ("elsewhere", "other")
-    query = TrackerEraser.from_endpoints(write(tmp_path, base + "  url: h\n  query:\n    sslmode: ${MODE}\n"),
+    query = TrackerEraser.from_endpoints(write_endpoints(tmp_path, base + "  url: h\n  query:\n    sslmode: ${MODE}\n"),
                                          {"MODE": "require"})
     assert query.engine is not None and dict(query.engine.url.query) == {"sslmode": "require"}
 
@@ -158,7 +112,7 @@ def test_redis_key_naming_follows_rasa(tmp_path: Path, key_prefix: str | None, e
     text = "tracker_store:\n  type: redis\n  url: ${REDIS_HOST}\n  port: 6390\n  db: 3\n  password: pw\n"
     if key_prefix is not None:
         text += f"  key_prefix: {key_prefix}\n"
-    eraser = TrackerEraser.from_endpoints(write(tmp_path, text), {"REDIS_HOST": "cache.internal", "PREFIX": "p1"})
+    eraser = TrackerEraser.from_endpoints(write_endpoints(tmp_path, text), {"REDIS_HOST": "cache.internal", "PREFIX": "p1"})
     assert eraser.redis is not None and eraser.key_prefix == expected
     kwargs = eraser.redis.connection_pool.connection_kwargs
     assert (kwargs["host"], kwargs["port"], kwargs["db"], kwargs["password"]) == ("cache.internal", 6390, 3, "pw")
@@ -169,7 +123,7 @@ def test_redis_key_naming_follows_rasa(tmp_path: Path, key_prefix: str | None, e
                                   "tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: ':memory:'\n"])
 def test_in_memory_trackers_cannot_be_erased(tmp_path: Path, text: str) -> None:
     with pytest.raises(EraseUnsupported, match="in memory|in-memory") as error:
-        TrackerEraser.from_endpoints(write(tmp_path, text), {})
+        TrackerEraser.from_endpoints(write_endpoints(tmp_path, text), {})
     assert "vanish" in str(error.value)
     assert isinstance(error.value, ValueError)
 
@@ -182,13 +136,13 @@ def test_in_memory_trackers_cannot_be_erased(tmp_path: Path, text: str) -> None:
 ])
 def test_other_store_types_are_unsupported(tmp_path: Path, text: str, named: str) -> None:
     with pytest.raises(EraseUnsupported, match=named):
-        TrackerEraser.from_endpoints(write(tmp_path, text), {})
+        TrackerEraser.from_endpoints(write_endpoints(tmp_path, text), {})
 
 
 @pytest.mark.parametrize("sender_id", ["", None, 42, "x" * 129])
 def test_bad_sender_id_is_rejected(tmp_path: Path, sender_id: object) -> None:
     db = tracker_db(tmp_path / "t.sqlite3", {"x" * 128: ["a"]})
-    eraser = TrackerEraser.from_endpoints(write(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
+    eraser = TrackerEraser.from_endpoints(write_endpoints(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
     with pytest.raises(ValueError, match="sender_id"):
         eraser.erase(sender_id)  # type: ignore[arg-type]
     assert eraser.erase("x" * 128) == 2  # the longest allowed id works

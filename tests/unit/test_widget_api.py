@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from bot.config.settings import Settings
 from bot.web.app import create_app
-from tests.unit.test_ticket_api import AUTH, TOKEN, ticket
-from tests.unit.test_tracker_eraser import tracker_db as make_tracker_db
+from tests.helpers.ticket_api import AUTH, TOKEN, ticket
+from tests.helpers.tracker_store import tracker_db as make_tracker_db
 
 CONVERSATION = "0123456789abcdef0123456789abcdef"
 OTHER = "fedcba9876543210fedcba9876543210"
