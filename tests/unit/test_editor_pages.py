@@ -281,7 +281,8 @@ def test_editor_column_is_added_to_an_older_database(tmp_path: Path) -> None:
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE agents DROP COLUMN is_editor")
-        connection.exec_driver_sql("DROP TABLE alembic_version")  # as the release before Alembic left it
+        connection.exec_driver_sql("DROP TABLE alembic_version")  # as the release before Alembic left it ...
+        connection.exec_driver_sql("DROP TABLE outbox_items")  # ... which had no shared outbox yet
         connection.exec_driver_sql("INSERT INTO agents (username, display_name, password_hash, departments, "
                                    "is_manager, active, created_at) VALUES ('alt', 'Alt', 'x', '[]', 0, 1, "
                                    "'2025-01-01 00:00:00')")

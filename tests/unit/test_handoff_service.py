@@ -19,6 +19,7 @@ from bot.config.settings import PROJECT_ROOT, Settings
 from bot.conversations.erase import TrackerEraser
 from bot.db.engine import make_engine
 from bot.db.upgrade import current_revision, head_revision, upgrade_to_head
+from bot.helpdesk.outbox import enqueue, outbox
 from bot.notifications.mailer import Mailer, SmtpConfig
 from bot.notifications.replies import notify_pending, pending
 from bot.tickets import service
@@ -181,8 +182,11 @@ def test_retention_deletes_what_is_due_and_nothing_else(session, tmp_path: Path)
         db.execute("UPDATE events SET timestamp = ? WHERE sender_id = 'neu'", (time.time() - 3600,))
     eraser = TrackerEraser(engine=create_engine(f"sqlite:///{trackers}"))
 
+    for queued in (old_resolved, old_open):
+        assert enqueue(session, queued, "zammad")  # a delivery receipt names the case number
     report = purge(session, 90, eraser)
     assert (report.tickets, report.conversations) == (1, 1)
+    assert [i.key for i in outbox(session, "zammad").waiting()] == ["AK-OLD2-0002"]  # the purged one's item is gone
     assert {t.case_number for t in session.query(Ticket)} == {"AK-OLD2-0002", "AK-NEW1-0003"}
     with sqlite3.connect(trackers) as db:
         assert {row[0] for row in db.execute("SELECT DISTINCT sender_id FROM events")} == {"neu"}
