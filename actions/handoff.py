@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -169,6 +169,8 @@ class ActionCreateTicket(Action):
                  SlotSet("handoff_other_needs", None)]
         if tracker.get_slot("handoff_consent") is not True:
             dispatcher.utter_message(text=say("not_forwarded", lang))
+            if intent(tracker) == "faq":  # a new question typed instead of yes/no: not forwarded, but answered
+                return reset + [FollowupAction("action_answer_faq")]
             return reset
         email = tracker.get_slot("handoff_email")
         payload = {

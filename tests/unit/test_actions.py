@@ -259,3 +259,13 @@ def test_an_answer_to_the_forms_question_keeps_the_conversations_language(home: 
     result = ValidateHandoffForm().validate_handoff_email("lena.muster(at)example", dispatcher, track, {})
     assert result == {"handoff_email": None}
     assert "E-Mail" in dispatcher.messages[0]["text"]  # asked again in German, not in English
+
+
+def test_a_new_question_typed_instead_of_consent_is_answered_not_lost(home: Path) -> None:
+    track = tracker(intent="faq", text="Ich brauche ein Dokument", slots={"handoff_consent": False},
+                    candidates=[candidate("personalausweis", 0.9)])
+    events, messages = run(ActionCreateTicket(), track)
+    assert "nichts weitergeleitet" in messages[0]["text"]
+    assert FollowupAction("action_answer_faq") in events
+    events, _ = run(ActionCreateTicket(), tracker(intent="deny", text="/deny", slots={"handoff_consent": False}))
+    assert FollowupAction("action_answer_faq") not in events  # a plain "no" just ends the handoff
