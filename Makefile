@@ -83,7 +83,7 @@ kb-build: setup ## Build and publish the FAQ index (the running bot picks it up)
 openapi: setup ## Write docs/openapi.json from the code (the tests check it is current)
 	$(PY) -m bot.web.openapi_file docs/openapi.json
 
-docs-gen: setup ## Write docs/configuration.md (from bot/settings.py) and docs/benchmarks-figures.md (from bench/results/*.json)
+docs-gen: setup ## Write docs/configuration.md (from bot/config/settings.py) and docs/benchmarks-figures.md (from bench/results/*.json)
 	$(PY) -m bot.docs_pages
 
 docs: setup ## Build the documentation site into site/ (open site/index.html)
