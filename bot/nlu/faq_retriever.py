@@ -26,11 +26,12 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.config.agencies import UnknownAgency
 from bot.config.settings import get_settings
-from bot.decision.routing import FAQ_INTENT, IntentExamples, route_intent
+from bot.decision.routing import FAQ_INTENT, NOT_UNDERSTOOD, IntentExamples, route_intent
 from bot.embedding.encoder import model_fingerprint, release_free_memory
 from bot.retrieval import assembly
 from bot.retrieval.assembly import query_encoder
 from bot.retrieval.index import FORMAT_VERSION, FaqIndex
+from bot.retrieval.language import normalise_language
 from bot.retrieval.searcher import FaqSearcher, SearchResult
 from bot.retrieval.store import IndexStore
 
@@ -223,6 +224,10 @@ class FaqRetriever(GraphComponent):
                                      self._routable, self._decision_config, vocabulary)
                 routed, confidence = route.intent, route.similarity
                 payload["nearest_intent"] = {"name": nearest, "similarity": round(similarity, 4)}
+                if routed == NOT_UNDERSTOOD:  # typing noise says nothing of the language: the page's decides
+                    payload.update(lang=normalise_language(metadata.get("lang") if isinstance(metadata, dict)
+                                                           else None, self._settings.default_language),
+                                   lang_confident=False)
             payload["ms"] = round((time.perf_counter() - started) * 1000, 1)
             message.set(FAQ_KEY, payload, add_to_output=True)
             message.set(INTENT, {"name": routed, "confidence": round(confidence, 4)}, add_to_output=True)

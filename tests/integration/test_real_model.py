@@ -69,7 +69,7 @@ def test_component_persist_load_gives_the_same_output(real_model: Path, tmp_path
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
-    from rasa.shared.nlu.constants import INTENT, TEXT
+    from rasa.shared.nlu.constants import INTENT, METADATA, TEXT
     from rasa.shared.nlu.training_data.message import Message
     from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -109,6 +109,10 @@ def test_component_persist_load_gives_the_same_output(real_model: Path, tmp_path
     assert snapshot["faq"]["candidates"] == before["faq"]["candidates"]
     greeting = parse(loaded, "Hallo")
     assert greeting[INTENT]["name"] == "greet"
+    noise = Message(data={TEXT: "jjjjjj", METADATA: {"lang": "de"}})
+    loaded.process([noise])
+    assert noise.get(INTENT)["name"] == "not_understood"
+    assert (noise.get("faq")["lang"], noise.get("faq")["lang_confident"]) == ("de", False)  # the page's language
 
     class KbTunedModel:  # an index built with a kb-tuned model is searched in that model's space
         name = "/models/tuned-x"
