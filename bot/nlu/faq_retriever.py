@@ -82,6 +82,7 @@ class FaqRetriever(GraphComponent):
         self._intents_by_model: Dict[str, IntentExamples] = {}
         self._processed = 0
         self._decision_config = settings.decision_config()
+        self._live: Dict[str, FaqSearcher] = {}
         self._threads = int(self.config["torch_threads"] or settings.torch_threads)
         self._encoder = query_encoder(settings, self.config["embedding_model"], self._threads)
 
@@ -177,8 +178,11 @@ class FaqRetriever(GraphComponent):
         """
         top_k, lang = int(self.config["top_k"]), self._settings.default_language
         chosen = self._agencies.get(agency)
-        live = assembly.searcher(self._settings, chosen, encoder=self._encoder, top_k=top_k,
-                                 index_root=self._store.root, threads=self._threads)
+        live = self._live.get(chosen.key)
+        if live is None:  # one searcher per agency for the process: it follows the agency's published index
+            live = self._live[chosen.key] = assembly.searcher(self._settings, chosen, encoder=self._encoder,
+                                                              top_k=top_k, index_root=self._store.root,
+                                                              threads=self._threads)
         if not chosen.is_default:
             return live
         try:

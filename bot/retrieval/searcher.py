@@ -123,7 +123,7 @@ class FaqSearcher:
         results = []
         for text, vector, page, forced in zip(texts, vectors, page_langs, forced_lang, strict=True):
             guess = (LanguageGuess(normalise_language(forced), True, 0.0) if forced
-                     else self.detect_language(text, page))
+                     else index.languages.detect(text, normalise_language(page, self.default_language)))
             candidates, best = index.search_with_best(vector, k=self.top_k, lang=guess.lang, text=text)
             results.append(SearchResult(candidates, guess.lang, index.version, vector=vector, best_phrasing=best,
                                         encoder=encoder, lang_confident=guess.confident))
