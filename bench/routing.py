@@ -110,9 +110,9 @@ def main() -> int:
     settings = get_settings()
     from bot.embedding.encoder import shared_encoder
 
-    searcher = FaqSearcher(shared_encoder(settings.model_name, settings.torch_threads),
+    searcher = FaqSearcher(shared_encoder(settings.model_name, settings.encoder_threads),
                            store=IndexStore(settings.index_dir), default_language=settings.default_language,
-                           load_encoder=lambda m: shared_encoder(m, settings.torch_threads))
+                           load_encoder=lambda m: shared_encoder(m, settings.encoder_threads))
     encoder = searcher.encoder_for(searcher.index())
     intents = IntentExamples.from_nlu_file(ROOT / "data" / "nlu.yml", encoder.encode)  # type: ignore[attr-defined]
     split: Dict[str, Tuple[list, list, List[str]]] = {}

@@ -42,7 +42,7 @@ def main() -> int:
     settings = get_settings()
     from bot.embedding.encoder import shared_encoder
 
-    encoder = MemoEncoder(shared_encoder(settings.model_name, settings.torch_threads))
+    encoder = MemoEncoder(shared_encoder(settings.model_name, settings.encoder_threads))
     grid = list(itertools.product([float(a) for a in args.answer.split(",")],
                                   [float(x) for x in args.lexical.split(",")], args.adapter.split(",")))
     table: Dict[str, List[Dict[str, float]]] = {}

@@ -181,11 +181,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = _settings(args)
     tuned = None
     if args.finetune:
-        from bot.embedding.encoder import Encoder
         from bot.embedding.finetune import FinetuneConfig
+        from bot.embedding.st_encoder import Encoder
         from bot.kb.loader import load_kb
 
-        tuned = Encoder(settings.model_name, threads=settings.torch_threads)
+        tuned = Encoder(settings.model_name, threads=settings.encoder_threads)
         summary = tuned.fine_tune(load_kb(Path(args.kb_dir)).entries, FinetuneConfig(epochs=args.finetune),
                                   progress=progress_printer("fine-tuning"))
         print(f"fine-tuned on the kb: {summary['steps']} steps, {summary['seconds']} s, "

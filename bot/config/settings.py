@@ -26,7 +26,10 @@ class Settings(BaseSettings):
                                 "each with its own kb layers and widget key (see bot/config/agencies.py); "
                                 "no file = one agency with kb_dir")
     embedding_model: str = Field("", description="sentence-transformers name or path; empty = provisioned default")
-    torch_threads: int = Field(1, ge=1, le=64)
+    encoder: str = Field("onnx", regex="^(onnx|onnx-int8|sentence-transformers)$",
+                         description="how queries are embedded: the model's ONNX graph in ONNX Runtime (fp32, equal to "
+                         "sentence-transformers), its int8 copy, or sentence-transformers (torch, the train extra)")
+    encoder_threads: int = Field(1, ge=1, le=64)
     finetune_epochs: int = Field(0, ge=0, le=20, description="fine-tune the model on the kb at each kb build "
                                  "(minutes; the running bot then loads it); 0 = off, the kb adapter only")
     default_language: str = Field("de", regex="^(de|en)$")
@@ -45,10 +48,15 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     rasa_port: int = 5005
+    rasa_workers: int = Field(0, ge=0, le=32, description="Rasa processes, each on its own port from rasa_port up "
+                              "(a conversation always goes to the same one); 0 = one per CPU core")
     action_port: int = 5055
     web_port: int = 8000
     database_url: str = Field("", description="SQLAlchemy URL of the ticket database; empty = SQLite in home")
     endpoints: str = Field("endpoints.yml", description="Rasa endpoints (endpoints.scale-out.yml: PostgreSQL, Redis)")
+    session_compact_events: int = Field(80, ge=0, description="a conversation whose Rasa session holds more events "
+                                        "than this starts a new session at its next quiet point (slots carried "
+                                        "over), so a turn costs the same at turn 200; about 8 events per turn; 0 = off")
     ticket_service_url: str = Field("", description="base URL of the ticket API; empty = the local web service")
     api_token: Optional[SecretStr] = Field(None, description="bearer token between action server and ticket API")
     allowed_origins: str = Field("", description="comma-separated origins of the agency's website(s) that embed "

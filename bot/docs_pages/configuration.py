@@ -15,8 +15,9 @@ PAGE = Path("docs") / "configuration.md"
 # Explanations for fields whose ``Field`` has no description (or needs a figure). A key that is not a
 # field of Settings fails the tests, so this cannot drift silently.
 NOTES: Dict[str, str] = {
-    "torch_threads": "threads of the embedding model; one thread: ~30 ms per query, torch's default (2) took "
-                     "~500 ms on the 2-core test machine",
+    "encoder_threads": "intra-op threads of the embedding model per process; one thread embeds a query in "
+                       "~7 ms (ONNX fp32) on the 2-core test machine, and the cores serve concurrent "
+                       "conversations instead",
     "default_language": "language assumed when a message gives no language evidence",
     "answer_threshold": "answer at or above this retrieval score (chosen on `tests/data/sample_kb_dev.jsonl` by "
                         "`python bench/quality.py --tune`; see [Benchmarks](benchmarks.md))",
@@ -25,7 +26,7 @@ NOTES: Dict[str, str] = {
     "max_choices": "how many candidates a clarify step offers",
     "max_misses": "consecutive clarify/low-confidence turns before handing off",
     "host": "address all services listen on",
-    "rasa_port": "Rasa's REST channel",
+    "rasa_port": "Rasa's REST channel (of the first Rasa process; the others follow on the next ports)",
     "action_port": "the action server",
     "web_port": "the web service (widget, `/api/chat`, inbox, ticket API)",
     "api_token": "not set: generated into `<home>/api-token` on first start",

@@ -1,120 +1,84 @@
-"""A sentence-transformers encoder configured for single-query latency on a small CPU."""
+"""The query encoder a process uses, chosen once per model: ONNX Runtime by default, sentence-transformers on request.
+
+Serving processes never import torch: :func:`shared_encoder` loads
+:class:`bot.embedding.onnx_encoder.OnnxEncoder` whenever the model directory holds its ONNX graph
+(``auskunft model provision`` and fine-tuning write it). The sentence-transformers
+:class:`bot.embedding.st_encoder.Encoder` (the ``train`` extra) is for fine-tuning and for
+models without a graph (a hub name, a directory someone else wrote).
+"""
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
-import json
-import os
-from dataclasses import asdict
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Protocol, Sequence, Tuple
 
 import numpy as np
 
-from bot.embedding.q4_embedding import use_q4_word_embeddings
-
-if TYPE_CHECKING:
-    from bot.embedding.finetune import FinetuneConfig
-    from bot.kb.entry import FaqEntry
+BACKENDS = ("onnx", "onnx-int8", "sentence-transformers")
 
 
-class Encoder:
-    """Embeds queries and FAQ phrasings with a sentence-transformers model.
+class QueryEncoder(Protocol):
+    """What every encoder offers: vectors, their width, and an identity of the weights."""
 
-    Args:
-        model: a sentence-transformers model name or a local model directory.
-        threads: torch intra-op threads. One thread answers a single query in
-            ~20 ms on a 2-core machine; torch's default (all cores) takes ~500 ms.
-        query_prompt: prompt name for queries and phrasings, if the model defines it
-            (e5 models expect ``query: `` for symmetric question matching).
+    name: str
+    dim: int
+    fingerprint: str
+    threads: int
 
-    Raises:
-        ValueError: ``threads`` is not positive.
-        FileNotFoundError: ``model`` looks like a path and does not exist.
-    """
-
-    def __init__(self, model: str, threads: int = 1, query_prompt: Optional[str] = "query") -> None:
-        if threads < 1:
-            raise ValueError(f"threads must be at least 1, got {threads}")
-        if (model.startswith((".", "/")) or os.sep in model) and not Path(model).is_dir():
-            raise FileNotFoundError(
-                f"embedding model directory '{model}' not found; run 'auskunft model provision' "
-                "or set AUSKUNFT_EMBEDDING_MODEL to a sentence-transformers model"
-            )
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        torch.set_num_threads(threads)
-        self._model = SentenceTransformer(model, device="cpu")
-        self.q4_embeddings = Path(model).is_dir() and use_q4_word_embeddings(
-            getattr(self._model[0], "auto_model", self._model[0]), Path(model)
-        )
-        prompts = getattr(self._model, "prompts", {}) or {}
-        self._prompt = query_prompt if query_prompt in prompts else None
-        self._passage_prompt = "passage" if "passage" in prompts else self._prompt
-        self.name = model
-        self.threads = threads
-        self.dim = int(self._model.get_embedding_dimension() or 0)
-        self.fingerprint = _fingerprint(model, self._prompt)
-        release_free_memory()
-
-    def encode(
-        self, texts: Sequence[str], batch_size: int = 32, progress: bool = False, passage: bool = False
-    ) -> np.ndarray:
-        """Embed texts as L2-normalised float32 rows.
-
-        Args:
-            texts: the texts.
-            batch_size: texts per forward pass.
-            progress: show a progress bar.
-            passage: embed as documents (answers) rather than as questions, for
-                models with asymmetric prompts such as e5.
-        """
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            prompt_name=self._passage_prompt if passage else self._prompt,
-            batch_size=batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
-        return np.asarray(vectors, dtype=np.float32)
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False,
+               passage: bool = False) -> np.ndarray:
+        """L2-normalised float32 rows."""
 
     def encode_one(self, text: str) -> np.ndarray:
-        """Embed a single text (the per-message hot path)."""
-        return self.encode([text])[0]
+        """One row."""
 
-    def fine_tune(self, entries: Sequence["FaqEntry"], config: Optional["FinetuneConfig"] = None,
-                  progress: Optional[Callable[[int, int], None]] = None) -> Dict[str, object]:
-        """Train this encoder on the kb's phrasings (see :mod:`bot.embedding.finetune`); its fingerprint changes.
 
-        Training uses every CPU core; the thread setting is restored afterwards.
-        """
-        import torch
+def load_encoder(model: str, threads: int = 1, backend: str = "onnx") -> QueryEncoder:
+    """A new encoder of ``model`` (see :func:`shared_encoder` for one per process).
 
-        from bot.embedding.finetune import FinetuneConfig, finetune
+    Args:
+        model: a model directory (or, for sentence-transformers, a hub name).
+        threads: intra-op threads.
+        backend: ``onnx`` (fp32 graph), ``onnx-int8`` or ``sentence-transformers``. An ONNX backend
+            falls back to sentence-transformers for a model without a graph, if that is installed.
 
-        config = config or FinetuneConfig()
-        threads = torch.get_num_threads()
-        torch.set_num_threads(os.cpu_count() or 1)
-        try:
-            summary = finetune(self._model, entries, config, progress)
-        finally:
-            torch.set_num_threads(threads)
-        payload = json.dumps([sorted(e.embedding_key() for e in entries), asdict(config)])
-        self.fingerprint = f"{self.fingerprint}+ft{hashlib.sha256(payload.encode()).hexdigest()[:12]}"
-        return summary
+    Raises:
+        ValueError: unknown backend.
+        FileNotFoundError: no ONNX graph and no sentence-transformers to fall back on (says what to run).
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"encoder backend must be one of {BACKENDS}, got {backend!r}")
+    if backend != "sentence-transformers":
+        from bot.embedding.onnx_encoder import OnnxEncoder, has_onnx
 
-    def save(self, directory: Path, summary: Dict[str, object]) -> Path:
-        """Write a fine-tuned copy of this model (base files plus the tuned weights) to ``directory``."""
-        from bot.embedding.finetune import save_finetuned
+        precision = "int8" if backend == "onnx-int8" else "fp32"
+        if has_onnx(Path(model), precision) or not _sentence_transformers_installed():
+            return OnnxEncoder(model, threads=threads, precision=precision)
+    from bot.embedding.st_encoder import Encoder
 
-        return save_finetuned(self._model, Path(self.name), directory, summary)
+    return Encoder(model, threads=threads)
+
+
+_ENCODERS: Dict[Tuple[str, int, str], QueryEncoder] = {}
+_LOCK = threading.Lock()
+
+
+def shared_encoder(model: str, threads: int = 1, backend: str = "onnx") -> QueryEncoder:
+    """One encoder per (model, threads, backend) in a process: the weights are loaded once."""
+    key = (model, threads, backend)
+    with _LOCK:
+        if key not in _ENCODERS:
+            _ENCODERS[key] = load_encoder(model, threads, backend)
+        return _ENCODERS[key]
+
+
+def _sentence_transformers_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("sentence_transformers") is not None
 
 
 def release_free_memory() -> None:
@@ -127,11 +91,11 @@ def release_free_memory() -> None:
 
 def model_fingerprint(model: str) -> str:
     """A short identity of a model's weights (name or directory), without loading it."""
-    return _fingerprint(model, None)
+    return fingerprint_of(model, None)
 
 
-def _fingerprint(model: str, prompt: Optional[str]) -> str:
-    """Identify the model's weights so cached embeddings are never mixed across models."""
+def fingerprint_of(model: str, prompt: Optional[str]) -> str:
+    """Identify the model's weights and query prompt so cached embeddings are never mixed across models."""
     path = Path(model)
     digest = hashlib.sha256(f"{prompt}".encode())
     manifest = path / "auskunft-model.json"
@@ -152,14 +116,3 @@ def _fingerprint(model: str, prompt: Optional[str]) -> str:
 def batched(items: Sequence[str], size: int) -> List[Sequence[str]]:
     """Split a sequence into chunks of ``size``."""
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-_ENCODERS: dict[tuple[str, int], Encoder] = {}
-
-
-def shared_encoder(model: str, threads: int = 1) -> Encoder:
-    """One encoder per (model, threads) in a process: the weights are loaded once."""
-    key = (model, threads)
-    if key not in _ENCODERS:
-        _ENCODERS[key] = Encoder(model, threads=threads)
-    return _ENCODERS[key]

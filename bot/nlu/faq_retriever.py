@@ -50,7 +50,7 @@ class FaqRetriever(GraphComponent):
         return {
             "index_dir": None,
             "embedding_model": None,
-            "torch_threads": None,
+            "encoder_threads": None,
             "top_k": 5,
             # Intents whose training examples classify messages by nearest neighbour (None: all but 'faq').
             "conversational_intents": None,
@@ -83,7 +83,7 @@ class FaqRetriever(GraphComponent):
         self._processed = 0
         self._decision_config = settings.decision_config()
         self._live: Dict[str, FaqSearcher] = {}
-        self._threads = int(self.config["torch_threads"] or settings.torch_threads)
+        self._threads = int(self.config["encoder_threads"] or settings.encoder_threads)
         self._encoder = query_encoder(settings, self.config["embedding_model"], self._threads)
 
     @classmethod

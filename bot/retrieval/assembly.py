@@ -14,7 +14,7 @@ from typing import Callable, Dict, Optional
 from bot.config.agencies import Agency
 from bot.config.settings import Settings
 from bot.embedding import encoder as embedding
-from bot.embedding.encoder import Encoder
+from bot.embedding.encoder import QueryEncoder
 from bot.retrieval.index import TextEncoder
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
@@ -24,14 +24,16 @@ _stores: Dict[Path, IndexStore] = {}
 _lock = threading.Lock()
 
 
-def query_encoder(settings: Settings, model: Optional[str] = None, threads: Optional[int] = None) -> Encoder:
-    """The process-wide encoder of ``model`` (default: the configured one), loaded once."""
-    return embedding.shared_encoder(model or settings.model_name, threads or settings.torch_threads)
+def query_encoder(settings: Settings, model: Optional[str] = None, threads: Optional[int] = None) -> QueryEncoder:
+    """The process-wide encoder of ``model`` (default: the configured one) on the configured backend, loaded once."""
+    return embedding.shared_encoder(model or settings.model_name, threads or settings.encoder_threads,
+                                    backend=settings.encoder)
 
 
-def model_loader(settings: Settings, threads: Optional[int] = None) -> Callable[[str], Encoder]:
-    """Loads the model an index names in ``meta["query_model"]`` (same threads, loaded once)."""
-    return lambda model: embedding.shared_encoder(model, threads or settings.torch_threads)
+def model_loader(settings: Settings, threads: Optional[int] = None) -> Callable[[str], QueryEncoder]:
+    """Loads the model an index names in ``meta["query_model"]`` (same threads and backend, loaded once)."""
+    return lambda model: embedding.shared_encoder(model, threads or settings.encoder_threads,
+                                                  backend=settings.encoder)
 
 
 def kb_tuner(settings: Settings, base: Optional[object] = None,
@@ -41,8 +43,8 @@ def kb_tuner(settings: Settings, base: Optional[object] = None,
         return None
     from bot.embedding.tuned import kb_tuner as tuner_for  # sentence-transformers training: only when asked for
 
-    return tuner_for(base if base is not None else query_encoder(settings), settings.finetune_epochs,
-                     settings.tuned_models_dir, progress)
+    return tuner_for(base if base is not None else query_encoder(settings),  # type: ignore[arg-type]
+                     settings.finetune_epochs, settings.tuned_models_dir, progress, backend=settings.encoder)
 
 
 def agency_store(settings: Settings, agency: Agency, index_root: Optional[Path] = None) -> IndexStore:

@@ -1,19 +1,23 @@
-"""Start Rasa's command line (``python -m bot.run.rasa_launcher run ...``) without TensorFlow's JAX bridge.
+"""Start Rasa's command line (``python -m bot.run.rasa_launcher run ...``) without the training stack.
 
 TensorFlow 2.12 tries ``from jax import xla_computation`` for TFLite conversion and
 falls back when the import fails. Rasa never converts to TFLite, yet importing JAX
-costs the bot ~65 MB of memory and 0.3 s of start-up; marking it unavailable makes
-TensorFlow take its own fallback.
+costs the bot ~65 MB of memory and 0.3 s of start-up; spaCy's thinc imports torch when it is
+installed (~400 MB). Marking them unavailable (:mod:`bot.run.lean_imports`) makes both take
+their own fallbacks.
 """
 
 from __future__ import annotations
 
-import sys
+from bot.run import lean_imports
 
 
 def main() -> None:
     """Run ``rasa`` with the given arguments."""
-    sys.modules.setdefault("jax", None)  # type: ignore[arg-type]  # import jax -> ImportError
+    if lean_imports.needs_training_stack():
+        lean_imports.block(["jax"])
+    else:
+        lean_imports.block()
     from rasa.__main__ import main as rasa_main
 
     from bot.privacy.log_filter import install_redacting_filter

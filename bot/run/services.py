@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from bot.config.settings import PROJECT_ROOT, Settings
+from bot.run.rasa_workers import worker_count, worker_ports
 from bot.run.runtime_env import child_env
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
@@ -80,21 +81,27 @@ def _run_step(settings: Settings, *args: str) -> bool:
 
 
 def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
-    """The processes ``auskunft run`` starts."""
+    """The processes ``auskunft run`` starts: web, actions, one Rasa per worker port, the kb watcher.
+
+    All but Rasa's own launcher go through :mod:`bot.run.lean_imports`, which keeps torch out.
+    """
     py, host = sys.executable, settings.host
+    lean = [py, "-m", "bot.run.lean_imports"]
     result = [
-        Service("web", [py, "-m", "uvicorn", "--factory", "bot.web.app:create_app", "--host", host,
+        Service("web", [*lean, "uvicorn", "--factory", "bot.web.app:create_app", "--host", host,
                         "--port", str(settings.web_port)],
                 f"http://{host}:{settings.web_port}/healthz"),
-        Service("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+        Service("actions", [*lean, "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
                 f"http://{host}:{settings.action_port}/health"),
-        Service("rasa", [py, "-m", "bot.run.rasa_launcher", "run", "--model", str(model_path(settings)), "--endpoints",
-                         settings.endpoints, "--credentials", "credentials.yml", "--interface", host,
-                         "--port", str(settings.rasa_port)],
-                f"http://{host}:{settings.rasa_port}/"),
     ]
+    for number, port in enumerate(worker_ports(settings), start=1):
+        result.append(Service("rasa" if number == 1 else f"rasa-{number}",
+                              [py, "-m", "bot.run.rasa_launcher", "run", "--model", str(model_path(settings)),
+                               "--endpoints", settings.endpoints, "--credentials", "credentials.yml",
+                               "--interface", host, "--port", str(port)],
+                              f"http://{host}:{port}/"))
     if watch_kb:
-        result.append(Service("kb-watch", [py, "-m", "bot.cli", "kb", "watch"], None))
+        result.append(Service("kb-watch", [*lean, "bot.cli", "kb", "watch"], None))
     return result
 
 
@@ -130,7 +137,7 @@ def run_all(settings: Settings, train: bool = True, watch_kb: bool = True) -> in
     logs.mkdir(exist_ok=True)
     prepare_tracker_db(Path(child_env(settings)["AUSKUNFT_TRACKER_DB"]))
     children = services(settings, watch_kb)
-    env = child_env(settings)
+    env = {**child_env(settings), "AUSKUNFT_RASA_WORKERS": str(worker_count(settings))}  # all agree on the count
     stopping = {"flag": False}
 
     def request_stop(_signum: int, _frame: object) -> None:
@@ -159,12 +166,14 @@ def run_all(settings: Settings, train: bool = True, watch_kb: bool = True) -> in
             time.sleep(0.2)
         if stopping["flag"]:
             return 0
+        ports = ", ".join(str(port) for port in worker_ports(settings))
         print(
             f"Auskunft is ready (services up in {time.perf_counter() - boot:.1f} s, "
             f"{time.perf_counter() - started:.1f} s in all):\n"
             f"  demo page and ticket API  http://{settings.host}:{settings.web_port}/  "
             f"(API description: /openapi.json)\n"
-            f"  Rasa REST channel         http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook\n"
+            f"  Rasa REST channel         http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook"
+            f" ({worker_count(settings)} Rasa processes, ports {ports})\n"
             f"  action server             http://{settings.host}:{settings.action_port}\n"
             f"  logs                      {logs}\n"
             "Stop with Ctrl-C or 'auskunft stop'.",

@@ -24,6 +24,7 @@ from tests.e2e.browser import browser, new_page  # noqa: F401
 from tests.helpers.servers import free_port
 
 READY_TIMEOUT = 600
+RASA_WORKERS = 2
 
 
 @dataclass
@@ -71,7 +72,8 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     shutil.copytree(ROOT / "kb", kb)
     agencies = write_agencies(base)
     model = provision(Settings().default_model_dir)  # the shipped default, shared with the dev setup
-    ports = {name: free_port() for name in ("RASA", "ACTION", "WEB", "SMTP")}
+    ports = {name: free_port() for name in ("ACTION", "WEB", "SMTP")}
+    ports["RASA"] = free_port(span=RASA_WORKERS)
     mails: List[bytes] = []
     smtp = Controller(_MailSink(mails), hostname="127.0.0.1", port=ports["SMTP"])
     smtp.start()
@@ -82,6 +84,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         "AUSKUNFT_AGENCIES_FILE": str(agencies),
         "AUSKUNFT_EMBEDDING_MODEL": str(model),
         "AUSKUNFT_RASA_PORT": str(ports["RASA"]),
+        "AUSKUNFT_RASA_WORKERS": str(RASA_WORKERS),  # conversations are spread over two Rasa processes
         "AUSKUNFT_ACTION_PORT": str(ports["ACTION"]),
         "AUSKUNFT_WEB_PORT": str(ports["WEB"]),
         "AUSKUNFT_API_TOKEN": "e2e-token-0123456789",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config.settings import PROJECT_ROOT, Settings
-from bot.embedding.encoder import Encoder
+from bot.embedding.st_encoder import Encoder
 from bot.evaluation.report import evaluate
 from tests.conftest import DATA
 from tests.e2e.conftest import Running
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 def test_offline_and_end_to_end_eval_agree_on_the_sample_test_set(services: Running, tmp_path: Path) -> None:
     settings = Settings(_env_file=None, home=tmp_path / "home")  # type: ignore[call-arg]
-    encoder = Encoder(services.env["AUSKUNFT_EMBEDDING_MODEL"], threads=settings.torch_threads)
+    encoder = Encoder(services.env["AUSKUNFT_EMBEDDING_MODEL"], threads=settings.encoder_threads)
     report, _, _ = evaluate(services.kb, DATA / "sample_kb_test.jsonl", encoder, settings.decision_config(),
                             baselines=(), withdraw=settings.withdraw_overdue,
                             nlu_file=PROJECT_ROOT / "data" / "nlu.yml", live_url=services.web)

@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Set
 
 if TYPE_CHECKING:
     from bot.config.settings import Settings
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+_HANDED_OUT: Set[int] = set()
+_RANGE = (20000, 32000)  # below Linux's ephemeral range (32768-60999), see below
+
+
+def free_port(span: int = 1) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now, never handed out twice in this process.
+
+    With ``span`` > 1 the next ``span - 1`` ports are free (and reserved) too: ``auskunft run`` puts
+    its Rasa processes on consecutive ports.
+
+    The port comes from below the kernel's ephemeral range: a port the kernel picked for ``bind(0)`` is
+    just as likely to be picked again for an outgoing connection while a slow service (Rasa takes
+    ~20 s) is still starting, and then that service fails with "address already in use".
+    """
+    for _ in range(200):
+        port = random.randint(*_RANGE)
+        block = set(range(port, port + span))
+        if block & _HANDED_OUT or not all(_bindable(p) for p in block):
+            continue
+        _HANDED_OUT.update(block)
+        return port
+    raise RuntimeError(f"no free TCP port in {_RANGE} after 200 tries")
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 class ServerThread:

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.editor.usage import editor_analytics
-from bot.embedding.encoder import Encoder, shared_encoder
+from bot.embedding.encoder import shared_encoder
+from bot.embedding.st_encoder import Encoder
 from bot.kb import load_kb
 from bot.retrieval.builder import build_index
 from bot.retrieval.cache import EmbeddingCache

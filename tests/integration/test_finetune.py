@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.embedding.encoder import Encoder
 from bot.embedding.finetune import FinetuneConfig, batches, training_pairs
+from bot.embedding.st_encoder import Encoder
 from bot.kb import load_kb
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,8 @@ import yaml
 from bot.config.settings import Settings
 from bot.decision import ANSWER
 from bot.editor.diff import DiffReport, diff_kb, render_diff
-from bot.embedding.encoder import Encoder, shared_encoder
+from bot.embedding.encoder import shared_encoder
+from bot.embedding.st_encoder import Encoder
 from bot.kb import load_kb
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -41,7 +42,7 @@ def add_tests(path: Path, tests: List[str]) -> None:
 
 @pytest.fixture(scope="module")
 def model(real_model: Path) -> Encoder:
-    return shared_encoder(str(real_model), Settings().torch_threads)
+    return shared_encoder(str(real_model), Settings().encoder_threads)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import yaml
 
 from bot.decision import DecisionConfig
 from bot.editor.overlap import OverlapReport, find_overlaps, render_report, run_overlap
-from bot.embedding.encoder import Encoder, shared_encoder
+from bot.embedding.encoder import shared_encoder
+from bot.embedding.st_encoder import Encoder
 from bot.kb import load_kb
 from bot.retrieval.builder import build_index
 from bot.retrieval.cache import EmbeddingCache

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.embedding.encoder import Encoder, shared_encoder
+from bot.embedding.encoder import shared_encoder
 from bot.embedding.provision import EXPECTED_WEIGHTS, MANIFEST, is_provisioned, locate_inputs, sha256_file
+from bot.embedding.st_encoder import Encoder
 from bot.kb import load_kb
 from bot.publish.build import build_and_publish
 from bot.retrieval.searcher import FaqSearcher

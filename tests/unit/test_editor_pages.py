@@ -170,7 +170,7 @@ def test_auskunft_ask_prints_the_preview(tmp_path: Path, monkeypatch: pytest.Mon
     settings = Settings(home=tmp_path / "home", api_token=TOKEN)
     IndexStore(settings.index_dir).publish(fixed_index(encoder))
     monkeypatch.setattr(cli, "get_settings", lambda: settings)
-    monkeypatch.setattr("bot.embedding.encoder.shared_encoder", lambda name, threads: encoder)
+    monkeypatch.setattr("bot.embedding.encoder.shared_encoder", lambda name, threads, **_: encoder)
     assert cli.main(["ask", "Wie melde ich Sperrmüll an?"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "decision: answer (confident, confidence 0.786) -> sperrmuell"
@@ -335,7 +335,7 @@ def test_editor_pages_follow_the_chosen_agency(tmp_path: Path, monkeypatch: pyte
     config.write_text("default: kreis\nagencies:\n  kreis: {name: Landkreis, kb: [kreis]}\n"
                       "  adorf: {name: Gemeinde Adorf, kb: [kreis, adorf]}\n", encoding="utf-8")
     monkeypatch.setattr(passwords, "N", 2**10)
-    monkeypatch.setattr("bot.embedding.encoder.shared_encoder", lambda name, threads: encoder)
+    monkeypatch.setattr("bot.embedding.encoder.shared_encoder", lambda name, threads, **_: encoder)
     settings = Settings(home=tmp_path / "home", api_token=TOKEN, agencies_file=config,
                         database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
     for agency in Agencies.load(config, settings.kb_dir):

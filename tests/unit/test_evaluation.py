@@ -72,7 +72,7 @@ def test_eval_command_writes_json_and_plots(mini_kb: Path, tmp_path: Path, isola
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import bot.cli as cli
 
-    monkeypatch.setattr("bot.embedding.encoder.shared_encoder", lambda model, threads=1: HashEncoder())
+    monkeypatch.setattr("bot.embedding.encoder.shared_encoder", lambda model, threads=1, **_: HashEncoder())
     test = write_jsonl(tmp_path / "t.jsonl", [{"text": "Sperrmüll", "expected": ["sperrmuell"]},
                                               {"text": "Wetter", "expected": []}])
     code = cli.main(["eval", str(mini_kb), str(test), "--json", str(tmp_path / "r.json"),

@@ -263,7 +263,7 @@ def test_run_diff_reads_the_tracker_store_and_fails_in_strict_mode(
 ) -> None:
     import bot.embedding.encoder
 
-    monkeypatch.setattr(bot.embedding.encoder, "shared_encoder", lambda model, threads=1: HashEncoder())
+    monkeypatch.setattr(bot.embedding.encoder, "shared_encoder", lambda model, threads=1, **_: HashEncoder())
     isolated_settings.mkdir(parents=True, exist_ok=True)
     tracker_db(isolated_settings / "trackers.sqlite3", {"c1": ["Hund anmelden Steuer", "/affirm"]})
     out = io.StringIO()

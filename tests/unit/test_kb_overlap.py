@@ -193,7 +193,7 @@ def test_run_overlap_builds_in_a_temporary_place(isolated_settings: Path, mini_k
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     import bot.embedding.encoder
 
-    monkeypatch.setattr(bot.embedding.encoder, "shared_encoder", lambda model, threads=1: HashEncoder())
+    monkeypatch.setattr(bot.embedding.encoder, "shared_encoder", lambda model, threads=1, **_: HashEncoder())
     plant_duplicate(mini_kb)
     out = io.StringIO()
     assert run_overlap(mini_kb, out=out) == 0

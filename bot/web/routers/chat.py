@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from bot.channels.incoming import MessageRejected, clean_message
 from bot.config.agencies import AGENCY_KEY, UnknownAgency
 from bot.feedback import service as feedback
+from bot.run.rasa_workers import rasa_url_for
 from bot.tickets import service as tickets
 from bot.tickets.closing import closing_notes
 from bot.tickets.departments import Departments
@@ -99,7 +100,7 @@ async def chat(data: ChatIn, settings: SettingsDep, session: DbDep, agencies: Ag
     held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, departments)
     if held is not None:
         return held
-    url = f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook"
+    url = f"{rasa_url_for(settings, data.sender)}/webhooks/rest/webhook"  # the conversation's own Rasa process
     metadata = {"lang": data.lang} if data.lang else {}
     if not agency.is_default:
         metadata["agency"] = agency.key  # the bot answers from this agency's kb only

@@ -1,0 +1,129 @@
+"""The serving encoder: the provisioned model's ONNX graph in ONNX Runtime, no torch.
+
+Tokenised with ``tokenizers`` (the model's own ``tokenizer.json``), word embeddings looked up
+in the 4-bit blocks, the transformer run by ONNX Runtime on one thread by default. The vectors
+equal sentence-transformers' within float rounding (fp32 graph) or within int8 quantisation
+(``encoder-int8.onnx``); ``tests/integration/test_onnx_encoder.py`` holds both to the torch model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from bot.embedding.encoder import fingerprint_of
+from bot.embedding.onnx_export import FP32_FILE, INT8_FILE, ONNX_DIR
+from bot.embedding.q4_rows import Q4Rows
+
+PRECISIONS = ("fp32", "int8")
+
+
+def has_onnx(model_dir: Path, precision: str = "fp32") -> bool:
+    """Whether ``model_dir`` holds the ONNX graph of that precision."""
+    return (model_dir / ONNX_DIR / (INT8_FILE if precision == "int8" else FP32_FILE)).is_file()
+
+
+class OnnxEncoder:
+    """Embeds queries and FAQ phrasings with a provisioned model's ONNX graph.
+
+    Same interface as the sentence-transformers :class:`bot.embedding.encoder.Encoder` for
+    everything but training (``encode``, ``encode_one``, ``name``, ``dim``, ``fingerprint``).
+
+    Args:
+        model: a model directory written by ``auskunft model provision`` (or a fine-tuned copy).
+        threads: ONNX Runtime intra-op threads (1: a query takes a few ms; more only help batches).
+        precision: ``fp32`` (the reference) or ``int8``.
+        query_prompt: the prompt for queries and phrasings, if the model defines it.
+
+    Raises:
+        ValueError: ``threads`` is not positive or ``precision`` unknown.
+        FileNotFoundError: the directory or its ONNX graph is missing (the message says what to run).
+    """
+
+    def __init__(self, model: str, threads: int = 1, precision: str = "fp32",
+                 query_prompt: Optional[str] = "query") -> None:
+        if threads < 1:
+            raise ValueError(f"threads must be at least 1, got {threads}")
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        directory = Path(model)
+        if not has_onnx(directory, precision):
+            raise FileNotFoundError(f"no ONNX graph ({precision}) in '{model}'; run 'auskunft model provision' "
+                                    "(it writes onnx/ into the model directory)")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        prompts = _prompts(directory)
+        self._prompt = prompts.get(query_prompt or "", "") if query_prompt in prompts else ""
+        self._passage_prompt = prompts.get("passage", self._prompt)
+        max_tokens = int(json.loads((directory / "sentence_bert_config.json").read_text()).get("max_seq_length", 256))
+        self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=max_tokens)
+        self._pad_id = int(self._tokenizer.token_to_id("<pad>") or 0)
+        self._rows = Q4Rows.from_directory(directory)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        graph = directory / ONNX_DIR / (INT8_FILE if precision == "int8" else FP32_FILE)
+        self._session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.name = model
+        self.threads = threads
+        self.precision = precision
+        self.dim = self._rows.dim
+        self.fingerprint = fingerprint_of(model, query_prompt if self._prompt else None)
+        if precision != "fp32":
+            self.fingerprint += f"+{precision}"
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False,
+               passage: bool = False) -> np.ndarray:
+        """Embed texts as L2-normalised float32 rows (longest first in batches, as sentence-transformers)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompt = self._passage_prompt if passage else self._prompt
+        encodings = self._tokenizer.encode_batch([prompt + text for text in texts])
+        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        bar = _progress(len(texts)) if progress else None
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            out[chunk] = self._run([encodings[i].ids for i in chunk])
+            if bar is not None:
+                bar.update(len(chunk))
+        if bar is not None:
+            bar.close()
+        return out
+
+    def encode_one(self, text: str) -> np.ndarray:
+        """Embed a single text (the per-message hot path)."""
+        return self.encode([text])[0]
+
+    def _run(self, ids: List[List[int]]) -> np.ndarray:
+        width = max(len(row) for row in ids)
+        padded = np.full((len(ids), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(ids), width), dtype=np.float32)
+        for i, row in enumerate(ids):
+            padded[i, :len(row)] = row
+            mask[i, :len(row)] = 1.0
+        feeds = {"inputs_embeds": self._rows.lookup(padded), "attention_mask": mask}
+        return np.asarray(self._session.run(["sentence_embedding"], feeds)[0], dtype=np.float32)
+
+
+def _prompts(directory: Path) -> Dict[str, str]:
+    path = directory / "config_sentence_transformers.json"
+    if not path.is_file():
+        return {}
+    return dict(json.loads(path.read_text(encoding="utf-8")).get("prompts") or {})
+
+
+def _progress(total: int) -> Any:
+    os.environ.setdefault("TQDM_DISABLE", "0")
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="Embedding", unit="text")
