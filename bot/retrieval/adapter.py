@@ -19,6 +19,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
+TRAINER = "numpy-adam-1"  # the training code: a change gives every index a new version (it is rebuilt)
+
 
 @dataclass(frozen=True)
 class AdapterConfig:
@@ -48,8 +50,9 @@ class AdapterConfig:
             raise ValueError(f"batch_size must be between 2 and 4096, got {self.batch_size}")
 
     def key(self) -> str:
-        """A short hash of the settings, part of the index version."""
-        return hashlib.sha256(repr(sorted(asdict(self).items())).encode()).hexdigest()[:8]
+        """A short hash of the settings and the trainer, part of the index version."""
+        payload = repr([TRAINER, *sorted(asdict(self).items())])
+        return hashlib.sha256(payload.encode()).hexdigest()[:8]
 
 
 def normalise_rows(matrix: np.ndarray) -> np.ndarray:
@@ -77,27 +80,53 @@ def train_adapter(
     """
     if len(np.unique(labels)) < 2:
         return None
-    import torch
-
-    generator = torch.Generator().manual_seed(config.seed)
-    x = torch.from_numpy(np.ascontiguousarray(vectors, dtype=np.float32))
-    y = torch.from_numpy(labels.astype(np.int64))
+    x = np.ascontiguousarray(vectors, dtype=np.float32)
+    y = labels.astype(np.int64)
     n_labels = int(y.max()) + 1
-    weight = torch.nn.Parameter(torch.eye(x.shape[1]))
-    optimizer = torch.optim.Adam([weight], lr=config.learning_rate)
-    normalize = torch.nn.functional.normalize
+    weight = np.eye(x.shape[1], dtype=np.float32)
+    adam = _Adam(weight.shape, config.learning_rate)
+    generator = np.random.default_rng(config.seed)
     for epoch in range(config.epochs):
-        with torch.no_grad():  # the targets: each entry's centroid under the current map
-            summed = torch.zeros(n_labels, x.shape[1]).index_add_(0, y, normalize(x @ weight, dim=1))
-            centroids = normalize(summed, dim=1)
-        order = torch.randperm(len(x), generator=generator)
+        summed = np.zeros((n_labels, x.shape[1]), dtype=np.float32)  # the targets: each entry's centroid
+        np.add.at(summed, y, normalise_rows(x @ weight))
+        centroids = normalise_rows(summed)
+        order = generator.permutation(len(x))
         for start in range(0, len(x), config.batch_size):
             rows = order[start : start + config.batch_size]
-            mapped = normalize(x[rows] @ weight, dim=1)
-            loss = torch.nn.functional.cross_entropy(config.scale * mapped @ centroids.T, y[rows])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            weight = adam.step(weight, _gradient(x[rows], y[rows], weight, centroids, config.scale))
         if progress:
             progress(epoch + 1, config.epochs)
-    return weight.detach().numpy().astype(np.float32)
+    return weight.astype(np.float32)
+
+
+def _gradient(x: np.ndarray, y: np.ndarray, weight: np.ndarray, centroids: np.ndarray, scale: float) -> np.ndarray:
+    """d/dW of the mean cross-entropy of ``scale * normalise(x @ W) @ centroids.T`` against the labels ``y``."""
+    mapped = x @ weight
+    norms = np.maximum(np.linalg.norm(mapped, axis=1, keepdims=True), 1e-12)
+    unit = mapped / norms
+    logits = scale * unit @ centroids.T
+    probs = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    probs[np.arange(len(y)), y] -= 1.0  # softmax minus one-hot: d loss / d logits (times the batch size)
+    d_unit = (scale / len(y)) * probs @ centroids
+    d_mapped = (d_unit - unit * np.sum(d_unit * unit, axis=1, keepdims=True)) / norms  # through the normalisation
+    return (x.T @ d_mapped).astype(np.float32)
+
+
+class _Adam:
+    """Adam (Kingma & Ba) with torch's defaults: betas (0.9, 0.999), eps 1e-8, no weight decay."""
+
+    def __init__(self, shape: tuple, learning_rate: float) -> None:
+        self.learning_rate = learning_rate
+        self.first = np.zeros(shape, dtype=np.float32)
+        self.second = np.zeros(shape, dtype=np.float32)
+        self.steps = 0
+
+    def step(self, weight: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        """The weight after one update."""
+        self.steps += 1
+        self.first = 0.9 * self.first + 0.1 * gradient
+        self.second = 0.999 * self.second + 0.001 * gradient * gradient
+        first = self.first / (1 - 0.9**self.steps)
+        second = self.second / (1 - 0.999**self.steps)
+        return (weight - self.learning_rate * first / (np.sqrt(second) + 1e-8)).astype(np.float32)

@@ -9,7 +9,7 @@ their own fallbacks.
 
 from __future__ import annotations
 
-from bot.run import lean_imports
+from bot.run import lean_imports, rasa_speedups
 
 
 def main() -> None:
@@ -23,6 +23,7 @@ def main() -> None:
     from bot.privacy.log_filter import install_redacting_filter
 
     install_redacting_filter()  # personal data never reaches Rasa's logs
+    rasa_speedups.install()
 
     rasa_main()
 
