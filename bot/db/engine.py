@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.db.upgrade import upgrade_to_head
 
@@ -23,7 +24,11 @@ def make_engine(url: str, migrate: bool = True) -> Engine:
             Alembic). Alembic's own ``env.py`` passes false.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False}, future=True)
+        # SQLAlchemy 1.4 gives file databases a NullPool: a new connection (and its PRAGMAs) for every
+        # session, i.e. every request. A small pool keeps them (one thread per connection at a time).
+        pooled = {} if ":memory:" in url or url.rstrip("/") == "sqlite:" else {"poolclass": QueuePool,
+                                                                               "pool_size": 8, "max_overflow": 16}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, future=True, **pooled)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]

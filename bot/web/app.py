@@ -10,10 +10,9 @@ from contextlib import asynccontextmanager
 from typing import AsyncIterator, Optional
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from bot import __version__
@@ -22,7 +21,7 @@ from bot.privacy.log_filter import install_redacting_filter
 from bot.web import openapi
 from bot.web.routers import cases, chat, editor, feedback, health, inbox, inbox_auth, pages, tickets
 from bot.web.routers.pages import SITE, STATIC, WIDGET
-from bot.web.security import security_headers
+from bot.web.security import GuardMiddleware
 from bot.web.state import WebServices
 
 MAX_BODY_BYTES = 512 * 1024
@@ -53,15 +52,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                   description="Chat widget, chat proxy, ticket and feedback API of the Auskunft FAQ bot.")
     app.state.services = services  # the one thing kept on the app; routers get its parts from bot.web.deps
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            return JSONResponse({"detail": f"request body too large (at most {MAX_BODY_BYTES} bytes)"},
-                                status_code=413)
-        return await call_next(request)
-
-    app.middleware("http")(security_headers)
+    app.add_middleware(GuardMiddleware, max_body_bytes=MAX_BODY_BYTES)  # headers; 413 before the body is read
     app.add_middleware(GZipMiddleware, minimum_size=500)
     if settings.allowed_origin_list:  # the agency's website(s), when the widget is embedded from another origin
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origin_list, allow_credentials=False,
