@@ -11,7 +11,7 @@ and reports top-1, answered-correctly and wrong-answer rates per benchmark, the 
 difference to the reference, plus single-query latency (p50/p95, one thread) and batch throughput.
 No embedding cache is used, so every vector comes from the encoder under test.
 
-    python bench/encoder.py [--benchmarks sample,clinc10,integreat-muenchen] [--json bench/results/encoder.json]
+    python bench/encoder.py [--benchmarks sample,clinc10,integreat-muenchen] [--json bench/results/serving/encoder.json]
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def main() -> int:
     parser.add_argument("--benchmarks", default="sample,clinc10,integreat-muenchen,integreat-lkaugsburg,"
                         "integreat-rems-murr-kreis")
     parser.add_argument("--backends", default=",".join(BACKENDS))
-    parser.add_argument("--json", default=str(ROOT / "bench/results/encoder.json"))
+    parser.add_argument("--json", default=str(ROOT / "bench/results/serving/encoder.json"))
     args = parser.parse_args()
     settings = Settings()
     backends = args.backends.split(",")

@@ -18,6 +18,7 @@ from sanic.response import HTTPResponse
 
 from bot.channels.incoming import MessageRejected, clean_message
 from bot.config.settings import get_settings
+from bot.embedding.sealed_vector import INCOMING, METADATA_KEY
 
 logger = logging.getLogger(__name__)
 MAX_SENDER = 128
@@ -65,6 +66,8 @@ class ValidatedRestInput(RestInput):
             if metadata is not None and not isinstance(metadata, dict):
                 return _reject(400, "'metadata' must be a JSON object")
             collector = CollectingOutputChannel()
+            # The web service's query vector is for this message only: kept out of the stored event.
+            vector = INCOMING.set(metadata.pop(METADATA_KEY, None) if metadata else None)
             try:
                 await on_new_message(
                     UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
@@ -74,6 +77,8 @@ class ValidatedRestInput(RestInput):
             except Exception:
                 logger.exception("message from %s failed", sender[:8])
                 return _reject(500, "the bot could not process the message; please try again")
+            finally:
+                INCOMING.reset(vector)
             return response.json(collector.messages)
 
         return hook

@@ -30,6 +30,10 @@ class Settings(BaseSettings):
                          description="how queries are embedded: the model's ONNX graph in ONNX Runtime (fp32, equal to "
                          "sentence-transformers), its int8 copy, or sentence-transformers (torch, the train extra)")
     encoder_threads: int = Field(1, ge=1, le=64)
+    embed_in_web: bool = Field(True, description="the web service embeds citizens' messages in micro-batches and "
+                               "hands Rasa the signed vectors; off: every Rasa process embeds (and holds the model)")
+    batch_window_ms: float = Field(3.0, ge=0, le=50, description="how long a message waits for others to share its "
+                                   "embedding pass (web service)")
     finetune_epochs: int = Field(0, ge=0, le=20, description="fine-tune the model on the kb at each kb build "
                                  "(minutes; the running bot then loads it); 0 = off, the kb adapter only")
     default_language: str = Field("de", regex="^(de|en)$")

@@ -36,7 +36,7 @@ class QueryEncoder(Protocol):
         """One row."""
 
 
-def load_encoder(model: str, threads: int = 1, backend: str = "onnx") -> QueryEncoder:
+def load_encoder(model: str, threads: int = 1, backend: str = "onnx", lazy: bool = False) -> QueryEncoder:
     """A new encoder of ``model`` (see :func:`shared_encoder` for one per process).
 
     Args:
@@ -44,6 +44,7 @@ def load_encoder(model: str, threads: int = 1, backend: str = "onnx") -> QueryEn
         threads: intra-op threads.
         backend: ``onnx`` (fp32 graph), ``onnx-int8`` or ``sentence-transformers``. An ONNX backend
             falls back to sentence-transformers for a model without a graph, if that is installed.
+        lazy: an ONNX encoder loads its weights on first use (the directory is checked now).
 
     Raises:
         ValueError: unknown backend.
@@ -56,7 +57,7 @@ def load_encoder(model: str, threads: int = 1, backend: str = "onnx") -> QueryEn
 
         precision = "int8" if backend == "onnx-int8" else "fp32"
         if has_onnx(Path(model), precision) or not _sentence_transformers_installed():
-            return OnnxEncoder(model, threads=threads, precision=precision)
+            return OnnxEncoder(model, threads=threads, precision=precision, lazy=lazy)
     from bot.embedding.st_encoder import Encoder
 
     return Encoder(model, threads=threads)
@@ -67,11 +68,11 @@ _LOCK = threading.Lock()
 
 
 def shared_encoder(model: str, threads: int = 1, backend: str = "onnx") -> QueryEncoder:
-    """One encoder per (model, threads, backend) in a process: the weights are loaded once."""
+    """One encoder per (model, threads, backend) in a process: the weights are loaded once, on first use."""
     key = (model, threads, backend)
     with _LOCK:
         if key not in _ENCODERS:
-            _ENCODERS[key] = load_encoder(model, threads, backend)
+            _ENCODERS[key] = load_encoder(model, threads, backend, lazy=True)
         return _ENCODERS[key]
 
 

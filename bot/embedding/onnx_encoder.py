@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 
-from bot.embedding.encoder import fingerprint_of
+from bot.embedding.encoder import fingerprint_of, release_free_memory
 from bot.embedding.onnx_export import FP32_FILE, INT8_FILE, ONNX_DIR
 from bot.embedding.q4_rows import Q4Rows
 
@@ -38,6 +39,8 @@ class OnnxEncoder:
         threads: ONNX Runtime intra-op threads (1: a query takes a few ms; more only help batches).
         precision: ``fp32`` (the reference) or ``int8``.
         query_prompt: the prompt for queries and phrasings, if the model defines it.
+        lazy: load the graph, tokenizer and word embeddings (~300 MB) on the first ``encode``, not now;
+            the directory is checked now either way.
 
     Raises:
         ValueError: ``threads`` is not positive or ``precision`` unknown.
@@ -45,7 +48,7 @@ class OnnxEncoder:
     """
 
     def __init__(self, model: str, threads: int = 1, precision: str = "fp32",
-                 query_prompt: Optional[str] = "query") -> None:
+                 query_prompt: Optional[str] = "query", lazy: bool = False) -> None:
         if threads < 1:
             raise ValueError(f"threads must be at least 1, got {threads}")
         if precision not in PRECISIONS:
@@ -54,32 +57,38 @@ class OnnxEncoder:
         if not has_onnx(directory, precision):
             raise FileNotFoundError(f"no ONNX graph ({precision}) in '{model}'; run 'auskunft model provision' "
                                     "(it writes onnx/ into the model directory)")
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         prompts = _prompts(directory)
         self._prompt = prompts.get(query_prompt or "", "") if query_prompt in prompts else ""
         self._passage_prompt = prompts.get("passage", self._prompt)
-        max_tokens = int(json.loads((directory / "sentence_bert_config.json").read_text()).get("max_seq_length", 256))
-        self._tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
-        self._tokenizer.enable_truncation(max_length=max_tokens)
-        self._pad_id = int(self._tokenizer.token_to_id("<pad>") or 0)
-        self._rows = Q4Rows.from_directory(directory)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        graph = directory / ONNX_DIR / (INT8_FILE if precision == "int8" else FP32_FILE)
-        self._session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self._directory = directory
+        self._lock = threading.Lock()
+        self._parts: Optional[_Parts] = None
         self.name = model
         self.threads = threads
         self.precision = precision
-        self.dim = self._rows.dim
+        self.dim = int(json.loads((directory / "config.json").read_text(encoding="utf-8"))["hidden_size"])
         self.fingerprint = fingerprint_of(model, query_prompt if self._prompt else None)
         if precision != "fp32":
             self.fingerprint += f"+{precision}"
+        if not lazy:
+            self._load()
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the graph, tokenizer and word embeddings are in memory."""
+        return self._parts is not None
+
+    def unload(self) -> None:
+        """Drop the graph, tokenizer and word embeddings (the next call loads them again)."""
+        with self._lock:
+            self._parts = None
+        release_free_memory()
+
+    def _load(self) -> "_Parts":
+        with self._lock:
+            if self._parts is None:
+                self._parts = _Parts.load(self._directory, self.precision, self.threads)
+            return self._parts
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, progress: bool = False,
                passage: bool = False) -> np.ndarray:
@@ -87,13 +96,14 @@ class OnnxEncoder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         prompt = self._passage_prompt if passage else self._prompt
-        encodings = self._tokenizer.encode_batch([prompt + text for text in texts])
+        parts = self._parts or self._load()
+        encodings = parts.tokenizer.encode_batch([prompt + text for text in texts])
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         bar = _progress(len(texts)) if progress else None
         for start in range(0, len(order), batch_size):
             chunk = order[start:start + batch_size]
-            out[chunk] = self._run([encodings[i].ids for i in chunk])
+            out[chunk] = parts.run([encodings[i].ids for i in chunk])
             if bar is not None:
                 bar.update(len(chunk))
         if bar is not None:
@@ -104,15 +114,45 @@ class OnnxEncoder:
         """Embed a single text (the per-message hot path)."""
         return self.encode([text])[0]
 
-    def _run(self, ids: List[List[int]]) -> np.ndarray:
+
+class _Parts:
+    """What an encoder holds in memory once loaded: tokenizer, 4-bit word embeddings, ONNX session."""
+
+    def __init__(self, tokenizer: Any, rows: Q4Rows, session: Any, pad_id: int) -> None:
+        self.tokenizer = tokenizer
+        self.rows = rows
+        self.session = session
+        self.pad_id = pad_id
+
+    @classmethod
+    def load(cls, directory: Path, precision: str, threads: int) -> "_Parts":
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        max_tokens = int(json.loads((directory / "sentence_bert_config.json").read_text()).get("max_seq_length", 256))
+        tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=max_tokens)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        graph = directory / ONNX_DIR / (INT8_FILE if precision == "int8" else FP32_FILE)
+        session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        parts = cls(tokenizer, Q4Rows.from_directory(directory), session, int(tokenizer.token_to_id("<pad>") or 0))
+        release_free_memory()
+        return parts
+
+    def run(self, ids: List[List[int]]) -> np.ndarray:
         width = max(len(row) for row in ids)
-        padded = np.full((len(ids), width), self._pad_id, dtype=np.int64)
+        padded = np.full((len(ids), width), self.pad_id, dtype=np.int64)
         mask = np.zeros((len(ids), width), dtype=np.float32)
         for i, row in enumerate(ids):
             padded[i, :len(row)] = row
             mask[i, :len(row)] = 1.0
-        feeds = {"inputs_embeds": self._rows.lookup(padded), "attention_mask": mask}
-        return np.asarray(self._session.run(["sentence_embedding"], feeds)[0], dtype=np.float32)
+        feeds = {"inputs_embeds": self.rows.lookup(padded), "attention_mask": mask}
+        return np.asarray(self.session.run(["sentence_embedding"], feeds)[0], dtype=np.float32)
 
 
 def _prompts(directory: Path) -> Dict[str, str]:

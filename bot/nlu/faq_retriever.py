@@ -28,12 +28,14 @@ from bot.config.agencies import UnknownAgency
 from bot.config.settings import get_settings
 from bot.decision.routing import FAQ_INTENT, NOT_UNDERSTOOD, IntentExamples, route_intent
 from bot.embedding.encoder import model_fingerprint, release_free_memory
+from bot.embedding.sealed_vector import INCOMING, METADATA_KEY, unseal
 from bot.retrieval import assembly
 from bot.retrieval.assembly import query_encoder
 from bot.retrieval.index import FORMAT_VERSION, FaqIndex
 from bot.retrieval.language import normalise_language
 from bot.retrieval.searcher import FaqSearcher, SearchResult
 from bot.retrieval.store import IndexStore
+from bot.run.runtime_env import api_token
 
 logger = logging.getLogger(__name__)
 FAQ_KEY = "faq"
@@ -84,7 +86,8 @@ class FaqRetriever(GraphComponent):
         self._decision_config = settings.decision_config()
         self._live: Dict[str, FaqSearcher] = {}
         self._threads = int(self.config["encoder_threads"] or settings.encoder_threads)
-        self._encoder = query_encoder(settings, self.config["embedding_model"], self._threads)
+        self._encoder = query_encoder(settings, self.config["embedding_model"], self._threads)  # loads on first use
+        self._key: Optional[str] = None
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
@@ -204,9 +207,19 @@ class FaqRetriever(GraphComponent):
             logger.warning("no FAQ candidates for this message: %s", err)
             return None, {"candidates": [], "lang": metadata.get("lang") or self._settings.default_language,
                           "index_version": None, "agency": agency, "error": type(err).__name__}, frozenset()
-        result = searcher.search(text[: self._settings.max_message_chars], lang_hint=metadata.get("lang"))
+        text = text[: self._settings.max_message_chars]
+        offered = metadata.get(METADATA_KEY) or INCOMING.get()  # from the web service (see bot.web.query_vectors)
+        sealed = unseal(offered, text, self._vector_key()) if offered is not None else None
+        result = searcher.search(text, lang_hint=metadata.get("lang"), vector=sealed[0] if sealed else None,
+                                 vector_model=sealed[1] if sealed else None)
         return (result, {**result.to_dict(), "agency": self._agencies.get(agency).key},
                 searcher.index().languages.vocabulary)
+
+    def _vector_key(self) -> str:
+        """The key the web service signs query vectors with (the shared API token)."""
+        if self._key is None:
+            self._key = api_token(self._settings)
+        return self._key
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Ranks FAQ entries and sets the intent of each message (see the class docstring)."""

@@ -60,6 +60,7 @@ def watch(settings: Settings, encoder: TextEncoder, interval: float = 1.0,
     roots = settings.agencies().layer_dirs()
     last = snapshot(*roots)
     rebuild(settings, encoder, tuner)
+    _unload(encoder)
     cycles = 0
     while max_cycles is None or cycles < max_cycles:
         time.sleep(interval)
@@ -68,3 +69,11 @@ def watch(settings: Settings, encoder: TextEncoder, interval: float = 1.0,
         if current != last:
             last = current
             rebuild(settings, encoder, tuner)
+            _unload(encoder)
+
+
+def _unload(encoder: TextEncoder) -> None:
+    """Between builds the watcher holds no model (~300 MB): the next change loads it again (about a second)."""
+    unload = getattr(encoder, "unload", None)
+    if callable(unload):
+        unload()

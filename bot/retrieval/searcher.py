@@ -102,14 +102,24 @@ class FaqSearcher:
         """The language to search and reply in (see :meth:`detect_language`)."""
         return self.detect_language(text, page_lang).lang
 
-    def search(self, text: str, lang_hint: Optional[str] = None, forced_lang: Optional[str] = None) -> SearchResult:
+    def search(self, text: str, lang_hint: Optional[str] = None, forced_lang: Optional[str] = None,
+               vector: Optional[np.ndarray] = None, vector_model: Optional[str] = None) -> SearchResult:
         """Rank FAQ entries for ``text``.
 
         Args:
             text: the message.
             lang_hint: the page's language, used when the text does not settle its language.
             forced_lang: search in this language whatever the text says (evaluation with labels).
+            vector: ``text`` already embedded (by the web service, batched with other messages); used only if
+                ``vector_model`` is the fingerprint of the encoder the current index needs, else ignored.
+            vector_model: the fingerprint of the encoder that made ``vector``.
         """
+        if vector is not None:
+            index = self.index()
+            encoder = self.encoder_for(index)
+            if vector_model is not None and vector_model == getattr(encoder, "fingerprint", None):
+                return self._rank_one(index, encoder, text, np.asarray(vector, dtype=np.float32), lang_hint,
+                                      forced_lang)
         return self.search_many([text], [lang_hint], forced_lang=[forced_lang])[0]
 
     def search_many(self, texts: List[str], page_langs: Optional[List[Optional[str]]] = None,
@@ -120,11 +130,13 @@ class FaqSearcher:
         vectors = encoder.encode(texts) if len(texts) > 1 else [encoder.encode_one(texts[0])]  # type: ignore[attr-defined]
         page_langs = page_langs or [None] * len(texts)
         forced_lang = forced_lang or [None] * len(texts)
-        results = []
-        for text, vector, page, forced in zip(texts, vectors, page_langs, forced_lang, strict=True):
-            guess = (LanguageGuess(normalise_language(forced), True, 0.0) if forced
-                     else index.languages.detect(text, normalise_language(page, self.default_language)))
-            candidates, best = index.search_with_best(vector, k=self.top_k, lang=guess.lang, text=text)
-            results.append(SearchResult(candidates, guess.lang, index.version, vector=vector, best_phrasing=best,
-                                        encoder=encoder, lang_confident=guess.confident))
-        return results
+        return [self._rank_one(index, encoder, text, vector, page, forced)
+                for text, vector, page, forced in zip(texts, vectors, page_langs, forced_lang, strict=True)]
+
+    def _rank_one(self, index: FaqIndex, encoder: object, text: str, vector: np.ndarray, page: Optional[str],
+                  forced: Optional[str]) -> SearchResult:
+        guess = (LanguageGuess(normalise_language(forced), True, 0.0) if forced
+                 else index.languages.detect(text, normalise_language(page, self.default_language)))
+        candidates, best = index.search_with_best(vector, k=self.top_k, lang=guess.lang, text=text)
+        return SearchResult(candidates, guess.lang, index.version, vector=vector, best_phrasing=best,
+                            encoder=encoder, lang_confident=guess.confident)

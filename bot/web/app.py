@@ -45,6 +45,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
             finally:
                 worker.cancel()
                 services.http = None
+                if services.vectors is not None:
+                    await services.vectors.close()
 
     # No Swagger/ReDoc pages: they load their scripts from a CDN (a third-party request, and blocked by our CSP).
     # The description is at /openapi.json and in docs/openapi.json.

@@ -24,6 +24,7 @@ from bot.tickets.departments import Departments
 from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours
 from bot.web.editor_state import AnalyticsEntry, AnalyticsKey
+from bot.web.query_vectors import QueryVectors
 from bot.web.state import WebServices
 
 _bearer = HTTPBearer(auto_error=False)
@@ -120,6 +121,11 @@ def get_analytics_cache(services: ServicesDep) -> Dict[AnalyticsKey, AnalyticsEn
     return services.editor.analytics
 
 
+def get_query_vectors(services: ServicesDep) -> Optional[QueryVectors]:
+    """Embeds messages for Rasa in micro-batches (None in apps built without it)."""
+    return services.vectors
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DbDep = Annotated[Session, Depends(get_db)]
 TokenDep = Annotated[str, Depends(get_token)]
@@ -128,6 +134,7 @@ AgenciesDep = Annotated[Agencies, Depends(get_agencies)]
 OfficeHoursDep = Annotated[OfficeHours, Depends(get_office_hours)]
 EraserDep = Annotated[TrackerEraser, Depends(get_eraser)]
 HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
+QueryVectorsDep = Annotated[Optional[QueryVectors], Depends(get_query_vectors)]
 TicketHookDep = Annotated[TicketHook, Depends(get_ticket_hook)]
 ReplyHookDep = Annotated[ReplyHook, Depends(get_reply_hook)]
 LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]

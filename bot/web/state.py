@@ -26,6 +26,7 @@ from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours
 from bot.web.background import Jobs
 from bot.web.editor_state import EditorResources
+from bot.web.query_vectors import QueryVectors
 
 
 @dataclass
@@ -45,6 +46,7 @@ class WebServices:
         jobs: the scheduled work (deliveries, notifications, retention).
         login_throttle: failed inbox logins per user name.
         editor: the editor pages' searchers, tracker database and analytics cache.
+        vectors: embeds messages in micro-batches for Rasa (see :mod:`bot.web.query_vectors`).
         http: the client for Rasa's REST channel; open while the app runs (see :meth:`http_client`).
     """
 
@@ -60,6 +62,7 @@ class WebServices:
     jobs: Jobs
     login_throttle: LoginThrottle
     editor: EditorResources
+    vectors: Optional[QueryVectors] = None
     http: Optional[httpx.AsyncClient] = None
 
     @classmethod
@@ -84,7 +87,8 @@ class WebServices:
             jobs.extra.append(DeliveryWorker(sessions, connector).run_once)
         return cls(settings=settings, engine=engine, sessions=sessions, api_token=api_token(settings), eraser=eraser,
                    departments=departments, agencies=agencies, office_hours=office_hours, helpdesk=connector,
-                   jobs=jobs, login_throttle=LoginThrottle(), editor=EditorResources(settings, agencies))
+                   jobs=jobs, login_throttle=LoginThrottle(), editor=EditorResources(settings, agencies),
+                   vectors=QueryVectors(settings, api_token(settings)))
 
     def ticket_created(self, session: Session, ticket: Ticket) -> None:
         """After the ticket API created a ticket: queue it for the helpdesk (the inbox needs nothing)."""

@@ -24,7 +24,7 @@ from bot.run.rasa_workers import rasa_url_for
 from bot.tickets import service as tickets
 from bot.tickets.closing import closing_notes
 from bot.tickets.departments import Departments
-from bot.web.deps import AgenciesDep, DbDep, DepartmentsDep, EraserDep, HttpDep, SettingsDep
+from bot.web.deps import AgenciesDep, DbDep, DepartmentsDep, EraserDep, HttpDep, QueryVectorsDep, SettingsDep
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 SENDER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -84,7 +84,7 @@ def _to_agent(session: Session, conversation: str, text: str, lang: Optional[str
 
 @router.post("")
 async def chat(data: ChatIn, settings: SettingsDep, session: DbDep, agencies: AgenciesDep,
-               departments: DepartmentsDep, client: HttpDep) -> List[Dict[str, Any]]:
+               departments: DepartmentsDep, client: HttpDep, vectors: QueryVectorsDep) -> List[Dict[str, Any]]:
     """Forward one message to Rasa's REST channel and return the bot's messages.
 
     While an agent holds the conversation (took or answered its ticket and has not handed it back),
@@ -101,9 +101,11 @@ async def chat(data: ChatIn, settings: SettingsDep, session: DbDep, agencies: Ag
     if held is not None:
         return held
     url = f"{rasa_url_for(settings, data.sender)}/webhooks/rest/webhook"  # the conversation's own Rasa process
-    metadata = {"lang": data.lang} if data.lang else {}
+    metadata: Dict[str, Any] = {"lang": data.lang} if data.lang else {}
     if not agency.is_default:
         metadata["agency"] = agency.key  # the bot answers from this agency's kb only
+    if vectors is not None:
+        metadata.update(await vectors.metadata_for(text))  # embedded together with concurrent messages
     payload = {"sender": data.sender, "message": text, "metadata": metadata}
     try:
         response = await client.post(url, json=payload, timeout=15.0)
