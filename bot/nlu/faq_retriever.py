@@ -212,7 +212,8 @@ class FaqRetriever(GraphComponent):
         sealed = unseal(offered, text, self._vector_key()) if offered is not None else None
         result = searcher.search(text, lang_hint=metadata.get("lang"), vector=sealed[0] if sealed else None,
                                  vector_model=sealed[1] if sealed else None)
-        return (result, {**result.to_dict(), "agency": self._agencies.get(agency).key},
+        embedded_by = "web" if sealed is not None and sealed[0] is result.vector else "rasa"
+        return (result, {**result.to_dict(), "agency": self._agencies.get(agency).key, "embedded_by": embedded_by},
                 searcher.index().languages.vocabulary)
 
     def _vector_key(self) -> str:
