@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 from itertools import chain
-from typing import Any, Dict, List, Optional
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
 
 from rasa_sdk import Tracker
 
+from bot.config.settings import PROJECT_ROOT, get_settings
+from bot.conversations.history import HistoryUnavailable, earlier_messages
 from bot.privacy import redact
 from bot.retrieval.index import Candidate
+from bot.run.runtime_env import child_env
+
+logger = logging.getLogger(__name__)
 
 MAX_TRANSCRIPT_LINES = 200
 
@@ -21,9 +28,14 @@ def faq_payload(tracker: Tracker) -> Dict[str, Any]:
 
 
 def agency(tracker: Tracker) -> Optional[str]:
-    """The agency whose widget the citizen writes through (message metadata; None: the default agency)."""
+    """The agency whose widget the citizen writes through (message metadata; None: the default agency).
+
+    The newest message of the session that names one, else the metadata the conversation started with (Rasa's
+    ``session_started_metadata`` slot, carried into every new session).
+    """
     earlier = (e.get("parse_data") or {} for e in reversed(tracker.events) if e.get("event") == "user")
-    for parse_data in chain([tracker.latest_message or {}], earlier):  # newest first, stops at the first found
+    started = {"metadata": tracker.get_slot("session_started_metadata")}
+    for parse_data in chain([tracker.latest_message or {}], earlier, [started]):  # newest first, stops when found
         metadata = parse_data.get("metadata") if isinstance(parse_data, dict) else None
         if isinstance(metadata, dict) and metadata.get("agency"):
             return str(metadata["agency"])
@@ -93,10 +105,33 @@ def last_question(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "")
 
 
-def transcript(tracker: Tracker) -> List[Dict[str, Optional[str]]]:
-    """User and bot messages, oldest first, personal data redacted, button clicks named."""
+def earlier_events(tracker: Tracker) -> List[Dict[str, Any]]:
+    """The user and bot events of the conversation's earlier sessions (the action server gets the current one only).
+
+    Read from the tracker store ``endpoints.yml`` configures (:func:`bot.conversations.history.earlier_messages`);
+    [] when there are none or the store cannot be read (logged: the transcript then starts with this session).
+    """
+    first = tracker.events[0].get("timestamp") if tracker.events else None
+    if first is None:
+        return []
+    settings = get_settings()
+    endpoints = Path(settings.endpoints) if settings.endpoints.startswith("/") else PROJECT_ROOT / settings.endpoints
+    try:
+        return earlier_messages(tracker.sender_id, float(first), MAX_TRANSCRIPT_LINES, endpoints, child_env(settings))
+    except HistoryUnavailable as err:
+        logger.warning("The ticket's transcript holds only the current session: %s", err)
+        return []
+
+
+def transcript(tracker: Tracker, earlier: Sequence[Dict[str, Any]] = ()) -> List[Dict[str, Optional[str]]]:
+    """User and bot messages, oldest first, personal data redacted, button clicks named.
+
+    Args:
+        tracker: The tracker the action server was given (the current session).
+        earlier: The events of the earlier sessions (:func:`earlier_events`), put before the tracker's.
+    """
     lines: List[Dict[str, Optional[str]]] = []
-    for event in tracker.events:
+    for event in chain(earlier, tracker.events):
         kind = event.get("event")
         if kind not in ("user", "bot"):
             continue

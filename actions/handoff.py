@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.conversation import agency, intent, language, transcript
+from actions.conversation import agency, earlier_events, intent, language, transcript
 from actions.live import live_index
 from actions.texts import TEXTS, say
 from bot.config.agencies import UnknownAgency
@@ -181,7 +181,7 @@ class ActionCreateTicket(Action):
             "question": redact(tracker.get_slot("handoff_question") or "-")[:5000] or "-",
             "candidates": with_owners(tracker.get_slot("handoff_candidates") or [], agency(tracker))[:10],
             "other_needs": [redact(str(q))[:1000] for q in (tracker.get_slot("handoff_other_needs") or [])][:5],
-            "transcript": transcript(tracker),
+            "transcript": transcript(tracker, await asyncio.to_thread(earlier_events, tracker)),
             "consent": True,
             "email": email if email and email != NO_EMAIL else None,
             "index_version": tracker.get_slot("handoff_index_version"),

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from bot.conversations.store_types import is_sql_store
 from bot.errors import AuskunftError
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ class TrackerEraser:
             raise EraseUnsupported(
                 f"{path} uses the in-memory tracker store: its conversations live inside the Rasa process and vanish "
                 "on restart, and cannot be erased from outside. Configure the SQL or redis tracker store.")
-        if kind.lower() == "sql":
+        if is_sql_store(kind):
             return cls(engine=_sql_engine(config, environ))
         if kind.lower() == "redis":
             client, prefix = _redis_client(config)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 import yaml
 
 from bot.conversations.erase import EraseUnsupported, _expand, _sql_engine
+from bot.conversations.store_types import is_sql_store
 from bot.errors import AuskunftError
 from bot.privacy.redact import redact
 
@@ -94,7 +95,7 @@ def sql_tracker_engine(endpoints_path: Path, environ: Mapping[str, str]) -> "Eng
     """
     section = _tracker_store_section(endpoints_path)
     kind = str(section.pop("store_type", section.pop("type", None)) or "in_memory")  # as Rasa's EndpointConfig
-    if kind.lower() != "sql":
+    if not is_sql_store(kind):
         raise NotSqlStore(kind)
     engine = _sql_engine(dict(_expand(section, environ, endpoints_path)), environ)
     if engine.url.get_backend_name() == "sqlite" and not Path(str(engine.url.database)).is_file():
