@@ -209,6 +209,9 @@ def report(out: Dict[str, Any]) -> None:
     for role in sorted(set(out.get("rss_mib_before", {})) | set(out.get("rss_mib_after", {}))):
         before, after = out.get("rss_mib_before", {}).get(role), out.get("rss_mib_after", {}).get(role)
         print(f"RSS {role:<9} before {before or 0:>7.0f} MiB   after {after or 0:>7.0f} MiB")
+    if out.get("rss_mib_after"):
+        total = sum(value or 0 for value in out["rss_mib_after"].values())
+        print(f"RSS all       after  {total:>7.0f} MiB")
     if "events" in out:
         e = out["events"]
         print(f"tracker check ({e['conversations']} conversations, {e['source']}): sent {e['sent']}, stored "

@@ -252,11 +252,14 @@ def stack_processes(ports: Sequence[int], supervisor: Optional[int] = None) -> D
         if not own:
             return {}
         supervisor = _parent(own[0])
-    found = {}
-    for pid in pids:
+    found: Dict[str, int] = {}
+    for pid in sorted(pids):
         role = _role(_cmdline(pid)) if _parent(pid) == supervisor else None
         if role:
-            found[role] = pid
+            name, number = role, 2
+            while name in found:  # several Rasa processes: rasa, rasa-2, ...
+                name, number = f"{role}-{number}", number + 1
+            found[name] = pid
     return found
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from bot.config.settings import PROJECT_ROOT, Settings, get_settings
+from bot.errors import AuskunftError
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -339,7 +340,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     from bot.privacy.log_filter import install_redacting_filter
 
     install_redacting_filter()  # kb watcher, evaluation and agent commands log nothing personal
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except AuskunftError as error:  # our own errors say what to do next: no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
