@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -170,7 +170,7 @@ class ActionCreateTicket(Action):
         if tracker.get_slot("handoff_consent") is not True:
             dispatcher.utter_message(text=say("not_forwarded", lang))
             if intent(tracker) == "faq":  # a new question typed instead of yes/no: not forwarded, but answered
-                return reset + [FollowupAction("action_answer_faq")]
+                return reset + await self._answer_new_question(dispatcher, tracker, domain, reset)
             return reset
         email = tracker.get_slot("handoff_email")
         payload = {
@@ -200,3 +200,19 @@ class ActionCreateTicket(Action):
             "lang": lang,
         })
         return reset + [SlotSet("handoff_question", None)]
+
+    @staticmethod
+    async def _answer_new_question(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any],
+                                   reset: List[EventType]) -> List[EventType]:
+        """Answer the question typed instead of yes/no here, as ``action_answer_faq`` would after the reset.
+
+        Answered in this action, not through ``FollowupAction("action_answer_faq")``: after a follow-up no rule
+        predicts ``action_listen``, so RulePolicy's fallback ran ``action_answer_faq`` again and again until
+        Rasa's circuit breaker tripped and the conversation went silent. This action ends the form's rule,
+        which listens next.
+        """
+        from actions.answer import ActionAnswerFaq  # here: actions.answer -> actions.feedback -> this module
+
+        after_reset = tracker.copy()
+        after_reset.add_slots(reset)
+        return await ActionAnswerFaq().run(dispatcher, after_reset, domain)

@@ -261,11 +261,26 @@ def test_an_answer_to_the_forms_question_keeps_the_conversations_language(home: 
     assert "E-Mail" in dispatcher.messages[0]["text"]  # asked again in German, not in English
 
 
-def test_a_new_question_typed_instead_of_consent_is_answered_not_lost(home: Path) -> None:
+def test_a_new_question_typed_instead_of_consent_is_answered_once_in_the_same_action(home: Path) -> None:
     track = tracker(intent="faq", text="Ich brauche ein Dokument", slots={"handoff_consent": False},
                     candidates=[candidate("personalausweis", 0.9)])
     events, messages = run(ActionCreateTicket(), track)
     assert "nichts weitergeleitet" in messages[0]["text"]
-    assert FollowupAction("action_answer_faq") in events
-    events, _ = run(ActionCreateTicket(), tracker(intent="deny", text="/deny", slots={"handoff_consent": False}))
-    assert FollowupAction("action_answer_faq") not in events  # a plain "no" just ends the handoff
+    assert [m["custom"]["decision"] for m in messages if m["custom"]] == ["answer"]  # answered once
+    assert messages[2]["custom"]["faq_id"] == "personalausweis"
+    assert SlotSet("last_faq_id", "personalausweis") in events
+    # No follow-up action: after one no rule predicts action_listen, and RulePolicy's fallback
+    # (action_answer_faq) ran until Rasa's circuit breaker silenced the conversation.
+    assert not any(e.get("event") == "followup" for e in events)
+    events, messages = run(ActionCreateTicket(), tracker(intent="deny", text="/deny", slots={"handoff_consent": False}))
+    assert len(messages) == 1 and not any(e.get("event") == "followup" for e in events)  # a "no" ends the handoff
+
+
+def test_the_new_question_is_decided_after_the_handoff_is_reset(home: Path) -> None:
+    slots = {"handoff_consent": False, "handoff_reason": "choices_rejected", "misses": 5, "last_faq_id": "sperrmuell"}
+    track = tracker(intent="faq", text="Sperrmüll oder Ausweis?", slots=slots,
+                    candidates=[candidate("sperrmuell", 0.30), candidate("personalausweis", 0.28)])
+    events, messages = run(ActionCreateTicket(), track)
+    assert messages[-1]["custom"]["decision"] == "clarify"  # a fresh question, not a handoff after earlier misses
+    assert events.index(SlotSet("misses", 0)) < events.index(SlotSet("misses", 1))
+    assert track.get_slot("misses") == 5  # the tracker Rasa sent is left as it came
