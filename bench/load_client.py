@@ -167,6 +167,8 @@ async def send(client: httpx.AsyncClient, target: str, url: str, sender: str, me
             error = f"http_{response.status_code}"
         elif not isinstance(response.json(), list):
             error = "not_a_list"
+        elif not response.json():
+            error = "silent"  # the bot answered nothing: a conversation that has gone dead
     except httpx.TimeoutException:
         error = "timeout"
     except httpx.TransportError as err:
