@@ -60,10 +60,13 @@ def kb_tuner(
     """The ``tune_for_kb`` hook of :func:`bot.publish.build.build_and_publish`; None when ``epochs`` is 0.
 
     Raises:
+        TypeError: ``base`` names no model (it cannot be trained).
         FineTuningUnavailable: fine-tuning is asked for but torch and sentence-transformers are not installed.
     """
     if epochs <= 0:
         return None
+    if not isinstance(getattr(base, "name", None), str):
+        raise TypeError(f"fine-tuning needs an encoder of a model directory or name, got {type(base).__name__}")
     if importlib.util.find_spec("sentence_transformers") is None:
         raise FineTuningUnavailable("AUSKUNFT_FINETUNE_EPOCHS is set, but fine-tuning needs torch and "
                                     "sentence-transformers; install them with 'make setup-dev' or set "
