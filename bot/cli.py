@@ -69,6 +69,20 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     return max(codes)
 
 
+def cmd_kb_import(args: argparse.Namespace) -> int:
+    """Turn an existing FAQ (saved web page, CSV/XLSX export, markdown folder) into kb files; print the report."""
+    from bot.editor.importing import ColumnMap, ImportOptions, import_faq
+
+    options = ImportOptions(out_dir=Path(args.out), owner=args.owner, lang=args.lang, source_url=args.source_url,
+                            force=args.force, dry_run=args.dry_run)
+    columns = ColumnMap(question=args.question_column, answer=args.answer_column, id=args.id_column,
+                        source=args.source_column, lang=args.lang_column, phrasings=args.phrasings_column,
+                        tags=args.tags_column)
+    report = import_faq(Path(args.source), options, columns, args.format)
+    print(json.dumps(report.to_dict(), ensure_ascii=False, indent=1) if args.json else report.to_text())
+    return report.exit_code
+
+
 def cmd_kb_diff(args: argparse.Namespace) -> int:
     """What a kb change does: test questions and recent citizen questions that would now be handled differently."""
     from bot.editor.diff import run_diff
@@ -289,6 +303,27 @@ def build_parser() -> argparse.ArgumentParser:
     overlap.add_argument("--lang", choices=["de", "en"], default="de")
     overlap.add_argument("--agency", help="check this agency's merged kb layers (agencies.yml) instead of --kb")
     overlap.set_defaults(func=cmd_kb_overlap)
+    imp = kb.add_parser("import", help="turn an existing FAQ (saved web page, CSV/XLSX export, folder of markdown) "
+                        "into kb files, with a report of what was skipped and why")
+    imp.add_argument("source", help="saved HTML page (schema.org FAQPage, <details>, <dl> or headings), .json "
+                     "(JSON-LD), .csv/.xlsx export, or a folder of .md files")
+    imp.add_argument("--out", required=True, help="kb directory to write into, e.g. kb/ordnungsamt")
+    imp.add_argument("--owner", required=True, help="department responsible for the entries (front matter 'owner')")
+    imp.add_argument("--lang", choices=["de", "en"], help="language of every entry (default: per entry, detected)")
+    imp.add_argument("--source-url", help="where the FAQ came from (https://...): the entries' 'source', with "
+                     "#anchors where the page has them, and the base for relative links")
+    imp.add_argument("--format", choices=["html", "jsonld", "csv", "xlsx", "markdown"],
+                     help="read SOURCE as this (default: from its name and content)")
+    imp.add_argument("--force", action="store_true", help="overwrite entries edited since the last import")
+    imp.add_argument("--dry-run", action="store_true", help="write nothing, only report")
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    for column, text in (("question", "the question"), ("answer", "the answer (text or HTML)"),
+                         ("id", "an id to keep"), ("source", "the entry's URL"), ("lang", "de/en"),
+                         ("phrasings", "further phrasings, one per line or separated by |"),
+                         ("tags", "tags, separated by , or ;")):
+        imp.add_argument(f"--{column}-column", metavar="NAME|N",
+                         help=f"table column with {text}: its header or number (default: found by header)")
+    imp.set_defaults(func=cmd_kb_import)
     watch = kb.add_parser("watch", help="rebuild the index when kb files change")
     watch.add_argument("--kb")
     watch.add_argument("--interval", type=float, default=1.0, help="seconds between checks")
