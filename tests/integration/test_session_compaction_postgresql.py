@@ -3,36 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Iterator, List
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.helpers.postgres import drop_postgres, postgres_url
 
 pytestmark = pytest.mark.slow
-SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture
 def database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    import psycopg2
-
-    name = f"auskunft_compact_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(SERVER, connect_timeout=3)
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE DATABASE {name}")
-    conn.close()
+    url = postgres_url()
+    name = url.rsplit("/", 1)[1]
     for key, value in {"AUSKUNFT_ACTION_URL": "http://127.0.0.1:5055/webhook", "AUSKUNFT_PG_HOST": "127.0.0.1",
                        "AUSKUNFT_PG_PORT": "5432", "AUSKUNFT_PG_DB": name, "AUSKUNFT_PG_USER": "postgres",
                        "AUSKUNFT_PG_PASSWORD": "", "AUSKUNFT_REDIS_HOST": "127.0.0.1",
                        "AUSKUNFT_REDIS_PORT": "6379"}.items():
         monkeypatch.setenv(key, value)
     yield name
-    conn = psycopg2.connect(SERVER)
-    conn.autocommit = True
-    conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    conn.close()
+    drop_postgres(url)
 
 
 def test_long_conversation_on_postgresql(database: str) -> None:

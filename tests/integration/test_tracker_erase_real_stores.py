@@ -15,10 +15,10 @@ import pytest
 
 from bot.conversations.erase import TrackerEraser
 from tests.conftest import ROOT
+from tests.helpers.postgres import drop_postgres, postgres_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
-PG = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_DB = 14
 
 
@@ -86,21 +86,13 @@ def test_sqlite_tracker_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 @pytest.fixture
 def pg_database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    import psycopg2
-
-    name = f"auskunft_erase_{uuid.uuid4().hex[:8]}"
-    conn = psycopg2.connect(PG, connect_timeout=3)
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE DATABASE {name}")
-    conn.close()
+    url = postgres_url()
+    name = url.rsplit("/", 1)[1]
     for key, value in {"ERASE_PG_HOST": "127.0.0.1", "ERASE_PG_PORT": "5432", "ERASE_PG_DB": name,
                        "ERASE_PG_USER": "postgres", "ERASE_PG_PASSWORD": ""}.items():
         monkeypatch.setenv(key, value)
     yield name
-    conn = psycopg2.connect(PG)
-    conn.autocommit = True
-    conn.cursor().execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    conn.close()
+    drop_postgres(url)
 
 
 @pytest.mark.parametrize("schema", [None, "auskunft"], ids=["public", "POSTGRESQL_SCHEMA"])
