@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
@@ -20,8 +19,8 @@ from bot.config.settings import get_settings
 from bot.privacy import redact
 from bot.run.runtime_env import api_token
 from bot.tickets.client import TicketClient, local_outbox, new_case_number
+from bot.tickets.schemas import is_one_address
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 NO_EMAIL = "-"
 _clients: Dict[str, TicketClient] = {}
 
@@ -118,7 +117,7 @@ class ValidateHandoffForm(FormValidationAction):
         if value is None:
             return {}
         text = str(value).strip()
-        if text == NO_EMAIL or EMAIL.match(text):
+        if text == NO_EMAIL or is_one_address(text):
             return {"handoff_email": text}
         dispatcher.utter_message(text=say("invalid_email", language(tracker)))
         return {"handoff_email": None}

@@ -7,7 +7,19 @@ import unicodedata
 
 from bot.errors import AuskunftError
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_KEPT = frozenset("\t\n")
+_LINE_BREAK = re.compile(r"\r\n?|[\u2028\u2029]")
+
+
+def _visible(text: str) -> str:
+    """``text`` without control and format characters (Unicode Cc, Cf) except tab and newline.
+
+    Bidi overrides and isolates (U+202A-202E, U+2066-2069) and zero-width characters would otherwise let a
+    citizen hide or reorder text in transcripts and slip past the redaction; line breaks of other systems
+    become a newline first.
+    """
+    text = _LINE_BREAK.sub("\n", text)
+    return "".join(char for char in text if char in _KEPT or unicodedata.category(char) not in ("Cc", "Cf"))
 
 
 class MessageRejected(AuskunftError, ValueError):
@@ -22,8 +34,9 @@ class MessageRejected(AuskunftError, ValueError):
 def clean_message(text: object, max_chars: int) -> str:
     """Normalise a citizen message or reject it.
 
-    Control characters are removed, Unicode is NFC-normalised, surrounding
-    whitespace is stripped. HTML is left as text: it is escaped where shown.
+    Control and format characters (except tab and newline) are removed, Unicode is NFKC-normalised (fullwidth
+    ``＠`` becomes ``@``, so the redaction sees what a person reads), surrounding whitespace is stripped. HTML is
+    left as text: it is escaped where shown.
 
     Raises:
         MessageRejected: not text (400), empty after cleaning (400), or too long (413).
@@ -32,7 +45,7 @@ def clean_message(text: object, max_chars: int) -> str:
         raise MessageRejected(400, "'message' must be a text string")
     if len(text) > max_chars * 4:
         raise MessageRejected(413, f"message is too long (at most {max_chars} characters)")
-    cleaned = unicodedata.normalize("NFC", _CONTROL.sub("", text)).strip()
+    cleaned = unicodedata.normalize("NFKC", _visible(text)).strip()
     if not cleaned:
         raise MessageRejected(400, "message is empty")
     if len(cleaned) > max_chars:

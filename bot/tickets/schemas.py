@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import List, Optional
 
 from pydantic import BaseModel, Field, constr, validator
 
 CASE_NUMBER = r"^AK-[0-9A-Z]{4}-[0-9A-Z]{4}$"
-EMAIL = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
+# Exactly one address: a dot-atom local part (no quotes, spaces, commas, semicolons, angle brackets, line breaks,
+# second "@") and a domain of letter/digit labels (umlauts allowed) with a top-level domain. Python syntax (``\Z``:
+# ``$`` would let a trailing newline through), so it is checked by a validator, not put into the OpenAPI pattern.
+EMAIL = re.compile(r"(?=[^@]{1,64}@)[\w!#$%&'*+/=?^`{|}~-]+(?:\.[\w!#$%&'*+/=?^`{|}~-]+)*"
+                   r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+(?:[^\W\d_]{2,63}|xn--[a-z0-9-]{1,59})\Z")
+
+
+def is_one_address(text: str) -> bool:
+    """Whether ``text`` is exactly one e-mail address (``a@b.de,postmaster`` or ``Name <a@b.de>`` are not)."""
+    return len(text) <= 254 and EMAIL.match(text) is not None
 
 
 class CandidateIn(BaseModel):
@@ -41,10 +51,17 @@ class TicketCreate(BaseModel):
         default_factory=list, max_items=5, description="earlier questions of the conversation that are unresolved too")
     transcript: List[TranscriptLine] = Field(default_factory=list, max_items=500)
     consent: bool
-    email: Optional[str] = Field(None, regex=EMAIL, max_length=254)
+    email: Optional[str] = Field(None, max_length=254, description="exactly one address, e.g. name@example.org "
+                                 "(no display name, list, spaces or line breaks)")
     index_version: Optional[str] = Field(None, max_length=40)
     agency: Optional[str] = Field(None, regex="^[a-z0-9][a-z0-9-]{0,39}$", description="the agency whose widget "
                                   "the citizen used (deployments serving several agencies)")
+
+    @validator("email")
+    def _one_address(cls, value: Optional[str]) -> Optional[str]:  # noqa: N805 - pydantic validator signature
+        if value is not None and not is_one_address(value):
+            raise ValueError("must be exactly one e-mail address, e.g. name@example.org")
+        return value
 
     @validator("consent")
     def _consent_given(cls, value: bool) -> bool:  # noqa: N805 - pydantic validator signature

@@ -25,7 +25,8 @@ _lookups = RateLimiter(limit=10, window=600)
 @router.get("/fall", response_class=HTMLResponse)
 def case_form(request: Request) -> HTMLResponse:
     """The lookup form."""
-    return templates.TemplateResponse(request, "site/case.html", {"case": None, "error": None, "number": ""})
+    return _no_store(templates.TemplateResponse(request, "site/case.html",
+                                                {"case": None, "error": None, "number": ""}))
 
 
 @router.post("/fall", response_class=HTMLResponse)
@@ -50,7 +51,13 @@ def case_lookup(request: Request, session: DbDep, departments: DepartmentsDep,
             status_code = 404
         else:
             context["case"] = _view(ticket, departments.name(ticket.department))
-    return templates.TemplateResponse(request, "site/case.html", context, status_code=status_code)
+    return _no_store(templates.TemplateResponse(request, "site/case.html", context, status_code=status_code))
+
+
+def _no_store(response: HTMLResponse) -> HTMLResponse:
+    """A case's status and replies are personal: no browser or proxy may keep a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _view(ticket: Any, department: str) -> Dict[str, Optional[Any]]:

@@ -29,6 +29,7 @@ from bot.web.deps import AgenciesDep, DbDep, DepartmentsDep, EraserDep, HttpDep,
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 SENDER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 CONVERSATION_HEADER = "X-Auskunft-Conversation"
+MAX_ID = 2**53 - 1  # the largest id the widget (JavaScript numbers) and the database hold exactly; larger is a 422
 
 
 class ChatIn(BaseModel):
@@ -117,10 +118,10 @@ async def chat(data: ChatIn, settings: SettingsDep, session: DbDep, agencies: Ag
 
 
 @router.get("/replies", response_model=List[AgentReply])
-def replies(session: DbDep, after: int = Query(0, ge=0),
+def replies(session: DbDep, after: int = Query(0, ge=0, le=MAX_ID),
             conversation: str = Depends(conversation_id),
-            closed_after: Optional[int] = Query(None, ge=0, description="also the case-closed notes newer than "
-                                                "this status event id")) -> List[AgentReply]:
+            closed_after: Optional[int] = Query(None, ge=0, le=MAX_ID, description="also the case-closed notes "
+                                                "newer than this status event id")) -> List[AgentReply]:
     """Staff replies to this conversation's cases newer than reply id ``after``, oldest first.
 
     With ``closed_after`` (a widget that shows them asks for them), also a note for each of its cases resolved
