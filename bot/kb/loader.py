@@ -161,7 +161,7 @@ def parse_entry(path: Path, root: Optional[Path] = None) -> ParsedEntry:
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise KbValidationError([KbIssue(name, line, None, "file is not valid UTF-8", "not_utf8")]) from None
-    front, body, body_line = _split_front_matter(name, text)
+    front, body, body_line = split_front_matter(name, text)
     meta, lines, item_lines = _parse_yaml(name, front)
     issues = _validate(name, meta, lines, body, body_line)
     if issues:
@@ -190,13 +190,23 @@ def parse_entry(path: Path, root: Optional[Path] = None) -> ParsedEntry:
     return parsed
 
 
-def _split_front_matter(name: str, text: str) -> Tuple[str, str, int]:
+def split_front_matter(name: str, text: str, closing: Tuple[str, ...] = ("---",)) -> Tuple[str, str, int]:
+    """The YAML front matter of a kb file, the body after it and the body's first line number.
+
+    Args:
+        name: the file's name, for the error.
+        text: the file's text.
+        closing: the lines that close the front matter (kb files: ``---``; imported markdown also ``...``).
+
+    Raises:
+        KbValidationError: the text does not start with ``---`` or the front matter is not closed.
+    """
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         raise KbValidationError([KbIssue(name, 1, None, "file must start with '---' (YAML front matter)",
                                          "no_front_matter")])
     for index, line in enumerate(lines[1:], start=1):
-        if line.strip() == "---":
+        if line.strip() in closing:
             return "".join(lines[1:index]), "".join(lines[index + 1 :]), index + 2
     raise KbValidationError([KbIssue(name, 1, None, "front matter is not closed with a '---' line",
                                      "front_matter_open")])

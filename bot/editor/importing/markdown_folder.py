@@ -21,6 +21,8 @@ from bot.editor.importing.microdata import question_text
 from bot.editor.importing.records import RawEntry, SourceDoc
 from bot.editor.importing.to_markdown import TAG_LIKE, html_to_markdown, html_to_text
 from bot.editor.importing.urls import defuse_links
+from bot.kb.errors import KbValidationError
+from bot.kb.loader import split_front_matter
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
@@ -140,15 +142,13 @@ def _convert_html(paragraph: str, base_url: Optional[str]) -> str:
 
 def _front_matter(text: str) -> Tuple[Optional[str], str, int]:
     """(``lang`` from the front matter, the text after it, the number of lines it took)."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
+    try:
+        front, body, body_line = split_front_matter("", text, closing=("---", "..."))
+    except KbValidationError:  # no front matter, or not closed: all of it is the text
         return None, text, 0
-    for index, line in enumerate(lines[1:], start=1):
-        if line.strip() in ("---", "..."):
-            try:
-                meta = yaml.safe_load("\n".join(lines[1:index]))
-            except yaml.YAMLError:
-                meta = None
-            lang = meta.get("lang") if isinstance(meta, dict) and isinstance(meta.get("lang"), str) else None
-            return lang, "\n".join(lines[index + 1:]), index + 1
-    return None, text, 0
+    try:
+        meta = yaml.safe_load(front)
+    except yaml.YAMLError:
+        meta = None
+    lang = meta.get("lang") if isinstance(meta, dict) and isinstance(meta.get("lang"), str) else None
+    return lang, body, body_line - 1
