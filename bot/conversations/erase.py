@@ -10,7 +10,7 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 from urllib.parse import urlsplit
 
 import yaml
@@ -52,7 +52,33 @@ def _str(value: Any) -> Optional[str]:
     return None if value is None else str(value)
 
 
-def _sql_engine(config: Mapping[str, Any], environ: Mapping[str, str]) -> Engine:
+def tracker_store_config(path: Path, environ: Mapping[str, str]) -> Tuple[str, Dict[str, Any]]:
+    """The ``tracker_store`` type of a Rasa endpoints file and its other settings, not yet substituted.
+
+    The type's own ``${VAR}``s are substituted; the settings' are substituted by :func:`expand_variables` once the
+    caller knows it needs them (a store it does not read need not have its variables set).
+
+    Raises:
+        OSError, yaml.YAMLError: the file cannot be read.
+        ValueError: a variable used in the type is not set.
+    """
+    content = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    section = content.get("tracker_store") if isinstance(content, dict) else None
+    config = dict(section) if isinstance(section, dict) else {}
+    kind = config.pop("store_type", config.pop("type", None))  # as Rasa's EndpointConfig
+    return str(_expand(kind, environ, Path(path)) or "in_memory"), config
+
+
+def expand_variables(config: Dict[str, Any], environ: Mapping[str, str], path: Path) -> Dict[str, Any]:
+    """``config`` with every ``${VAR}`` substituted from ``environ`` (into values, never into YAML).
+
+    Raises:
+        ValueError: a variable is not set.
+    """
+    return dict(_expand(config, environ, Path(path)) or {})
+
+
+def sql_engine(config: Mapping[str, Any], environ: Mapping[str, str]) -> Engine:
     """The engine for the database ``SQLTrackerStore`` opens with ``config`` (see its ``get_db_url``)."""
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
@@ -121,16 +147,14 @@ class TrackerEraser:
             EraseUnsupported: The tracker store keeps no data outside Rasa, or is of an unsupported type.
         """
         path, environ = Path(path), os.environ if environ is None else environ
-        content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        section = content.get("tracker_store") if isinstance(content, dict) else None
-        config = dict(_expand(section, environ, path) or {})  # substituted into values, never into YAML
-        kind = str(config.pop("store_type", config.pop("type", None)) or "in_memory")  # as Rasa's EndpointConfig
+        kind, raw = tracker_store_config(path, environ)
+        config = expand_variables(raw, environ, path)
         if kind.lower() == "in_memory":
             raise EraseUnsupported(
                 f"{path} uses the in-memory tracker store: its conversations live inside the Rasa process and vanish "
                 "on restart, and cannot be erased from outside. Configure the SQL or redis tracker store.")
         if is_sql_store(kind):
-            return cls(engine=_sql_engine(config, environ))
+            return cls(engine=sql_engine(config, environ))
         if kind.lower() == "redis":
             client, prefix = _redis_client(config)
             return cls(redis_client=client, key_prefix=prefix)

@@ -15,8 +15,7 @@ from typing import Any, Dict, List, Mapping
 import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversations.erase import _expand, _sql_engine
-from bot.conversations.store_types import is_sql_store
+from bot.conversations.tracker_db import NoDatabaseYet, NotSqlStore, sql_tracker_engine
 from bot.errors import AuskunftError
 
 logger = logging.getLogger(__name__)
@@ -66,17 +65,14 @@ def _rows(sender_id: str, before: float, limit: int, endpoints_path: Path, envir
     """The ``data`` column of the wanted events, oldest first; [] for a store that is not SQL or not there yet."""
     import sqlalchemy as sa
 
-    content = yaml.safe_load(endpoints_path.read_text(encoding="utf-8")) or {}
-    section = content.get("tracker_store") if isinstance(content, dict) else None
-    config = dict(section) if isinstance(section, dict) else {}
-    kind = str(config.pop("store_type", config.pop("type", None)) or "in_memory")  # as Rasa's EndpointConfig
-    if limit <= 0 or not is_sql_store(kind):
-        logger.debug("Earlier sessions are not read from a %r tracker store.", kind)
+    if limit <= 0:
         return []
-    engine = _sql_engine(dict(_expand(config, environ, endpoints_path)), environ)
     try:
-        if engine.url.get_backend_name() == "sqlite" and not Path(str(engine.url.database)).is_file():
-            return []  # connecting would create an empty file
+        engine = sql_tracker_engine(endpoints_path, environ)
+    except (NotSqlStore, NoDatabaseYet) as reason:
+        logger.debug("Earlier sessions are not read: %s.", reason)
+        return []
+    try:
         query = sa.text("SELECT data FROM events WHERE sender_id = :sender_id AND type_name IN ('user', 'bot') "
                         "AND timestamp < :before ORDER BY id DESC LIMIT :limit")
         with engine.connect() as connection:

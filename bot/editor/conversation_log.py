@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple
 
 from bot.conversations.erase import EraseUnsupported
-from bot.editor.recent_questions import NoDatabaseYet, NotSqlStore, sql_tracker_engine
+from bot.conversations.tracker_db import NoDatabaseYet, NotSqlStore, sql_tracker_engine
 from bot.privacy.redact import redact
 
 if TYPE_CHECKING:

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 import yaml
 
-from bot.conversations.erase import EraseUnsupported, _expand, _sql_engine
-from bot.conversations.store_types import is_sql_store
-from bot.errors import AuskunftError
+from bot.conversations.erase import EraseUnsupported
+from bot.conversations.tracker_db import NoDatabaseYet, NotSqlStore, sql_tracker_engine
 from bot.privacy.redact import redact
 
 if TYPE_CHECKING:
@@ -51,13 +50,6 @@ class RecentQuestions:
     notes: List[StoreNote] = field(default_factory=list)
 
 
-def _tracker_store_section(endpoints_path: Path) -> Dict[str, Any]:
-    """The raw ``tracker_store`` section of ``endpoints.yml`` ({} if there is none)."""
-    content = yaml.safe_load(endpoints_path.read_text(encoding="utf-8")) or {}
-    section = content.get("tracker_store") if isinstance(content, dict) else None
-    return dict(section) if isinstance(section, dict) else {}
-
-
 def _text_of(raw: Any) -> Optional[str]:
     """The message text in an event's JSON ``data``; None for anything else."""
     try:
@@ -66,42 +58,6 @@ def _text_of(raw: Any) -> Optional[str]:
         return None
     text = data.get("text") if isinstance(data, dict) else None
     return text if isinstance(text, str) else None
-
-
-class NotSqlStore(AuskunftError):
-    """The tracker store configured in ``endpoints.yml`` is not SQL (``kind`` names it)."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__(f"the tracker store is {kind!r}, not SQL")
-        self.kind = kind
-
-
-class NoDatabaseYet(AuskunftError):
-    """The SQLite tracker store's file does not exist yet (Rasa has stored nothing)."""
-
-    def __init__(self, path: str) -> None:
-        super().__init__(f"the tracker database {path} does not exist yet")
-        self.path = path
-
-
-def sql_tracker_engine(endpoints_path: Path, environ: Mapping[str, str]) -> "Engine":
-    """The engine of Rasa's SQL tracker store as ``endpoints.yml`` configures it (read only; nothing is created).
-
-    Raises:
-        NotSqlStore: the tracker store is not SQL.
-        NoDatabaseYet: its SQLite file does not exist yet (connecting would create an empty one).
-        EraseUnsupported: an in-memory SQLite database or an unsupported dialect.
-        OSError, ValueError, yaml.YAMLError: the file cannot be read, or a variable it uses is not set.
-    """
-    section = _tracker_store_section(endpoints_path)
-    kind = str(section.pop("store_type", section.pop("type", None)) or "in_memory")  # as Rasa's EndpointConfig
-    if not is_sql_store(kind):
-        raise NotSqlStore(kind)
-    engine = _sql_engine(dict(_expand(section, environ, endpoints_path)), environ)
-    if engine.url.get_backend_name() == "sqlite" and not Path(str(engine.url.database)).is_file():
-        engine.dispose()
-        raise NoDatabaseYet(str(engine.url.database))
-    return engine
 
 
 def read_recent_questions(limit: int, environ: Optional[Mapping[str, str]] = None,
