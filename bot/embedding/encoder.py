@@ -13,7 +13,7 @@ import ctypes
 import hashlib
 import threading
 from pathlib import Path
-from typing import Dict, List, Optional, Protocol, Sequence, Tuple
+from typing import Dict, Optional, Protocol, Sequence, Tuple
 
 import numpy as np
 
@@ -112,8 +112,3 @@ def fingerprint_of(model: str, prompt: Optional[str]) -> str:
     else:
         digest.update(model.encode())
     return digest.hexdigest()[:16]
-
-
-def batched(items: Sequence[str], size: int) -> List[Sequence[str]]:
-    """Split a sequence into chunks of ``size``."""
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -29,14 +29,18 @@ def block(packages: Iterable[str] = TRAINING_ONLY) -> None:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
 
 
+def keep_out() -> None:
+    """Block what this process will not need: JAX always; torch and sentence-transformers unless settings use them."""
+    block(["jax"] if needs_training_stack() else TRAINING_ONLY)
+
+
 def main() -> None:
     """``python -m bot.run.lean_imports <module> [args...]``: run a module as ``__main__``, training stack blocked."""
     if len(sys.argv) < 2:
         raise SystemExit("usage: python -m bot.run.lean_imports <module> [args...]")
     module = sys.argv[1]
     sys.argv = [module, *sys.argv[2:]]
-    if not needs_training_stack():
-        block()
+    keep_out()
     runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 

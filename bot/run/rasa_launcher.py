@@ -14,10 +14,7 @@ from bot.run import lean_imports, rasa_speedups
 
 def main() -> None:
     """Run ``rasa`` with the given arguments."""
-    if lean_imports.needs_training_stack():
-        lean_imports.block(["jax"])
-    else:
-        lean_imports.block()
+    lean_imports.keep_out()
     from rasa.__main__ import main as rasa_main
 
     from bot.privacy.log_filter import install_redacting_filter

@@ -51,8 +51,9 @@ class QueryVectors:
 
     async def metadata_for(self, text: str) -> Dict[str, Any]:
         """``{"query_vector": ...}`` for ``text``, or nothing when off or embedding failed (Rasa then embeds)."""
-        if not self._start() or self._batcher is None or self._encoder is None:
+        if not self._start():
             return {}
+        assert self._batcher is not None and self._encoder is not None  # _start() set them up
         text = text[: self._max_chars]  # exactly what Rasa's component embeds
         try:
             vector = await self._batcher.embed(text)
