@@ -12,7 +12,8 @@ from sqlalchemy import MetaData
 
 from bot.db.base import Base
 
-MODEL_MODULES = ("bot.tickets.models", "bot.staff.models", "bot.feedback.models", "bot.helpdesk.models")
+MODEL_MODULES = ("bot.tickets.models", "bot.staff.models", "bot.feedback.models", "bot.helpdesk.models",
+                 "bot.suggestions.models")
 
 
 def metadata() -> MetaData:

@@ -168,6 +168,33 @@ def test_downgrade_to_nothing_and_back(url: str) -> None:
     engine.dispose()
 
 
+
+def test_revision_0003_adds_the_phrasing_suggestions_and_keeps_the_tickets(url: str, raw: Engine) -> None:
+    with raw.begin() as connection:
+        command.upgrade(alembic_config(connection), "0002")
+    insert_ticket(raw, baseline.metadata.tables["tickets"])
+    assert "phrasing_suggestions" not in table_names(raw)
+    with raw.begin() as connection:
+        command.upgrade(alembic_config(connection), "0003")
+    raw.dispose()
+    engine = make_engine(url)  # foreign keys on, as the services run
+    assert revision(engine) == head_revision() and differences(engine) == []
+    suggestions = catalog.metadata().tables["phrasing_suggestions"]
+    row = {"ticket_id": 1, "agency": None, "faq_id": "personalausweis", "question": "Perso weg?",
+           "status": "pending", "linked_by": "weber", "linked_at": NOW}
+    with engine.begin() as connection:
+        connection.execute(suggestions.insert().values(**row))
+        with pytest.raises(sa.exc.IntegrityError):  # one link per ticket
+            with connection.begin_nested():
+                connection.execute(suggestions.insert().values(**row))
+    with engine.begin() as connection:
+        connection.execute(sa.delete(baseline.metadata.tables["tickets"]))  # retention or erasure: the link goes too
+        assert connection.execute(sa.select(sa.func.count()).select_from(suggestions)).scalar() == 0
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0002")
+    assert "phrasing_suggestions" not in table_names(engine) and "tickets" in table_names(engine)
+    engine.dispose()
+
 BATCH_REVISION = '''"""A revision that rebuilds the tickets table, as SQLite's batch mode does for most changes."""
 
 import sqlalchemy as sa

@@ -32,6 +32,7 @@ from bot.web.routers.inbox_auth import (
     local_tz,
     render,
 )
+from bot.web.routers.suggestions import link_context
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 QUEUE_LIMIT = 500
@@ -46,7 +47,9 @@ FLASH = {"uebernommen": "Sie haben das Ticket übernommen.", "status": "Der Stat
          "antwort": "Die Antwort wurde gesendet.", "notiz": "Die Notiz wurde gespeichert.",
          "zurueck": "Das Gespräch führt wieder der Assistent.", "leer": "Bitte geben Sie einen Text ein.",
          "zu_lang": "Der Text ist zu lang (höchstens 5000 Zeichen).", "ungueltig": "Ungültige Auswahl.",
-         "notiz_fehlt": "Bitte begründen Sie die Übergabe in einer Notiz.", "uebergeben": "Ticket übergeben."}
+         "notiz_fehlt": "Bitte begründen Sie die Übergabe in einer Notiz.", "uebergeben": "Ticket übergeben.",
+         "verknuepft": "Der passende FAQ-Eintrag ist vermerkt; die Redaktion prüft die Formulierung.",
+         "kein_eintrag": "Vermerkt: kein FAQ-Eintrag passt."}
 MAX_TEXT = 5000
 
 
@@ -158,6 +161,7 @@ def _event_summary(event: TicketEvent, request: Request, agents: Dict[str, str])
         "note": "Interne Notiz", "reply": "Antwort an die Bürger:in",
         "handed_back": "Gespräch an den Assistenten zurückgegeben", "citizen_message": "Nachricht der Bürger:in",
         "notified": "Bürger:in benachrichtigt", "delivered": "An das Fachverfahren übermittelt",
+        "faq_linked": f"Passender FAQ-Eintrag: {data.get('faq_id') or 'keiner passt'}",
     }
     return summaries.get(event.kind, event.kind)
 
@@ -187,7 +191,8 @@ def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db, agen
                "language": LANGUAGES.get(ticket.language, ticket.language),
                "status_options": [(s, STATUS_LABELS[s]) for s in STATUSES],
                "transfer_options": [(k, names.name(k)) for k in names.keys() if k != ticket.department],
-               "flash": FLASH.get(meldung, ""), "error": meldung in ("leer", "zu_lang", "ungueltig", "notiz_fehlt")}
+               "flash": FLASH.get(meldung, ""), "error": meldung in ("leer", "zu_lang", "ungueltig", "notiz_fehlt"),
+               **link_context(db, ticket, agencies)}
     return render(request, "inbox/ticket.html", context, login)
 
 

@@ -1,0 +1,1 @@
+"""Learning from handoffs: agents link a ticket to the FAQ entry that answers it; editors accept the phrasing."""
