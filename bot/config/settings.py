@@ -67,6 +67,35 @@ class Settings(BaseSettings):
                                  "the widget from another origin, e.g. https://www.musterstadt.de")
     max_message_chars: int = Field(2000, ge=50, le=20000)
 
+    # Limits on what citizens can ask without login (docs/deployment.md, "Limits on the citizen API")
+    rate_limits: bool = Field(True, description="limit citizens' requests per address, per conversation and in "
+                              "total, and the tickets per address; off only for load tests")
+    limit_window_s: float = Field(60.0, gt=0, le=3600, description="the window of the chat limits, in seconds")
+    limit_chat_per_address: int = Field(60, ge=0, description="chat messages per window from one address (an IPv6 "
+                                        "/64 counts as one); many citizens can share one (mobile networks, public "
+                                        "Wi-Fi); replies polling may use ten times this; 0 = no limit")
+    limit_chat_per_conversation: int = Field(20, ge=0, description="chat messages per window in one conversation "
+                                             "(a person types and clicks fewer); 0 = no limit")
+    limit_chat_global: int = Field(3000, ge=0, description="chat messages per window from everyone together (about "
+                                   "what the serving processes answer, see docs/deployment.md); 0 = no limit")
+    limit_lookups_per_address: int = Field(10, ge=0, description="case-number lookups (/fall) per 10 minutes from "
+                                           "one address; 0 = no limit")
+    limit_handoffs_per_address: int = Field(5, ge=0, description="tickets per handoff window from one address; "
+                                            "beyond it the citizen is asked to try later or use the agency's other "
+                                            "contact; 0 = no limit")
+    limit_handoffs_global: int = Field(200, ge=0, description="tickets per handoff window from everyone together "
+                                       "(protects the helpdesk from a flood from many addresses); 0 = no limit")
+    limit_handoff_window_s: float = Field(600.0, gt=0, le=86400, description="the window of the handoff budgets, "
+                                          "in seconds")
+    limits_store: str = Field("auto", regex="^(auto|database|memory)$", description="where the counters are kept: "
+                              "auto = Redis when redis_url is set, else the ticket database (shared by all processes); "
+                              "memory = in each process")
+    redis_url: str = Field("", description="Redis for the limit counters, e.g. redis://127.0.0.1:6379/0 (shared by "
+                           "every process and machine); empty = the ticket database")
+    trusted_proxies: str = Field("", description="comma-separated addresses or networks of the reverse proxies in "
+                                 "front of the web service, e.g. 10.0.0.0/8; their X-Forwarded-For names the client "
+                                 "(otherwise all citizens would share the proxy's address)")
+
     # Agents, departments, office hours (the handoff inbox)
     departments_file: Path = Field(PROJECT_ROOT / "departments.yml", description="departments and the kb owners "
                                    "each answers for")
@@ -111,6 +140,13 @@ class Settings(BaseSettings):
             if origin == "*" or not re.match(r"^https?://[^/\s]+$", origin):
                 raise ValueError(f"allowed_origins: {origin!r} is not an origin like https://www.musterstadt.de "
                                  "(scheme and host, no path, no '*')")
+        return value
+
+    @validator("trusted_proxies")
+    def _proxies(cls, value: str) -> str:  # noqa: N805 - pydantic validator signature
+        from bot.limits.addresses import parse_networks
+
+        parse_networks(value)  # raises ValueError naming the entry
         return value
 
     @property

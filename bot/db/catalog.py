@@ -13,7 +13,7 @@ from sqlalchemy import MetaData
 from bot.db.base import Base
 
 MODEL_MODULES = ("bot.tickets.models", "bot.staff.models", "bot.feedback.models", "bot.helpdesk.models",
-                 "bot.suggestions.models")
+                 "bot.suggestions.models", "bot.limits.models")
 
 
 def metadata() -> MetaData:
