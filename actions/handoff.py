@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
@@ -18,7 +19,7 @@ from bot.config.agencies import UnknownAgency
 from bot.config.settings import get_settings
 from bot.privacy import redact
 from bot.run.runtime_env import api_token
-from bot.tickets.client import TicketClient, local_outbox, new_case_number
+from bot.tickets.client import HandoffRefused, TicketClient, local_outbox, new_case_number
 from bot.tickets.schemas import is_one_address
 
 NO_EMAIL = "-"
@@ -186,7 +187,14 @@ class ActionCreateTicket(Action):
             "index_version": tracker.get_slot("handoff_index_version"),
             "agency": agency(tracker),
         }
-        status = await asyncio.to_thread(ticket_client().create, payload)
+        try:
+            status = await asyncio.to_thread(ticket_client().create, payload)
+        except HandoffRefused as refused:  # too many handoffs from this address: say so, keep nothing half-done
+            minutes = max(2, math.ceil(refused.retry_after / 60))
+            dispatcher.utter_message(text=say("ticket_refused", lang, minutes=str(minutes)))
+            dispatcher.utter_message(json_message={"decision": "handoff", "step": "refused", "lang": lang,
+                                                   "retry_after": round(refused.retry_after)})
+            return reset + [SlotSet("handoff_question", None)]
         text = say("ticket_created" if status is not None else "ticket_queued", lang, case=payload["case_number"])
         text += expectation(status or {}, lang)
         if payload["email"]:

@@ -84,6 +84,14 @@ TEXTS: Dict[str, Dict[str, str]] = {
         "en": "Your question has been saved, your case number is **{case}**. Our ticket system is unavailable "
         "right now; we will forward your question automatically as soon as it is back. Nothing is lost.",
     },
+    "ticket_refused": {
+        "de": "Gerade erreichen uns sehr viele Anfragen aus Ihrem Netz, deshalb kann ich Ihr Anliegen im Moment "
+        "nicht weiterleiten. Ihre Nachricht bleibt hier im Gespräch gespeichert. Bitte versuchen Sie es in "
+        "{minutes} Minuten noch einmal oder wenden Sie sich telefonisch, per E-Mail oder persönlich an die Verwaltung.",
+        "en": "We are receiving a great many requests from your network right now, so I cannot forward your question "
+        "at the moment. Your message stays saved in this conversation. Please try again in {minutes} minutes or "
+        "contact the office by phone, e-mail or in person.",
+    },
     "out_of_hours": {"de": "Das Team ist gerade nicht im Dienst; Ihr Anliegen wird ab {day}, {time} Uhr bearbeitet.",
                      "en": "The team is not on duty right now; your question will be handled from {day}, {time}."},
     "queue_position": {"de": "Ihr Anliegen ist an Position {position} der Warteschlange.",

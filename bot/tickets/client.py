@@ -55,6 +55,20 @@ def local_outbox(path: Path) -> Outbox:
     return outbox
 
 
+class HandoffRefused(Exception):
+    """The ticket API refused a new ticket: the handoff budget of the citizen's address (or everyone's) is spent.
+
+    Such a ticket is not queued (that would only postpone the flood); the citizen is told to try later.
+
+    Attributes:
+        retry_after: seconds until the budget allows a ticket again.
+    """
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"handoff budget spent; a ticket is possible again in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
 class TicketClient:
     """Creates tickets over HTTP, falling back to the outbox.
 
@@ -103,10 +117,20 @@ class TicketClient:
         return self.create(payload) is not None
 
     def create(self, payload: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-        """Deliver now if possible and return the service's answer; otherwise keep it in the outbox (None)."""
+        """Deliver now if possible and return the service's answer; otherwise keep it in the outbox (None).
+
+        Raises:
+            HandoffRefused: the service refused the ticket (429, the handoff budget is spent); nothing is queued.
+        """
         try:
             return self.deliver(payload)
         except httpx.HTTPError as err:
+            if isinstance(err, httpx.HTTPStatusError) and err.response.status_code == 429:
+                try:
+                    retry_after = float(err.response.headers.get("retry-after", "60"))
+                except ValueError:
+                    retry_after = 60.0
+                raise HandoffRefused(retry_after) from None
             log.warning("ticket %s queued for later delivery: %s", payload["case_number"], type(err).__name__)
             self.outbox.put(payload["case_number"], payload, error=str(err))
             self.start_worker()

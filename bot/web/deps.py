@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.config.agencies import Agencies, Agency
 from bot.config.settings import Settings
 from bot.conversations.erase import TrackerEraser
+from bot.limits.policy import CitizenLimits
 from bot.retrieval.searcher import FaqSearcher
 from bot.staff.auth import LoginThrottle
 from bot.tickets.departments import Departments
@@ -121,6 +122,11 @@ def get_analytics_cache(services: ServicesDep) -> Dict[AnalyticsKey, AnalyticsEn
     return services.editor.analytics
 
 
+def get_limits(services: ServicesDep) -> CitizenLimits:
+    """The limits on the citizen API and the handoff budgets."""
+    return services.limits
+
+
 def get_query_vectors(services: ServicesDep) -> Optional[QueryVectors]:
     """Embeds messages for Rasa in micro-batches (None in apps built without it)."""
     return services.vectors
@@ -134,6 +140,7 @@ AgenciesDep = Annotated[Agencies, Depends(get_agencies)]
 OfficeHoursDep = Annotated[OfficeHours, Depends(get_office_hours)]
 EraserDep = Annotated[TrackerEraser, Depends(get_eraser)]
 HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
+LimitsDep = Annotated[CitizenLimits, Depends(get_limits)]
 QueryVectorsDep = Annotated[Optional[QueryVectors], Depends(get_query_vectors)]
 TicketHookDep = Annotated[TicketHook, Depends(get_ticket_hook)]
 ReplyHookDep = Annotated[ReplyHook, Depends(get_reply_hook)]

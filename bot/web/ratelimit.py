@@ -1,44 +1,27 @@
-"""A small in-process rate limiter (sliding window per key), e.g. for case-number lookups.
+"""The web side of :mod:`bot.limits`: the address a request counts under, and the 429 answer when a limit is reached.
 
-Per process: with several web processes the effective limit is multiplied by their number,
-which still makes guessing case numbers (32^8 possibilities) hopeless.
+The answer is JSON like every API error (``{"detail": ...}``) with ``Retry-After`` in seconds; the widget shows
+its own polite message in the citizen's language and keeps the unsent message for "send again".
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
-from typing import Callable, Deque, Dict
+from fastapi import HTTPException, Request, status
+
+from bot.limits.base import Decision
+from bot.limits.policy import CitizenLimits
+
+TOO_MANY = ("too many requests from your network or in this conversation right now; nothing was lost: please send "
+            "it again in {seconds} seconds")
 
 
-class RateLimiter:
-    """At most ``limit`` events per ``window`` seconds for each key.
+def address_key(limits: CitizenLimits, request: Request) -> str:
+    """The pseudonym the request's client address is counted under (behind trusted proxies: the forwarded one)."""
+    return limits.address_key(request.client.host if request.client else None, request.headers.get("x-forwarded-for"))
 
-    Args:
-        limit: events allowed per window.
-        window: the window in seconds.
-        clock: a monotonic clock (tests pass their own).
-    """
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError(f"rate limit needs limit >= 1 and window > 0, got {limit} per {window} s")
-        self.limit, self.window, self._clock = limit, window, clock
-        self._events: Dict[str, Deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        """Count one event for ``key``; False if it exceeds the limit (then it is not counted)."""
-        now = self._clock()
-        with self._lock:
-            events = self._events[key]
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                return False
-            events.append(now)
-            if len(self._events) > 10000:  # forget idle keys now and then
-                for stale in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
-                    del self._events[stale]
-            return True
+def too_many_requests(decision: Decision, detail: str = TOO_MANY) -> HTTPException:
+    """The 429 answer for a refused ``decision`` (``detail`` may name ``{seconds}``)."""
+    return HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                         detail=detail.format(seconds=decision.retry_after_header),
+                         headers={"Retry-After": decision.retry_after_header})

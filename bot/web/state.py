@@ -19,6 +19,8 @@ from bot.config.settings import PROJECT_ROOT, Settings
 from bot.conversations.erase import TrackerEraser
 from bot.db.engine import make_engine, session_factory
 from bot.helpdesk import Connector, DeliveryWorker, connector_from_settings, enqueue
+from bot.limits.policy import CitizenLimits
+from bot.limits.stores import limiter_for
 from bot.run.runtime_env import api_token, child_env
 from bot.staff.auth import LoginThrottle
 from bot.tickets.departments import Departments
@@ -46,6 +48,7 @@ class WebServices:
         jobs: the scheduled work (deliveries, notifications, retention).
         login_throttle: failed inbox logins per user name.
         editor: the editor pages' searchers, tracker database and analytics cache.
+        limits: the limits on the citizen API and the handoff budgets (see :mod:`bot.limits`).
         vectors: embeds messages in micro-batches for Rasa (see :mod:`bot.web.query_vectors`).
         http: the client for Rasa's REST channel; open while the app runs (see :meth:`http_client`).
     """
@@ -62,6 +65,7 @@ class WebServices:
     jobs: Jobs
     login_throttle: LoginThrottle
     editor: EditorResources
+    limits: CitizenLimits
     vectors: Optional[QueryVectors] = None
     http: Optional[httpx.AsyncClient] = None
 
@@ -88,6 +92,7 @@ class WebServices:
         return cls(settings=settings, engine=engine, sessions=sessions, api_token=api_token(settings), eraser=eraser,
                    departments=departments, agencies=agencies, office_hours=office_hours, helpdesk=connector,
                    jobs=jobs, login_throttle=LoginThrottle(), editor=EditorResources(settings, agencies),
+                   limits=CitizenLimits.from_settings(settings, limiter_for(settings, engine), api_token(settings)),
                    vectors=QueryVectors(settings, api_token(settings)))
 
     def ticket_created(self, session: Session, ticket: Ticket) -> None:

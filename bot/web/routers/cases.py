@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bot.tickets import service
-from bot.web.deps import DbDep, DepartmentsDep
-from bot.web.ratelimit import RateLimiter
+from bot.web.deps import DbDep, DepartmentsDep, LimitsDep
+from bot.web.ratelimit import address_key
 from bot.web.routers.pages import TEMPLATES
 
 router = APIRouter(include_in_schema=False)
@@ -19,7 +19,6 @@ templates = Jinja2Templates(directory=str(TEMPLATES))
 CASE = re.compile(r"^AK-[0-9A-Z]{4}-[0-9A-Z]{4}$")
 STATUS_TEXT = {"new": "eingegangen, noch nicht bearbeitet", "in_progress": "in Bearbeitung",
                "waiting": "beantwortet", "resolved": "erledigt"}
-_lookups = RateLimiter(limit=10, window=600)
 
 
 @router.get("/fall", response_class=HTMLResponse)
@@ -30,16 +29,20 @@ def case_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/fall", response_class=HTMLResponse)
-def case_lookup(request: Request, session: DbDep, departments: DepartmentsDep,
+def case_lookup(request: Request, session: DbDep, departments: DepartmentsDep, limits: LimitsDep,
                 number: str = Form("", max_length=40)) -> HTMLResponse:
     """Show the case's status and the staff's replies (never the transcript)."""
     number = number.strip().upper().replace(" ", "")
-    client = request.client.host if request.client else "unknown"
     context: Dict[str, Any] = {"case": None, "error": None, "number": number}
     status_code = 200
-    if not _lookups.allow(client):
-        context["error"] = "Zu viele Abfragen. Bitte versuchen Sie es in zehn Minuten erneut."
+    headers: Dict[str, str] = {}
+    decision = limits.lookup(address_key(limits, request))
+    if not decision.allowed:
+        minutes = round(decision.retry_after / 60)
+        wait = f"{minutes} Minuten" if minutes > 1 else "einer Minute"
+        context["error"] = f"Zu viele Abfragen. Bitte versuchen Sie es in {wait} erneut."
         status_code = 429
+        headers["Retry-After"] = decision.retry_after_header
     elif not CASE.match(number):
         context["error"] = ("Bitte geben Sie die Fallnummer so ein, wie der Assistent sie genannt hat, "
                             "z. B. AK-7KQ2-M9XD.")
@@ -51,7 +54,8 @@ def case_lookup(request: Request, session: DbDep, departments: DepartmentsDep,
             status_code = 404
         else:
             context["case"] = _view(ticket, departments.name(ticket.department))
-    return _no_store(templates.TemplateResponse(request, "site/case.html", context, status_code=status_code))
+    return _no_store(templates.TemplateResponse(request, "site/case.html", context, status_code=status_code,
+                                                headers=headers))
 
 
 def _no_store(response: HTMLResponse) -> HTMLResponse:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 import httpx
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
@@ -24,7 +24,17 @@ from bot.run.rasa_workers import rasa_url_for
 from bot.tickets import service as tickets
 from bot.tickets.closing import closing_notes
 from bot.tickets.departments import Departments
-from bot.web.deps import AgenciesDep, DbDep, DepartmentsDep, EraserDep, HttpDep, QueryVectorsDep, SettingsDep
+from bot.web.deps import (
+    AgenciesDep,
+    DbDep,
+    DepartmentsDep,
+    EraserDep,
+    HttpDep,
+    LimitsDep,
+    QueryVectorsDep,
+    SettingsDep,
+)
+from bot.web.ratelimit import address_key, too_many_requests
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
 SENDER = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -83,14 +93,24 @@ def _to_agent(session: Session, conversation: str, text: str, lang: Optional[str
             {"recipient_id": conversation, "custom": {"decision": "human", "case_number": ticket.case_number}}]
 
 
-@router.post("")
-async def chat(data: ChatIn, settings: SettingsDep, session: DbDep, agencies: AgenciesDep,
-               departments: DepartmentsDep, client: HttpDep, vectors: QueryVectorsDep) -> List[Dict[str, Any]]:
+LIMITED: Dict[Union[int, str], Dict[str, Any]] = {429: {
+    "description": "Too many requests from this address, in this conversation or in total: nothing was stored; "
+                   "send it again after ``Retry-After`` seconds"}}
+
+
+@router.post("", responses=LIMITED)
+async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: DbDep, agencies: AgenciesDep,
+               departments: DepartmentsDep, client: HttpDep, vectors: QueryVectorsDep,
+               limits: LimitsDep) -> List[Dict[str, Any]]:
     """Forward one message to Rasa's REST channel and return the bot's messages.
 
     While an agent holds the conversation (took or answered its ticket and has not handed it back),
-    the message is added to the ticket instead and the bot does not answer.
+    the message is added to the ticket instead and the bot does not answer. Beyond the limits per address,
+    per conversation and in total the answer is 429 with ``Retry-After`` (see :mod:`bot.limits.policy`).
     """
+    decision = await run_in_threadpool(limits.chat, address_key(limits, request), data.sender)
+    if not decision.allowed:
+        raise too_many_requests(decision)
     try:
         text = clean_message(data.message, settings.max_message_chars)
         agency = agencies.get(data.agency)
@@ -117,8 +137,8 @@ async def chat(data: ChatIn, settings: SettingsDep, session: DbDep, agencies: Ag
     return response.json()  # type: ignore[no-any-return]
 
 
-@router.get("/replies", response_model=List[AgentReply])
-def replies(session: DbDep, after: int = Query(0, ge=0, le=MAX_ID),
+@router.get("/replies", response_model=List[AgentReply], responses=LIMITED)
+def replies(session: DbDep, request: Request, limits: LimitsDep, after: int = Query(0, ge=0, le=MAX_ID),
             conversation: str = Depends(conversation_id),
             closed_after: Optional[int] = Query(None, ge=0, le=MAX_ID, description="also the case-closed notes "
                                                 "newer than this status event id")) -> List[AgentReply]:
@@ -127,6 +147,9 @@ def replies(session: DbDep, after: int = Query(0, ge=0, le=MAX_ID),
     With ``closed_after`` (a widget that shows them asks for them), also a note for each of its cases resolved
     since the status event ``closed_after``, in the ticket's language (:mod:`bot.tickets.closing`).
     """
+    decision = limits.poll(address_key(limits, request))
+    if not decision.allowed:
+        raise too_many_requests(decision)
     found = [AgentReply(id=reply.id, case_number=case, author=reply.author, text=reply.text, at=reply.created_at,
                         kind="reply") for reply, case in tickets.replies_for_conversation(session, conversation, after)]
     if closed_after is not None:
@@ -136,10 +159,14 @@ def replies(session: DbDep, after: int = Query(0, ge=0, le=MAX_ID),
     return found
 
 
-@router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-def delete_conversation(session: DbDep, eraser: EraserDep,
+@router.delete("/conversation", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+               responses=LIMITED)
+def delete_conversation(session: DbDep, eraser: EraserDep, request: Request, limits: LimitsDep,
                         conversation: str = Depends(conversation_id)) -> Response:
     """Delete the conversation's stored messages and votes (cases already forwarded stay with the office)."""
+    decision = limits.chat(address_key(limits, request), conversation)
+    if not decision.allowed:
+        raise too_many_requests(decision)
     try:
         eraser.erase(conversation)
     except FileNotFoundError:  # no tracker database yet: Rasa has stored nothing

@@ -18,7 +18,16 @@ from bot.tickets.schemas import (
     TicketOut,
     TicketSummary,
 )
-from bot.web.deps import DbDep, DepartmentsDep, OfficeHoursDep, ReplyHookDep, TicketHookDep, require_token
+from bot.web.deps import (
+    DbDep,
+    DepartmentsDep,
+    LimitsDep,
+    OfficeHoursDep,
+    ReplyHookDep,
+    TicketHookDep,
+    require_token,
+)
+from bot.web.ratelimit import too_many_requests
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"], dependencies=[Depends(require_token)])
 
@@ -30,14 +39,26 @@ def _found(session: Session, case_number: str) -> Ticket:
     return ticket
 
 
-@router.post("", response_model=TicketCreated, status_code=status.HTTP_201_CREATED)
+HANDOFF_BUDGET = ("handoff budget spent: too many tickets from this citizen's address (or from everyone) right now; "
+                  "tell the citizen to try again in {seconds} seconds or to use the agency's other contact")
+
+
+@router.post("", response_model=TicketCreated, status_code=status.HTTP_201_CREATED,
+             responses={429: {"description": "The handoff budget of the conversation's address (or the global one) "
+                              "is spent: no ticket was made; do not queue it, tell the citizen"}})
 def create_ticket(data: TicketCreate, response: Response, session: DbDep, departments: DepartmentsDep,
-                  hours: OfficeHoursDep, ticket_created: TicketHookDep) -> TicketCreated:
+                  hours: OfficeHoursDep, ticket_created: TicketHookDep, limits: LimitsDep) -> TicketCreated:
     """Create a ticket in its department's queue; repeating the same request returns the stored ticket with 200.
 
     The answer says where the ticket stands (queue position) and, outside office hours, when the
-    office opens next, so the bot can tell the citizen when to expect an answer.
+    office opens next, so the bot can tell the citizen when to expect an answer. A new ticket counts against
+    the handoff budget of the address the conversation's messages came from (``/api/chat``), however the handoff
+    was triggered; beyond it the answer is 429 with ``Retry-After``.
     """
+    if service.get_ticket(session, data.case_number) is None:  # a repeated delivery is not a new handoff
+        decision = limits.handoff(data.conversation_id)
+        if not decision.allowed:
+            raise too_many_requests(decision, HANDOFF_BUDGET)
     now = utcnow()
     try:
         ticket, created = service.create_ticket(session, data, departments,

@@ -42,6 +42,7 @@
       you: "Sie:", bot: "Assistent:", notice: "Hinweis:", agent: "Antwort der Verwaltung, Fall {case}:", typing: "Der Assistent schreibt …",
       unreachable: "Der Assistent ist gerade nicht erreichbar. Ihre Nachricht wurde nicht gesendet, sie bleibt hier erhalten.",
       retry: "Erneut senden", notSent: "(nicht gesendet)", rejected: "Diese Nachricht wurde nicht angenommen: ",
+      tooMany: "Gerade kommen sehr viele Nachrichten an. Ihre Nachricht wurde noch nicht gesendet, sie bleibt hier erhalten. Bitte senden Sie sie in {seconds} Sekunden erneut.",
       helpful: "Hat Ihnen diese Antwort geholfen?", yes: "Ja", no: "Nein",
       email: "E-Mail-Adresse (freiwillig)", emailSend: "Weiter", emailEmpty: "Bitte geben Sie eine E-Mail-Adresse ein oder wählen Sie „Ohne E-Mail weiter“.",
       caseNumber: "Ihre Fallnummer: ", newTab: "(öffnet in neuem Tab)",
@@ -60,6 +61,7 @@
       you: "You:", bot: "Assistant:", notice: "Notice:", agent: "Reply from the office, case {case}:", typing: "The assistant is typing …",
       unreachable: "The assistant cannot be reached right now. Your message was not sent; it is kept here.",
       retry: "Send again", notSent: "(not sent)", rejected: "This message was not accepted: ",
+      tooMany: "A great many messages are arriving right now. Your message has not been sent yet; it is kept here. Please send it again in {seconds} seconds.",
       helpful: "Did this answer help you?", yes: "Yes", no: "No",
       email: "E-mail address (optional)", emailSend: "Continue", emailEmpty: "Please enter an e-mail address or choose “Continue without e-mail”.",
       caseNumber: "Your case number: ", newTab: "(opens in a new tab)",
@@ -422,6 +424,12 @@
     return request("POST", "api/chat", outgoing)
       .then(function (r) {
         if (r.ok) { return r.json(); }
+        if (r.status === 429) {  // a limit: not the message's fault; it stays here for "send again"
+          var wait = parseInt(r.headers.get("Retry-After") || "", 10);
+          var busy = new Error("limited");
+          busy.seconds = wait > 0 && wait < 3600 ? wait : 60;
+          throw busy;
+        }
         if (r.status >= 400 && r.status < 500) {
           return r.json().catch(function () { return {}; }).then(function (body) {
             var err = new Error("rejected");
@@ -439,7 +447,9 @@
         status.textContent = "";
         item.failed = true;
         render(item);
-        if (err.message === "rejected") { showAlert(T.rejected + err.detail); } else { showAlert(T.unreachable, item); }
+        if (err.message === "rejected") { showAlert(T.rejected + err.detail); }
+        else if (err.message === "limited") { showAlert(T.tooMany.replace("{seconds}", String(err.seconds)), item); }
+        else { showAlert(T.unreachable, item); }
       })
       .finally(function () {
         state.busy = false;
