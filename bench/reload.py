@@ -83,7 +83,8 @@ def main() -> int:
     model = Settings().default_model_dir
     env = {**os.environ, "AUSKUNFT_HOME": str(base / "home"), "AUSKUNFT_KB_DIR": str(base / "kb"),
            "AUSKUNFT_EMBEDDING_MODEL": str(model), "AUSKUNFT_RASA_PORT": "5205", "AUSKUNFT_ACTION_PORT": "5255",
-           "AUSKUNFT_WEB_PORT": "8200", "PYTHONUNBUFFERED": "1"}
+           "AUSKUNFT_WEB_PORT": "8200", "PYTHONUNBUFFERED": "1",
+           "AUSKUNFT_RATE_LIMITS": "false"}  # one client address sends everything
     print(f"kb of {count} entries; first build and training (not timed) ...", flush=True)
     subprocess.run([sys.executable, "-m", "bot.cli", "model", "provision"], cwd=ROOT, env=env, check=True,
                    capture_output=True)

@@ -92,6 +92,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         "AUSKUNFT_SMTP_PORT": str(ports["SMTP"]),
         "AUSKUNFT_OFFICE_HOURS": "Mo-So 00:00-23:59",
         "AUSKUNFT_WORKER_SECONDS": "0.5",
+        "AUSKUNFT_RATE_LIMITS": "false",  # every conversation comes from 127.0.0.1 (limits: test_citizen_limits)
     }
     started = time.monotonic()
     process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, text=True,
