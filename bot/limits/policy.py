@@ -1,7 +1,8 @@
 """The citizen API's budgets (from the settings) applied to a :class:`~bot.limits.base.Limiter`.
 
 Keys are pseudonyms of the grouped client address (:mod:`bot.limits.addresses`), the conversation id, or ``*``
-for everyone together. A refused request is not counted in the later keys, a counted one in all earlier ones.
+for everyone together, checked from the narrowest to the widest: a request refused for one key is not counted in
+the wider ones (a chatty conversation does not use up its address's budget), but it stays counted in the narrower.
 """
 
 from __future__ import annotations
@@ -71,8 +72,8 @@ class CitizenLimits:
     def chat(self, address: str, conversation: str) -> Decision:
         """One chat message (or deletion) from ``address`` in ``conversation``; remembers the conversation's address."""
         b = self.budgets
-        decision = self._all([(f"chat:a:{address}", b.chat_per_address, b.window),
-                              (f"chat:c:{conversation}", b.chat_per_conversation, b.window),
+        decision = self._all([(f"chat:c:{conversation}", b.chat_per_conversation, b.window),
+                              (f"chat:a:{address}", b.chat_per_address, b.window),
                               ("chat:*", b.chat_global, b.window)])
         if decision.allowed and (b.handoffs_per_address or b.handoffs_global):
             self.limiter.note(f"origin:{conversation}", address, max(ORIGIN_TTL, b.handoff_window))
