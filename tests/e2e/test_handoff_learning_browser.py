@@ -10,9 +10,10 @@ import shutil
 import socket
 import subprocess
 from pathlib import Path
-from typing import Iterator, Tuple
+from typing import Iterator, Tuple, cast
 
 import pytest
+from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
 from bot.config.settings import Settings
@@ -57,7 +58,7 @@ def web(tmp_path: Path) -> Iterator[Tuple[str, Path]]:
                         database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
     port = _port()
     with ServerThread(settings, port) as server:
-        app = server.server.config.app
+        app = cast(FastAPI, server.server.config.app)
         with services_of(app).sessions() as session:
             create_agent(session, "weber", "Frau Weber", PASSWORD, ["buergerservice"], False,
                          known=services_of(app).departments)
