@@ -86,3 +86,20 @@ def test_yaml_items_read_back_as_the_same_text(text: str) -> None:
     import yaml
 
     assert yaml.safe_load(f"- {yaml_item(text)}") == [text]
+
+
+def test_the_phrasing_goes_into_the_layer_file_that_holds_the_live_entry(tmp_path: Path) -> None:
+    from bot.config.agencies import Agency
+    from bot.suggestions.service import SuggestionError, entry_file
+
+    shared, local = tmp_path / "land", tmp_path / "adorf"
+    for layer in (shared, local):
+        layer.mkdir()
+    write(shared, VALID_ENTRY, "beispiel.md")
+    write(shared, VALID_ENTRY.replace("id: beispiel", "id: geteilt"), "geteilt.md")
+    write(local, VALID_ENTRY.replace("Die Antwort.", "Die Antwort in Adorf."), "eigen.md")  # overrides 'beispiel'
+    agency = Agency("adorf", "Gemeinde Adorf", (shared, local))
+    assert entry_file(agency, "beispiel") == (local / "eigen.md", local)
+    assert entry_file(agency, "geteilt") == (shared / "geteilt.md", shared)
+    with pytest.raises(SuggestionError, match="gibt es nicht mehr"):
+        entry_file(agency, "weg")
