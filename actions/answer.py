@@ -18,6 +18,7 @@ from actions.conversation import agency, candidates, faq_payload, intent, langua
 from actions.feedback import record_feedback
 from actions.live import live_index
 from actions.texts import say
+from bot.calibration import thresholds_for
 from bot.config.agencies import UnknownAgency
 from bot.config.settings import get_settings
 from bot.decision import ANSWER, CLARIFY, REPHRASE, SMALLTALK, ConversationState, Decision, decide_turn
@@ -58,7 +59,8 @@ class ActionAnswerFaq(Action):
             await record_feedback(tracker, helpful=False)
         ranked = candidates(tracker)
         state = ConversationState(misses_before=misses, last_answer=last_answer, chosen=str(chosen) if chosen else None)
-        decision = decide_turn(name, ranked, state, settings.decision_config(), index, settings.withdraw_overdue)
+        config = thresholds_for(settings, index.meta)  # the index's calibrated thresholds unless fixed
+        decision = decide_turn(name, ranked, state, config, index, settings.withdraw_overdue)
         logger.info("decision %s (%s) confidence %.3f faq %s index %s", decision.action, decision.reason,
                     decision.confidence, decision.faq_id, index.version)
         needs = self._needs(tracker, name, decision, index.version)

@@ -1,6 +1,7 @@
 """Answer quality on the sample kb: unseen phrasings (tests/data) through the live retrieval + decision.
 
-Thresholds are the configured ones; ``--tune`` chooses them on the dev file first
+Thresholds are the live index's calibrated ones (or fixed ones, see ``AUSKUNFT_THRESHOLDS``);
+``--tune`` chooses them on the dev file first
 (never on the test file) and prints the values to put into the configuration.
 
     python bench/quality.py [--tune] [--json bench/results/quality.json]
@@ -17,6 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.calibration import thresholds_for  # noqa: E402
 from bot.config.settings import get_settings  # noqa: E402
 from bot.embedding.encoder import shared_encoder  # noqa: E402
 from bot.evaluation.dataset import load_examples  # noqa: E402
@@ -40,7 +42,7 @@ def main() -> int:
     settings = get_settings()
     searcher = FaqSearcher(shared_encoder(settings.model_name, settings.encoder_threads),
                            store=IndexStore(settings.index_dir), default_language=settings.default_language)
-    config = settings.decision_config()
+    config = thresholds_for(settings, searcher.index().meta)  # the index's calibrated thresholds unless fixed
     if args.tune:
         dev = rank_all(searcher, load_examples(args.dev), progress=progress_printer("dev "))
         config = tune_thresholds(dev, config)

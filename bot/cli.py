@@ -162,6 +162,7 @@ def cmd_kb_watch(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     """Print the decision and the candidates for one question."""
+    from bot.calibration import thresholds_for
     from bot.config.agencies import UnknownAgency
     from bot.editor.preview import preview
     from bot.retrieval.assembly import searcher as searcher_for
@@ -172,7 +173,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     except UnknownAgency as err:
         print(f"error: {err} (see {settings.agencies_file})", file=sys.stderr)
         return 2
-    seen = preview(args.question, searcher_for(settings, agency), settings.decision_config(),
+    searcher = searcher_for(settings, agency)
+    seen = preview(args.question, searcher, thresholds_for(settings, searcher.index().meta),
                    settings.withdraw_overdue, args.lang)
     if args.json:
         print(json.dumps(seen.to_dict(), ensure_ascii=False, indent=2))
@@ -210,6 +212,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         dev_file=Path(args.dev) if args.dev else None, cache_dir=settings.cache_dir,
         baselines=[b for b in args.baselines.split(",") if b], progress=progress_printer, bot_encoder=tuned,
         withdraw=settings.withdraw_overdue, nlu_file=PROJECT_ROOT / "data" / "nlu.yml", live_url=args.e2e,
+        calibrated=settings.calibrated_thresholds,
     )
     report["finetune_epochs"] = args.finetune
     if not args.dev:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.config.agencies import Agencies
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FIXED_BY = frozenset({"answer_threshold", "clarify_threshold", "min_margin"})  # set explicitly: no calibration
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,9 @@ class Settings(BaseSettings):
                                  "(minutes; the running bot then loads it); 0 = off, the kb adapter only")
     default_language: str = Field("de", regex="^(de|en)$")
 
+    thresholds: str = Field("calibrated", regex="^(calibrated|fixed)$", description="calibrated: each index's own "
+                            "thresholds, chosen at build on probes from its kb (bot/calibration); fixed: the three "
+                            "values below. Setting any of them explicitly also fixes them")
     answer_threshold: float = DecisionConfig.answer_threshold
     clarify_threshold: float = DecisionConfig.clarify_threshold
     min_margin: float = DecisionConfig.min_margin
@@ -204,8 +208,16 @@ class Settings(BaseSettings):
         """Base URL of the ticket API."""
         return (self.ticket_service_url or f"http://{self.host}:{self.web_port}").rstrip("/")
 
+    @property
+    def calibrated_thresholds(self) -> bool:
+        """Whether each index's own calibrated thresholds apply (``thresholds=calibrated``, none set explicitly)."""
+        return self.thresholds == "calibrated" and not FIXED_BY & self.__fields_set__
+
     def decision_config(self) -> DecisionConfig:
-        """The thresholds as the decision function takes them (validated)."""
+        """The configured thresholds as the decision function takes them (validated).
+
+        The bot applies an index's calibrated thresholds on top (:func:`bot.calibration.thresholds_for`).
+        """
         return DecisionConfig(
             answer_threshold=self.answer_threshold,
             clarify_threshold=self.clarify_threshold,

@@ -20,6 +20,22 @@ class EntryLookup(Protocol):
         """The entry with this id, if present."""
 
 
+class AnyEntry:
+    """An entry lookup without an index (baselines, calibration probes): every id exists, none is overdue."""
+
+    def entry(self, faq_id: str) -> Optional[EntryRecord]:
+        """A stand-in record that is never overdue."""
+        return _PRESENT  # type: ignore[return-value]
+
+
+class _Present:
+    def overdue(self, today: object) -> bool:
+        return False
+
+
+_PRESENT = _Present()
+
+
 def withdraw_overdue(decision: Decision, index: EntryLookup, enabled: bool, today: Optional[date] = None) -> Decision:
     """With ``enabled``, entries past their review date are never given: such questions go to a person.
 

@@ -20,6 +20,7 @@ from typing import Callable, Dict, List, Optional, Sequence, TextIO, Tuple
 
 import numpy as np
 
+from bot.calibration import calibrate
 from bot.decision import ConversationState, DecisionConfig, decide_turn, route_intent
 from bot.editor.diff_report import (
     ADDED,
@@ -68,8 +69,12 @@ def _build(kb: KnowledgeBase, encoder: TextEncoder, cache_dir: Optional[Path],
     """The index ``auskunft kb build`` would publish for ``kb``, and the encoder questions must be embedded with."""
     if tune_for_kb is not None:
         encoder = tune_for_kb(kb)
-    cache = EmbeddingCache(cache_dir, encoder.fingerprint) if cache_dir is not None else None
-    return build_index(kb, encoder, cache, progress), encoder
+    return build_index(kb, encoder, cache_of(encoder, cache_dir), progress), encoder
+
+
+def cache_of(encoder: TextEncoder, cache_dir: Optional[Path]) -> Optional[EmbeddingCache]:
+    """The embedding cache of ``encoder`` under ``cache_dir`` (None: no cache)."""
+    return EmbeddingCache(cache_dir, encoder.fingerprint) if cache_dir is not None else None
 
 
 def _outcomes(index: FaqIndex, vectors: np.ndarray, texts: Sequence[str], searcher: FaqSearcher,
@@ -111,6 +116,7 @@ def diff_kb(
     labels: Tuple[str, str] = ("alt", "neu"),
     notes: Sequence[StoreNote] = (),
     progress: Optional[Callable[[str], Optional[Progress]]] = None,
+    calibrated: bool = False,
 ) -> DiffReport:
     """Build both kbs like ``auskunft kb build`` and compare what the bot does with each question.
 
@@ -128,6 +134,8 @@ def diff_kb(
         labels: how the report names the old and the new kb.
         notes: why recent questions are missing, shown in the report.
         progress: ``progress(label)`` returns a ``(done, total)`` callback for a step, or None.
+        calibrated: each kb is decided with its own calibrated thresholds (as the bot would after publishing it),
+            ``config``'s other values kept.
 
     Returns:
         The report; test questions first (by entry), then the further questions in their order.
@@ -147,13 +155,15 @@ def diff_kb(
             vectors = used.encode(texts) if texts else np.zeros((0, used.dim), dtype=np.float32)
             encoded.append((used, vectors))
         searcher = FaqSearcher(used, index=index, default_language=default_language, top_k=top_k)
-        outcomes.append(_outcomes(index, vectors, texts, searcher, config, withdraw))
+        calibration = calibrate(index, used, config, cache_of(used, cache_dir)) if calibrated else None
+        shown = calibration.applied_to(config) if calibration else config
+        outcomes.append(_outcomes(index, vectors, texts, searcher, shown, withdraw))
     checked = [QuestionDiff(text, TEST if text in tests else RECENT, new_tests.get(text, ()),
                             old_tests.get(text, ()), before, after)
                for text, before, after in zip(texts, outcomes[0], outcomes[1], strict=True)]
     titles = {e.id: e.title for kb in (old, new) for e in kb.entries}
     return DiffReport(labels[0], labels[1], len(old.entries), len(new.entries), entry_changes(old, new), checked,
-                      config, titles, list(notes), time.perf_counter() - started)
+                      shown, titles, list(notes), time.perf_counter() - started)
 
 
 def _tracker_environ(home: Path) -> Dict[str, str]:
@@ -208,6 +218,6 @@ def run_diff(ref: str, kb_dir: Path, recent: int = 200, lang: str = "de", out: T
                      cache_dir=settings.cache_dir,
                      tune_for_kb=kb_tuner(settings, base),
                      default_language=settings.default_language, labels=(old_label, str(kb_dir)),
-                     notes=found.notes, progress=progress_printer)
+                     notes=found.notes, progress=progress_printer, calibrated=settings.calibrated_thresholds)
     out.write(render_diff(report, lang))
     return 1 if fail_on_failing_tests and report.failing else 0

@@ -277,6 +277,7 @@ def run_overlap(kb_dir: Path, lang: str = "de", out: TextIO = sys.stdout,
     Returns:
         0 (the report is advice, not a failure), or 1 if the kb is invalid.
     """
+    from bot.calibration import thresholds_for
     from bot.config.settings import get_settings
     from bot.publish.build import build_and_publish
     from bot.retrieval.assembly import kb_tuner, model_loader, query_encoder
@@ -297,7 +298,7 @@ def run_overlap(kb_dir: Path, lang: str = "de", out: TextIO = sys.stdout,
         print(err, file=sys.stderr)
         return 1
     encoder = FaqSearcher(base, index=index, load_encoder=model_loader(settings)).encoder_for(index)
-    report = find_overlaps(index, cast(TextEncoder, encoder), settings.decision_config(), kb,
+    report = find_overlaps(index, cast(TextEncoder, encoder), thresholds_for(settings, index.meta), kb,
                            progress=progress_printer("checking phrasings"), withdraw=settings.withdraw_overdue)
     out.write(render_report(report, lang))
     return 0

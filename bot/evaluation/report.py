@@ -8,6 +8,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bot.calibration import calibrate
 from bot.decision import DecisionConfig, IntentExamples
 from bot.evaluation.baselines import Bm25Baseline, cosine_phrasings_only
 from bot.evaluation.dataset import Example, load_examples
@@ -62,6 +63,7 @@ def evaluate(
     withdraw: bool = False,
     nlu_file: Optional[Path] = None,
     live_url: Optional[str] = None,
+    calibrated: bool = True,
 ) -> Tuple[Dict[str, object], Ranked, DecisionConfig]:
     """Evaluate the bot (and baselines) on ``test_file``; thresholds are tuned on ``dev_file`` if given.
 
@@ -71,6 +73,9 @@ def evaluate(
     talk from ``nlu_file``'s examples, typing noise) and decided with ``withdraw`` (``withdraw_overdue``).
     With ``live_url`` (the running web service), every test message is also sent through ``/api/chat``
     and the report gains ``end_to_end``: the same figures as lived, and the per-message agreement.
+    Without ``dev_file``, the bot decides with the index's calibrated thresholds (as the live bot does) when
+    ``calibrated`` is set, else with ``config``'s. The report always has ``calibration`` (the thresholds the index
+    chose without labels) and ``without_dev`` (the test figures under them), to compare with dev tuning.
 
     Returns:
         The report (the issue's keys plus ``baselines``), the bot's ranked test set and its thresholds.
@@ -87,6 +92,8 @@ def evaluate(
     base_index = build_index(kb, encoder, cache, progress("index"))
     bot_embedder = MemoEncoder(bot_encoder) if bot_encoder is not None else encoder
     index = base_index if bot_encoder is None else build_index(kb, bot_embedder, None, progress("tuned index"))
+    calibration = calibrate(index, bot_embedder, config, cache if bot_encoder is None else None)
+    label_free = calibration.applied_to(config) if calibration else config
     test = load_examples(test_file)
     dev = load_examples(dev_file) if dev_file else []
 
@@ -112,7 +119,7 @@ def evaluate(
     bot_outcomes: List[Outcome] = []
     bot_config = config
     for name, rank in systems.items():
-        system_config = _default_config(name, config)
+        system_config = _default_config(name, label_free if name == "bot" and calibrated else config)
         if dev:
             system_config = _tune(name, rank(dev, f"{name} dev "), system_config)
         ranked = rank(test, f"{name} test")
@@ -132,6 +139,8 @@ def evaluate(
         for name, figures in results.items()
     }
     final["tuned_on_dev"] = bool(dev)
+    final["calibration"] = calibration.to_meta() if calibration else None
+    final["without_dev"] = summarise(decide_all(bot_ranked, label_free, index, withdraw), with_ci=False)
     if live_url:
         lived = ask_all(live_url, test, progress=progress("end to end"))
         final["end_to_end"] = {**summarise([lv.outcome for lv in lived], with_ci=False),

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bot.calibration.tuning import Utility
 from bot.decision import (
-    ANSWER,
-    CLARIFY,
     FAQ_INTENT,
     ConversationState,
     DecisionConfig,
@@ -18,30 +17,14 @@ from bot.decision import (
     confidence_of,
     decide_turn,
 )
-from bot.decision.lifecycle import EntryLookup
+from bot.decision.lifecycle import AnyEntry, EntryLookup
 from bot.decision.routing import RouteSignals
 from bot.evaluation.dataset import Example
 from bot.evaluation.metrics import Outcome
-from bot.retrieval.index import Candidate, EntryRecord
+from bot.retrieval.index import Candidate
 from bot.retrieval.searcher import FaqSearcher
 
 Ranked = List[Tuple[Example, List[Candidate]]]
-
-
-class AnyEntry:
-    """An entry lookup for rankings without an index (baselines): every id exists, none is overdue."""
-
-    def entry(self, faq_id: str) -> Optional[EntryRecord]:
-        """A stand-in record that is never overdue."""
-        return _PRESENT  # type: ignore[return-value]
-
-
-class _Present:
-    def overdue(self, today: object) -> bool:
-        return False
-
-
-_PRESENT = _Present()
 
 
 def rank_all(searcher: FaqSearcher, examples: Sequence[Example], batch: int = 64, use_lang_labels: bool = False,
@@ -96,27 +79,10 @@ def decide_all(ranked: Ranked, config: DecisionConfig, index: Optional[EntryLook
     return outcomes
 
 
-@dataclass(frozen=True)
-class Utility:
-    """How the threshold search weighs outcomes (a wrong answer costs the most)."""
-
-    correct_answer: float = 1.0
-    clarify_with_correct: float = 0.5
-    escalated_out_of_scope: float = 1.0
-    wrong_answer: float = -4.0
-
-    def score(self, outcomes: Iterable[Outcome]) -> float:
-        """Total utility of a set of outcomes."""
-        total = 0.0
-        for o in outcomes:
-            action = o.decision.action
-            if action == ANSWER:
-                total += self.correct_answer if o.decision.faq_id in o.expected else self.wrong_answer
-            elif not o.expected:
-                total += self.escalated_out_of_scope
-            elif action == CLARIFY and any(c.faq_id in o.expected for c in o.decision.choices):
-                total += self.clarify_with_correct
-        return total
+def total_utility(outcomes: Iterable[Outcome], utility: Utility) -> float:
+    """The summed value of ``outcomes`` (see :class:`bot.calibration.Utility`)."""
+    return sum(utility.of(o.decision.action, o.decision.faq_id, (c.faq_id for c in o.decision.choices), o.expected)
+               for o in outcomes)
 
 
 def tune_thresholds(ranked: Ranked, base: DecisionConfig, utility: Utility = Utility()) -> DecisionConfig:
@@ -127,12 +93,12 @@ def tune_thresholds(ranked: Ranked, base: DecisionConfig, utility: Utility = Uti
     best, best_score = base, -np.inf
     for answer, margin in itertools.product(grid, (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)):
         config = replace(base, answer_threshold=float(answer), clarify_threshold=float(answer), min_margin=margin)
-        score = utility.score(decide_all(ranked, config))
+        score = total_utility(decide_all(ranked, config), utility)
         if score > best_score:
             best, best_score = config, score
     for clarify in grid[grid <= best.answer_threshold]:
         config = replace(best, clarify_threshold=float(clarify))
-        score = utility.score(decide_all(ranked, config))
+        score = total_utility(decide_all(ranked, config), utility)
         if score > best_score:
             best, best_score = config, score
     return best

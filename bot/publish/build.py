@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
+from bot.calibration.calibrate import METHOD as CALIBRATION
+from bot.calibration.calibrate import calibrate
 from bot.kb.layers import load_layers
 from bot.kb.loader import KnowledgeBase
 from bot.publish.origin import kb_commit
@@ -65,11 +67,14 @@ def build_and_publish(
     store = IndexStore(index_dir)
     if tune_for_kb is not None:
         encoder = tune_for_kb(kb)
-    version = index_version(kb.content_hash, encoder.fingerprint, answer_weight, lexical_weight, AdapterConfig())
+    version = index_version(kb.content_hash, encoder.fingerprint, answer_weight, lexical_weight, AdapterConfig(),
+                            CALIBRATION)
     if store.live_version() == version and (index_dir / "versions" / version).is_dir():
         return BuildReport(version, len(kb.entries), 0, 0, time.perf_counter() - started, True)
-    index = build_index(kb, encoder, EmbeddingCache(cache_dir, encoder.fingerprint), progress, answer_weight,
-                        lexical_weight)
+    cache = EmbeddingCache(cache_dir, encoder.fingerprint)
+    index = build_index(kb, encoder, cache, progress, answer_weight, lexical_weight, version_salt=CALIBRATION)
+    calibration = calibrate(index, encoder, cache=cache)
+    index.meta["calibration"] = calibration.to_meta() if calibration else None
     if tune_for_kb is not None:
         index.meta["query_model"] = str(getattr(encoder, "name", ""))
     commits = dict.fromkeys(c for c in map(kb_commit, layers) if c)

@@ -24,10 +24,12 @@ from bot.retrieval.index import (
 
 
 def index_version(kb_hash: str, model_fingerprint: str, answer_weight: float = DEFAULT_ANSWER_WEIGHT,
-                  lexical_weight: float = DEFAULT_LEXICAL_WEIGHT, adapter: Optional[AdapterConfig] = None) -> str:
-    """The version name of an index: kb content, model and scoring, hashed (12 hex digits)."""
+                  lexical_weight: float = DEFAULT_LEXICAL_WEIGHT, adapter: Optional[AdapterConfig] = None,
+                  salt: str = "") -> str:
+    """The version name of an index: kb content, model and scoring (plus ``salt``), hashed (12 hex digits)."""
     adapter_key = adapter.key() if adapter else "none"
     key = f"{kb_hash}:{model_fingerprint}:{answer_weight}:{lexical_weight}:{PASSAGE_SCHEME}:{adapter_key}"
+    key += f":{salt}" if salt else ""
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
@@ -78,6 +80,7 @@ def build_index(
     answer_weight: float = DEFAULT_ANSWER_WEIGHT,
     lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
     adapter: Optional[AdapterConfig] = AdapterConfig(),
+    version_salt: str = "",
 ) -> FaqIndex:
     """Embed every entry; entries found in the cache (same content, same model) are not re-embedded.
 
@@ -89,6 +92,7 @@ def build_index(
         answer_weight: see :class:`FaqIndex`.
         lexical_weight: see :class:`FaqIndex`.
         adapter: train a kb adapter with these settings (seconds); None = use the model's space as is.
+        version_salt: also names the version (what the publisher adds after the build, e.g. its calibration).
 
     Returns:
         The index; ``meta['embedded']`` counts the entries embedded anew.
@@ -120,7 +124,8 @@ def build_index(
         owners = np.concatenate([np.full(n, i) for i, n in enumerate(splits)])
         answer_owners = np.concatenate([np.full(len(blocks[e.id]) - splits[i], i) for i, e in enumerate(entries)])
     meta: Dict[str, object] = {
-        "version": index_version(kb.content_hash, encoder.fingerprint, answer_weight, lexical_weight, adapter),
+        "version": index_version(kb.content_hash, encoder.fingerprint, answer_weight, lexical_weight, adapter,
+                                 version_salt),
         "kb_hash": kb.content_hash,
         "model": encoder.fingerprint,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

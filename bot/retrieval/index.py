@@ -182,6 +182,32 @@ class FaqIndex:
             combined = combined + self.lexical_weight * self.lexical.scores(text, lang)
         return combined / (1.0 + self.answer_weight + self.lexical_weight), sims
 
+    def held_out_scores(self, row: int) -> np.ndarray:
+        """Per-entry combined scores for phrasing ``row`` used as a query, with that row itself left out.
+
+        Its entry then competes with its other phrasings and its passages (only its passages when the
+        title is its one phrasing): a stand-in for a citizen's unseen wording, used to calibrate
+        thresholds without labels (:mod:`bot.calibration`). Entries in other languages score ``-inf``.
+
+        Raises:
+            IndexError: ``row`` is not a phrasing row.
+        """
+        if not 0 <= row < len(self.owners):
+            raise IndexError(f"phrasing row {row} outside 0..{len(self.owners) - 1}")
+        entry = int(self.owners[row])
+        record = self.records[entry]
+        query = self._mapped[row]
+        sims = self._mapped @ query
+        sims[row] = -np.inf
+        passages = np.maximum.reduceat(self._mapped_answers @ query, self._answer_starts)
+        phrasings = np.maximum.reduceat(sims, self._starts)
+        combined = np.where(np.isfinite(phrasings), phrasings, passages) + self.answer_weight * passages
+        if self.lexical_weight and self.lexical is not None:
+            text = record.phrasings[row - int(self._starts[entry])]
+            combined = combined + self.lexical_weight * self.lexical.scores(text, record.lang)
+        combined = combined / (1.0 + self.answer_weight + self.lexical_weight)
+        return np.where(self._entry_lang == record.lang, combined, -np.inf)
+
     def search(self, query: np.ndarray, k: int = 5, lang: Optional[str] = None, text: str = "") -> List[Candidate]:
         """Rank entries for a query.
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Dict, Optional
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
+from bot.calibration import thresholds_for
 from bot.config.agencies import AGENCY_KEY, Agencies, Agency, UnknownAgency
 from bot.editor.check_report import ReportCache
 from bot.editor.preview import preview
@@ -117,14 +118,15 @@ def preview_page(request: Request, login: CurrentLogin, settings: SettingsDep, a
         try:
             searcher = searcher_for(agency)  # the first call loads the model (seconds)
             started = time.perf_counter()
-            seen = preview(question, searcher, settings.decision_config(), settings.withdraw_overdue,
+            thresholds = thresholds_for(settings, searcher.index().meta)
+            seen = preview(question, searcher, thresholds, settings.withdraw_overdue,
                            None if lang == "auto" else lang)
         except OSError as err:  # no index published yet, or no model
             return _unavailable(request, login, "editor-preview", err)
         context.update(seen=seen, ms=(time.perf_counter() - started) * 1000,
                        action_label=ACTION_LABELS.get(seen.action, seen.action),
                        reason_label=REASON_LABELS.get(seen.reason, seen.reason),
-                       thresholds=settings.decision_config(), withdraw=settings.withdraw_overdue)
+                       thresholds=thresholds, withdraw=settings.withdraw_overdue)
     return render(request, "editor/preview.html", context, login)
 
 
