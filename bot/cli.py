@@ -147,6 +147,11 @@ def cmd_kb_build(args: argparse.Namespace) -> int:
         state = ("unchanged" if report.unchanged
                  else f"published ({report.embedded} of {report.entries} entries embedded)")
         print(f"{label}index {report.version}: {report.entries} entries, {state} in {report.seconds:.1f} s")
+        if report.calibration is not None:
+            cal = report.calibration
+            used = "used" if settings.calibrated_thresholds else "not used: thresholds are fixed"
+            print(f"{label}  thresholds calibrated on {cal.probes} probes ({used}): answer {cal.answer_threshold:.3f}, "
+                  f"clarify {cal.clarify_threshold:.3f}, margin {cal.min_margin:.3f}")
     return 1 if failed else 0
 
 

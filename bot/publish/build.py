@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
 from bot.calibration.calibrate import METHOD as CALIBRATION
-from bot.calibration.calibrate import calibrate
+from bot.calibration.calibrate import Calibration, calibrate
 from bot.kb.layers import load_layers
 from bot.kb.loader import KnowledgeBase
 from bot.publish.origin import kb_commit
@@ -32,6 +32,7 @@ class BuildReport:
     embedded: int
     seconds: float
     unchanged: bool
+    calibration: Optional[Calibration] = None  # the thresholds this build chose (None: unchanged or too small)
 
 
 def build_and_publish(
@@ -87,4 +88,5 @@ def build_and_publish(
         int(index.meta["embedded"]),  # type: ignore[call-overload]
         time.perf_counter() - started,
         False,
+        calibration,
     )

@@ -122,3 +122,15 @@ def test_the_bot_uses_the_index_calibration_unless_thresholds_are_set(monkeypatc
     assert thresholds_for(Settings(), meta) == replace(  # type: ignore[call-arg]
         calibrated, answer_threshold=DecisionConfig.answer_threshold, clarify_threshold=DecisionConfig.clarify_threshold,
         min_margin=DecisionConfig.min_margin)
+
+
+def test_a_published_index_carries_its_calibration(mini_kb: Path, encoder: HashEncoder, tmp_path: Path) -> None:
+    from bot.publish.build import build_and_publish
+    from bot.retrieval.store import IndexStore
+
+    report = build_and_publish(mini_kb, tmp_path / "index", tmp_path / "cache", encoder)
+    assert report.calibration is not None
+    live = IndexStore(tmp_path / "index").current()
+    assert Calibration.from_meta(live.meta) == report.calibration
+    again = build_and_publish(mini_kb, tmp_path / "index", tmp_path / "cache", encoder)
+    assert again.unchanged and again.calibration is None  # nothing rebuilt, the live calibration stays
