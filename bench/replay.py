@@ -10,7 +10,7 @@ as a phrasing of its expected entry, as the editors' Accept button does (the sam
 with the project's own build (:func:`bot.publish.build.build_and_publish`: the kb adapter trains only when
 entries have phrasings besides the title) and the later set is measured again.
 
-    python bench/replay.py                                  # sample kb + the three Integreat cities
+    python bench/replay.py            # sample kb, its titles-only copy, the three Integreat cities
     python bench/replay.py sample integreat-muenchen        # a selection
 
 Writes ``bench/results/replay.json`` and prints a markdown table.
@@ -31,6 +31,7 @@ from typing import Dict, List, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.calibration import thresholds_for  # noqa: E402
 from bot.config.settings import PROJECT_ROOT, get_settings  # noqa: E402
 from bot.decision import IntentExamples  # noqa: E402
 from bot.evaluation.dataset import Example, load_examples  # noqa: E402
@@ -53,15 +54,19 @@ KEYS = ("top1", "recall_at_3", "answered_correct_rate", "wrong_answer_rate", "cl
 
 def benchmarks() -> Dict[str, Tuple[Path, Path]]:
     """name -> (kb directory, labelled test file); Integreat is converted on first use (as bench/external.py)."""
-    found = {"sample": (ROOT / "kb", ROOT / "tests" / "data" / "sample_kb_test.jsonl")}
+    test = ROOT / "tests" / "data" / "sample_kb_test.jsonl"
+    found = {"sample": (ROOT / "kb", test), "sample-titles": (WORK / "sample-titles" / "kb", test)}
     for city in CITIES:
         data = WORK / "integreat" / city
         found[f"integreat-{city}"] = (data / "kb", data / "test.jsonl")
     return found
 
 
-def ensure(name: str, test_file: Path) -> None:
-    """Convert the Integreat dataset if its files are not there yet."""
+def ensure(name: str, kb_dir: Path, test_file: Path) -> None:
+    """Convert the Integreat dataset, or make the titles-only copy of the sample kb, if not there yet."""
+    if name == "sample-titles" and not kb_dir.is_dir():
+        subprocess.run([sys.executable, str(ROOT / "bench/datasets/titles_only.py"), str(ROOT / "kb"), str(kb_dir)],
+                       check=True, stdout=subprocess.DEVNULL)
     if name.startswith("integreat-") and not test_file.is_file():
         subprocess.run([sys.executable, str(ROOT / "bench/datasets/integreat.py"), "--out", str(WORK / "integreat")],
                        check=True, stdout=subprocess.DEVNULL)
@@ -104,15 +109,25 @@ def learn(kb_dir: Path, earlier: Sequence[Example]) -> Dict[str, int]:
 
 def measure(kb_dir: Path, work: Path, sets: Dict[str, Sequence[Example]], encoder: MemoEncoder,
             intents: IntentExamples) -> Tuple[Dict[str, Dict[str, object]], Dict[str, object]]:
-    """Build and publish the kb's index (the project's build), then the figures on each set; and the index meta."""
+    """Build and publish the kb's index (the project's build), then the figures on each set; and the index meta.
+
+    Each set is decided with the thresholds the bot uses on that index (its calibration unless thresholds are
+    fixed) and, as ``<set>/fixed``, with the configured thresholds.
+    """
     settings = get_settings()
     index_dir = work / "index"
     shutil.rmtree(index_dir, ignore_errors=True)
     build_and_publish(kb_dir, index_dir, settings.cache_dir, encoder)
     searcher = FaqSearcher(encoder, store=IndexStore(index_dir), default_language=settings.default_language)
     index = searcher.index()
-    reports = {name: summarise(decide_all(rank_all(searcher, examples, intents=intents), settings.decision_config(),
-                                          index, settings.withdraw_overdue)) for name, examples in sets.items()}
+    reports: Dict[str, Dict[str, object]] = {}
+    shipped, fixed = thresholds_for(settings, index.meta), settings.decision_config()
+    for name, examples in sets.items():
+        if not examples:
+            continue
+        ranked = rank_all(searcher, examples, intents=intents)
+        for label, config in ((name, shipped), (f"{name}/fixed", fixed)):
+            reports[label] = summarise(decide_all(ranked, config, index, settings.withdraw_overdue))
     return reports, dict(index.meta)
 
 
@@ -125,14 +140,19 @@ def replay(name: str, kb_dir: Path, test_file: Path, encoder: MemoEncoder,
     with tempfile.TemporaryDirectory(prefix=f"auskunft-replay-{name}-") as tmp:
         work = Path(tmp)
         shutil.copytree(kb_dir, work / "kb")
-        before, meta_before = measure(work / "kb", work, {m: later for m, (_, later) in splits.items()}, encoder,
-                                      intents)
+        sets: Dict[str, Sequence[Example]] = {}
+        for mode, (earlier, later) in splits.items():
+            taught = {e.expected[0] for e in earlier}
+            sets[mode] = later
+            sets[f"{mode}/learned"] = [e for e in later if e.in_scope and e.expected[0] in taught]
+        before, meta_before = measure(work / "kb", work, sets, encoder, intents)
         for mode, (earlier, later) in splits.items():
             started = time.perf_counter()
             shutil.rmtree(work / "kb")
             shutil.copytree(kb_dir, work / "kb")
             counts = learn(work / "kb", earlier)
-            after, meta_after = measure(work / "kb", work, {mode: later}, encoder, intents)
+            after, meta_after = measure(work / "kb", work, {k: v for k, v in sets.items() if k.startswith(mode)},
+                                        encoder, intents)
             taught = {e.expected[0] for e in earlier}
             results[f"{name} ({mode})"] = {
                 "split": mode, "earlier": len(earlier), "later_in_scope": sum(e.in_scope for e in later),
@@ -141,6 +161,11 @@ def replay(name: str, kb_dir: Path, test_file: Path, encoder: MemoEncoder,
                 "learned": counts, "adapter_before": meta_before.get("adapter"),
                 "adapter_after": meta_after.get("adapter"),
                 "before": {k: before[mode][k] for k in KEYS}, "after": {k: after[mode][k] for k in KEYS},
+                "fixed_thresholds": {"before": {k: before[f"{mode}/fixed"][k] for k in KEYS},
+                                     "after": {k: after[f"{mode}/fixed"][k] for k in KEYS}},
+                "learned_entries_top1": {"before": before.get(f"{mode}/learned", {}).get("top1"),
+                                         "after": after.get(f"{mode}/learned", {}).get("top1")},
+                "thresholds_after": meta_after.get("calibration"),
                 "ci95_before": before[mode].get("ci95"), "ci95_after": after[mode].get("ci95"),
                 "seconds_after": round(time.perf_counter() - started, 1)}
     return results
@@ -149,13 +174,16 @@ def replay(name: str, kb_dir: Path, test_file: Path, encoder: MemoEncoder,
 def table(results: Dict[str, Dict[str, object]]) -> str:
     """A markdown table: the later half's figures before and after learning the earlier half."""
     lines = ["| benchmark (split) | earlier → phrasings added | later in scope (entry learned) / out of scope | "
-             "top-1 before → after | answered correctly before → after | wrong answers before → after | "
-             "escalation recall before → after |",
-             "|---|---|---|---|---|---|---|"]
+             "top-1 before → after | top-1 of those whose entry learned | answered correctly before → after | "
+             "wrong answers before → after | escalation recall before → after |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
         b, a, learned = r["before"], r["after"], r["learned"]
         pairs = [f"{b[k]:.3f} → {a[k]:.3f}" for k in  # type: ignore[index]
                  ("top1", "answered_correct_rate", "wrong_answer_rate", "escalation_recall")]
+        own = r["learned_entries_top1"]
+        pairs.insert(1, "–" if own["before"] is None else  # type: ignore[index]
+                     f"{own['before']:.3f} → {own['after']:.3f}")  # type: ignore[index]
         lines.append(f"| {name} | {r['earlier']} → {learned['added']} | {r['later_in_scope']} "  # type: ignore[index]
                      f"({r['later_whose_entry_learned']}) / {r['later_out_of_scope']} | " + " | ".join(pairs) + " |")
     return "\n".join(lines)
@@ -176,14 +204,14 @@ def main() -> int:
     results: Dict[str, Dict[str, object]] = {}
     for name in args.names or list(known):
         kb_dir, test_file = known[name]
-        ensure(name, test_file)
+        ensure(name, kb_dir, test_file)
         print(f"== {name}: {kb_dir} with {test_file}", flush=True)
         for key, figures in replay(name, kb_dir, test_file, encoder, intents).items():
             results[key] = figures
             print(key, json.dumps(figures["learned"]), figures["before"], "->", figures["after"], flush=True)
-    previous = json.loads(args.json.read_text(encoding="utf-8")) if args.json.is_file() else {}
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({**previous, **results}, indent=2), encoding="utf-8")
+        previous = json.loads(args.json.read_text(encoding="utf-8")) if args.json.is_file() else {}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({**previous, **results}, indent=2), encoding="utf-8")
     print(table(results))
     return 0
 
