@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Protocol, runtime_checkable
+from typing import NamedTuple, Optional, Protocol, Sequence, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,22 @@ class Decision:
 ALLOWED = Decision(True)
 
 
+class Budget(NamedTuple):
+    """At most ``limit`` events per ``window`` seconds under ``key``."""
+
+    key: str
+    limit: int
+    window: float
+
+
+class Note(NamedTuple):
+    """``value`` kept under ``key`` for ``ttl`` seconds."""
+
+    key: str
+    value: str
+    ttl: float
+
+
 def check_limit(limit: int, window: float) -> None:
     """Refuse a nonsensical budget early, with what to change.
 
@@ -47,6 +63,12 @@ class Limiter(Protocol):
 
     def hit(self, key: str, limit: int, window: float) -> Decision:
         """Count one event for ``key`` if fewer than ``limit`` were counted in the last ``window`` seconds."""
+
+    def hit_all(self, budgets: Sequence[Budget], note: Optional[Note] = None) -> Decision:
+        """Count one event under every key if each is within its budget, else under none; then keep ``note``.
+
+        One round trip (one transaction, one script), so a message's checks cost about what one check costs.
+        """
 
     def note(self, key: str, value: str, ttl: float) -> None:
         """Keep ``value`` under ``key`` for ``ttl`` seconds (e.g. which address a conversation came from)."""

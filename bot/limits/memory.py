@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
-from typing import Callable, Deque, Dict, Optional, Tuple
+from typing import Callable, Deque, Dict, Optional, Sequence, Tuple
 
-from bot.limits.base import ALLOWED, Decision, check_limit
+from bot.limits.base import ALLOWED, Budget, Decision, Note, check_limit
 
 
 class MemoryLimiter:
@@ -22,21 +22,32 @@ class MemoryLimiter:
         self._events: Dict[str, Deque[float]] = defaultdict(deque)
         self._notes: Dict[str, Tuple[str, float]] = {}
         self._lock = threading.Lock()
+        self._longest = 0.0  # the longest window seen: keys idle for longer hold nothing that counts
 
     def hit(self, key: str, limit: int, window: float) -> Decision:
         """Count one event for ``key`` unless ``limit`` events fell in the last ``window`` seconds."""
-        check_limit(limit, window)
+        return self.hit_all([Budget(key, limit, window)])
+
+    def hit_all(self, budgets: Sequence[Budget], note: Optional[Note] = None) -> Decision:
+        """Count one event under every key if each is within its budget, else under none; then keep ``note``."""
+        for budget in budgets:
+            check_limit(budget.limit, budget.window)
         now = self._clock()
         with self._lock:
-            events = self._events[key]
-            while events and events[0] <= now - window:
-                events.popleft()
-            if len(events) >= limit:
-                return Decision(False, events[-limit] + window - now)
-            events.append(now)
+            for key, limit, window in budgets:
+                events = self._events[key]
+                while events and events[0] <= now - window:
+                    events.popleft()
+                if len(events) >= limit:
+                    return Decision(False, events[-limit] + window - now)
+            for budget in budgets:
+                self._events[budget.key].append(now)
             if len(self._events) > 10000:  # forget idle keys now and then
-                self._forget(now - window)
-            return ALLOWED
+                self._longest = max([self._longest, *(b.window for b in budgets)])
+                self._forget(now - self._longest)
+        if note is not None:
+            self.note(*note)
+        return ALLOWED
 
     def note(self, key: str, value: str, ttl: float) -> None:
         """Keep ``value`` under ``key`` for ``ttl`` seconds."""

@@ -1,18 +1,18 @@
 """The citizen API's budgets (from the settings) applied to a :class:`~bot.limits.base.Limiter`.
 
 Keys are pseudonyms of the grouped client address (:mod:`bot.limits.addresses`), the conversation id, or ``*``
-for everyone together, checked from the narrowest to the widest: a request refused for one key is not counted in
-the wider ones (a chatty conversation does not use up its address's budget), but it stays counted in the narrower.
+for everyone together. A request is counted under all of its keys or, when one of them refuses it, under none (one
+round trip to the store: :meth:`~bot.limits.base.Limiter.hit_all`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 from bot.config.settings import Settings
 from bot.limits.addresses import Network, client_address, group, parse_networks, pseudonym
-from bot.limits.base import ALLOWED, Decision, Limiter
+from bot.limits.base import ALLOWED, Budget, Decision, Limiter, Note
 
 LOOKUP_WINDOW = 600.0
 POLLS_PER_MESSAGE = 10
@@ -72,21 +72,20 @@ class CitizenLimits:
     def chat(self, address: str, conversation: str) -> Decision:
         """One chat message (or deletion) from ``address`` in ``conversation``; remembers the conversation's address."""
         b = self.budgets
-        decision = self._all([(f"chat:c:{conversation}", b.chat_per_conversation, b.window),
-                              (f"chat:a:{address}", b.chat_per_address, b.window),
-                              ("chat:*", b.chat_global, b.window)])
-        if decision.allowed and (b.handoffs_per_address or b.handoffs_global):
-            self.limiter.note(f"origin:{conversation}", address, max(ORIGIN_TTL, b.handoff_window))
-        return decision
+        note = (Note(f"origin:{conversation}", address, max(ORIGIN_TTL, b.handoff_window))
+                if b.handoffs_per_address else None)
+        return self._all([Budget(f"chat:c:{conversation}", b.chat_per_conversation, b.window),
+                          Budget(f"chat:a:{address}", b.chat_per_address, b.window),
+                          Budget("chat:*", b.chat_global, b.window)], note)
 
     def poll(self, address: str) -> Decision:
         """One read of staff replies from ``address``."""
         b = self.budgets
-        return self._all([(f"poll:a:{address}", b.chat_per_address * POLLS_PER_MESSAGE, b.window)])
+        return self._all([Budget(f"poll:a:{address}", b.chat_per_address * POLLS_PER_MESSAGE, b.window)])
 
     def lookup(self, address: str) -> Decision:
         """One case-number lookup (``/fall``) from ``address``."""
-        return self._all([(f"lookup:a:{address}", self.budgets.lookups_per_address, LOOKUP_WINDOW)])
+        return self._all([Budget(f"lookup:a:{address}", self.budgets.lookups_per_address, LOOKUP_WINDOW)])
 
     def handoff(self, conversation: str) -> Decision:
         """One new ticket for ``conversation``: counted against the address its messages came from.
@@ -96,14 +95,14 @@ class CitizenLimits:
         """
         b = self.budgets
         address = self.limiter.recall(f"origin:{conversation}") if b.handoffs_per_address else None
-        keys = [(f"handoff:a:{address}", b.handoffs_per_address, b.handoff_window)] if address else []
-        return self._all(keys + [("handoff:*", b.handoffs_global, b.handoff_window)])
+        keys = [Budget(f"handoff:a:{address}", b.handoffs_per_address, b.handoff_window)] if address else []
+        return self._all(keys + [Budget("handoff:*", b.handoffs_global, b.handoff_window)])
 
-    def _all(self, keys: List[Tuple[str, int, float]]) -> Decision:
-        for key, limit, window in keys:
-            if limit <= 0:
-                continue
-            decision = self.limiter.hit(key, limit, window)
-            if not decision.allowed:
-                return decision
+    def _all(self, budgets: List[Budget], note: Optional[Note] = None) -> Decision:
+        """Count under every budget that is on (limit > 0); keep ``note`` when counted (even with no budget on)."""
+        active = [budget for budget in budgets if budget.limit > 0]
+        if active:
+            return self.limiter.hit_all(active, note)
+        if note is not None:
+            self.limiter.note(*note)
         return ALLOWED

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Callable, Optional
+from typing import Any, Callable, List, Optional, Sequence
 
-from bot.limits.base import ALLOWED, Decision, check_limit
+from bot.limits.base import ALLOWED, Budget, Decision, Note, check_limit
 
-# KEYS[1] the counter; ARGV: now, window, limit, member. Returns -1 when counted, else the oldest counted time
-# that has to leave the window first (as a string: Lua numbers become integers on the way back).
+# KEYS: the counters; ARGV: now, member, then limit and window per key. Counts under every key or none. Returns '-1'
+# when counted, else the score (time) of the event that has to leave the refusing key's window and that key's number
+# (strings: Lua numbers would be cut to integers on the way back).
 HIT = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1] - ARGV[2])
-local count = redis.call('ZCARD', KEYS[1])
-if count >= tonumber(ARGV[3]) then
-  local oldest = redis.call('ZRANGE', KEYS[1], count - tonumber(ARGV[3]), count - tonumber(ARGV[3]), 'WITHSCORES')
-  return oldest[2]
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local limit, window = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local freed = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    return {freed[2], tostring(i)}
+  end
 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('PEXPIRE', KEYS[1], math.ceil(ARGV[2] * 1000))
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', key, math.ceil(tonumber(ARGV[2 + 2 * i]) * 1000))
+end
 return '-1'
 """
 
@@ -45,13 +52,23 @@ class RedisLimiter:
 
     def hit(self, key: str, limit: int, window: float) -> Decision:
         """Count one event for ``key`` unless ``limit`` events fell in the last ``window`` seconds."""
-        check_limit(limit, window)
+        return self.hit_all([Budget(key, limit, window)])
+
+    def hit_all(self, budgets: Sequence[Budget], note: Optional[Note] = None) -> Decision:
+        """Count one event under every key if each is within its budget, else under none; then keep ``note``."""
+        args: List[Any] = []
+        for budget in budgets:
+            check_limit(budget.limit, budget.window)
+            args += [budget.limit, repr(float(budget.window))]
         now = self._clock()
-        oldest = float(self._hit(keys=[self.prefix + "hits:" + key],
-                                 args=[repr(now), repr(float(window)), limit, f"{now!r}:{uuid.uuid4().hex}"]))
-        if oldest < 0:
-            return ALLOWED
-        return Decision(False, max(0.0, oldest + window - now))
+        answer = self._hit(keys=[self.prefix + "hits:" + b.key for b in budgets],
+                           args=[repr(now), f"{now!r}:{uuid.uuid4().hex}", *args])
+        if isinstance(answer, list):
+            oldest, number = (float(item) for item in answer)
+            return Decision(False, max(0.0, oldest + budgets[int(number) - 1].window - now))
+        if note is not None:
+            self.note(*note)
+        return ALLOWED
 
     def note(self, key: str, value: str, ttl: float) -> None:
         """Keep ``value`` under ``key`` for ``ttl`` seconds (Redis drops it after that too)."""

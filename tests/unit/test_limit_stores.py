@@ -16,7 +16,7 @@ from typing import Iterator, List
 import pytest
 
 from bot.db.engine import make_engine
-from bot.limits.base import Limiter
+from bot.limits.base import Budget, Limiter, Note
 from bot.limits.memory import MemoryLimiter
 from bot.limits.redis_store import RedisLimiter
 from bot.limits.sql import SqlLimiter
@@ -128,3 +128,17 @@ def test_concurrent_hits_never_let_more_than_the_limit_through(store: Limiter) -
 def test_a_nonsensical_budget_is_refused_with_what_to_change(store: Limiter) -> None:
     with pytest.raises(ValueError, match="limit >= 1"):
         store.hit("k", 0, 60)
+
+
+def test_several_budgets_count_all_or_nothing_and_keep_the_note(store: Limiter, clock: Clock) -> None:
+    both = [Budget("conv", 2, 60), Budget("addr", 3, 600)]
+    assert store.hit_all(both, Note("origin:conv", "addr", 60)).allowed
+    assert store.recall("origin:conv") == "addr"
+    assert store.hit_all(both).allowed
+    refused = store.hit_all(both, Note("origin:conv", "other", 60))  # the conversation's budget is spent ...
+    assert not refused.allowed and refused.retry_after == pytest.approx(60, abs=0.01)
+    assert store.recall("origin:conv") == "addr"  # ... so nothing was noted
+    assert store.hit_all([Budget("addr", 3, 600)]).allowed  # ... nor counted under the address: one left
+    clock.now += 61
+    refused = store.hit_all(both)  # the conversation has room again, the address (600 s) not
+    assert not refused.allowed and refused.retry_after == pytest.approx(600 - 61, abs=0.01)
