@@ -59,7 +59,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     if settings.allowed_origin_list:  # the agency's website(s), when the widget is embedded from another origin
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origin_list, allow_credentials=False,
                            allow_methods=["GET", "POST", "DELETE"],
-                           allow_headers=["Content-Type", chat.CONVERSATION_HEADER], max_age=600)
+                           allow_headers=["Content-Type", chat.CONVERSATION_HEADER],
+                           expose_headers=["Retry-After"], max_age=600)  # the widget says how long to wait on a 429
     for router in (health.router, tickets.router, feedback.router, chat.router, cases.router, inbox_auth.router,
                    inbox.router, editor.router, suggestions.router, pages.router):
         app.include_router(router)
