@@ -49,8 +49,10 @@ def _probe(kind: str, expected: tuple[str, ...], *scored: tuple[str, float]) -> 
 def test_search_puts_the_answer_threshold_between_known_and_offtopic_scores() -> None:
     probes = [_probe(KNOWN, ("a",), ("a", 0.8), ("b", 0.5))] * 20 + [_probe(OFFTOPIC, (), ("a", 0.35), ("b", 0.3))] * 5
     chosen = search_thresholds(probes, DecisionConfig(), shares=Shares(0.85, 0.0, 0.15))
-    assert 0.35 < chosen.answer_threshold <= 0.8
+    assert 0.35 <= chosen.answer_threshold <= 0.8
     assert chosen.clarify_threshold <= chosen.answer_threshold
+    table = ProbeTable(probes)
+    assert table.utility(chosen, Utility(), Shares(0.85, 0.0, 0.15).by_kind()) == pytest.approx(1.0)  # all right
 
 
 def test_a_costlier_wrong_answer_raises_the_threshold() -> None:
