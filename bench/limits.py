@@ -4,7 +4,7 @@ A single hit on distinct keys; a whole message (:meth:`CitizenLimits.chat`: conv
 plus the conversation's address note, one round trip), sequential and from several threads; memory, SQLite (a file,
 WAL), PostgreSQL and Redis where they answer.
 
-    python bench/limits.py [--hits 2000] [--threads 4] [--json bench/results/limits.json]
+    python bench/limits.py [--hits 2000] [--threads 4] [--json bench/results/serving/limits.json]
 """
 
 from __future__ import annotations

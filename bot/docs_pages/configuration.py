@@ -19,10 +19,12 @@ NOTES: Dict[str, str] = {
                        "~7 ms (ONNX fp32) on the 2-core test machine, and the cores serve concurrent "
                        "conversations instead",
     "default_language": "language assumed when a message gives no language evidence",
-    "answer_threshold": "answer at or above this retrieval score (chosen on `tests/data/sample_kb_dev.jsonl` by "
-                        "`python bench/quality.py --tune`; see [Benchmarks](benchmarks.md))",
-    "clarify_threshold": "below the answer threshold but at or above this: offer choices; below it: hand over",
-    "min_margin": "the best entry must lead the next by this much to be answered directly",
+    "answer_threshold": "with fixed thresholds (setting this fixes all three): answer at or above this retrieval "
+                        "score (the default was chosen on `tests/data/sample_kb_dev.jsonl` by `python bench/quality.py "
+                        "--tune`; see [Benchmarks](benchmarks.md))",
+    "clarify_threshold": "with fixed thresholds: below the answer threshold but at or above this: offer choices; "
+                         "below it: hand over",
+    "min_margin": "with fixed thresholds: the best entry must lead the next by this much to be answered directly",
     "max_choices": "how many candidates a clarify step offers",
     "max_misses": "consecutive clarify/low-confidence turns before handing off",
     "host": "address all services listen on",
