@@ -194,10 +194,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"benchmarks (default: all of {', '.join(known)})")
     parser.add_argument("--json", type=Path, default=RESULTS / "replay.json")
+    parser.add_argument("--no-adapter", action="store_true",
+                        help="diagnosis: build every index without the kb adapter (results named '..., no adapter')")
     args = parser.parse_args()
     unknown = sorted(set(args.names) - set(known))
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(known)}")
+    if args.no_adapter:  # the build as shipped, but with the adapter off: separates its effect from the phrasings'
+        import functools
+
+        import bot.publish.build
+
+        bot.publish.build.build_index = functools.partial(bot.publish.build.build_index, adapter=None)  # type: ignore
     settings = get_settings()
     encoder = MemoEncoder(query_encoder(settings))
     intents = IntentExamples.from_nlu_file(PROJECT_ROOT / "data" / "nlu.yml", encoder.encode)
@@ -207,6 +215,7 @@ def main() -> int:
         ensure(name, kb_dir, test_file)
         print(f"== {name}: {kb_dir} with {test_file}", flush=True)
         for key, figures in replay(name, kb_dir, test_file, encoder, intents).items():
+            key = key.replace(")", ", no adapter)") if args.no_adapter else key
             results[key] = figures
             print(key, json.dumps(figures["learned"]), figures["before"], "->", figures["after"], flush=True)
         previous = json.loads(args.json.read_text(encoding="utf-8")) if args.json.is_file() else {}
