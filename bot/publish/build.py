@@ -16,9 +16,9 @@ from bot.kb.layers import load_layers
 from bot.kb.loader import KnowledgeBase
 from bot.publish.origin import kb_commit
 from bot.retrieval.adapter import AdapterConfig
-from bot.retrieval.builder import build_index, index_version
+from bot.retrieval.builder import build_index, index_version, kb_profile
 from bot.retrieval.cache import EmbeddingCache
-from bot.retrieval.index import DEFAULT_ANSWER_WEIGHT, DEFAULT_LEXICAL_WEIGHT, TextEncoder
+from bot.retrieval.index import TextEncoder
 from bot.retrieval.store import IndexStore
 
 
@@ -41,8 +41,8 @@ def build_and_publish(
     cache_dir: Path,
     encoder: TextEncoder,
     progress: Optional[Callable[[int, int], None]] = None,
-    answer_weight: float = DEFAULT_ANSWER_WEIGHT,
-    lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+    answer_weight: Optional[float] = None,
+    lexical_weight: Optional[float] = None,
     tune_for_kb: Optional[Callable[[KnowledgeBase], TextEncoder]] = None,
 ) -> BuildReport:
     """Validate the kb, build the index and make it live.
@@ -53,8 +53,9 @@ def build_and_publish(
         cache_dir: embeddings by entry content hash.
         encoder: the sentence encoder as shipped.
         progress: called with (entries done, entries total).
-        answer_weight: see :class:`~bot.retrieval.index.FaqIndex`.
-        lexical_weight: see :class:`~bot.retrieval.index.FaqIndex`.
+        answer_weight: see :class:`~bot.retrieval.index.FaqIndex`; None: the kb's profile
+            (:func:`~bot.retrieval.builder.kb_profile`).
+        lexical_weight: see :class:`~bot.retrieval.index.FaqIndex`; None: the kb's profile.
         tune_for_kb: returns an encoder fine-tuned on the kb (see :mod:`bot.embedding.tuned`); the
             index is then built with it and names it in ``meta["query_model"]``, so that searchers
             embed questions with the same model.
@@ -68,8 +69,9 @@ def build_and_publish(
     store = IndexStore(index_dir)
     if tune_for_kb is not None:
         encoder = tune_for_kb(kb)
-    version = index_version(kb.content_hash, encoder.fingerprint, answer_weight, lexical_weight, AdapterConfig(),
-                            CALIBRATION)
+    profile = kb_profile(kb, answer_weight, lexical_weight)
+    version = index_version(kb.content_hash, encoder.fingerprint, profile.answer_weight, profile.lexical_weight,
+                            AdapterConfig(), CALIBRATION)
     if store.live_version() == version and (index_dir / "versions" / version).is_dir():
         return BuildReport(version, len(kb.entries), 0, 0, time.perf_counter() - started, True)
     cache = EmbeddingCache(cache_dir, encoder.fingerprint)

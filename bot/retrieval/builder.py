@@ -21,6 +21,8 @@ from bot.retrieval.index import (
     FaqIndex,
     TextEncoder,
 )
+from bot.retrieval.profile import PROFILE_SCHEME, ScoringProfile, choose_profile
+from bot.retrieval.title_adapter import TitleAdapterConfig, train_title_adapter
 
 
 def index_version(kb_hash: str, model_fingerprint: str, answer_weight: float = DEFAULT_ANSWER_WEIGHT,
@@ -29,6 +31,7 @@ def index_version(kb_hash: str, model_fingerprint: str, answer_weight: float = D
     """The version name of an index: kb content, model and scoring (plus ``salt``), hashed (12 hex digits)."""
     adapter_key = adapter.key() if adapter else "none"
     key = f"{kb_hash}:{model_fingerprint}:{answer_weight}:{lexical_weight}:{PASSAGE_SCHEME}:{adapter_key}"
+    key += f":{PROFILE_SCHEME}:{TitleAdapterConfig().key()}" if adapter else f":{PROFILE_SCHEME}"
     key += f":{salt}" if salt else ""
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
@@ -62,6 +65,24 @@ def _embed_entries(
     return blocks
 
 
+def kb_profile(kb: KnowledgeBase, answer_weight: Optional[float] = None,
+               lexical_weight: Optional[float] = None) -> ScoringProfile:
+    """The signal mix for ``kb``, chosen by its shape (:func:`~bot.retrieval.profile.choose_profile`).
+
+    A value given here is taken instead of the profile's (studies, baselines, explicit settings).
+
+    Raises:
+        ValueError: a given value is out of range (see :class:`~bot.retrieval.profile.ScoringProfile`).
+    """
+    chosen = choose_profile([len(e.phrasings) for e in kb.entries])
+    return ScoringProfile(
+        chosen.name,
+        chosen.answer_weight if answer_weight is None else answer_weight,
+        chosen.lexical_weight if lexical_weight is None else lexical_weight,
+        chosen.title_adapter,
+    )
+
+
 def train_kb_adapter(vectors: np.ndarray, owners: np.ndarray, config: AdapterConfig) -> Optional[np.ndarray]:
     """Train on the phrasings of entries that have paraphrases; None if too few entries have them."""
     counts = np.bincount(owners)
@@ -77,8 +98,8 @@ def build_index(
     encoder: TextEncoder,
     cache: Optional[EmbeddingCache] = None,
     progress: Optional[Callable[[int, int], None]] = None,
-    answer_weight: float = DEFAULT_ANSWER_WEIGHT,
-    lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
+    answer_weight: Optional[float] = None,
+    lexical_weight: Optional[float] = None,
     adapter: Optional[AdapterConfig] = AdapterConfig(),
     version_salt: str = "",
 ) -> FaqIndex:
@@ -89,15 +110,18 @@ def build_index(
         encoder: the sentence encoder.
         cache: embeddings by entry hash; None embeds everything.
         progress: called with (entries done, entries total).
-        answer_weight: see :class:`FaqIndex`.
-        lexical_weight: see :class:`FaqIndex`.
-        adapter: train a kb adapter with these settings (seconds); None = use the model's space as is.
+        answer_weight: see :class:`FaqIndex`; None: the kb's profile (:func:`kb_profile`).
+        lexical_weight: see :class:`FaqIndex`; None: the kb's profile.
+        adapter: train a kb adapter with these settings (seconds); None = use the model's space as is. A kb
+            without enough paraphrases gets the titles-only adapter instead when its profile asks for it
+            (:mod:`bot.retrieval.title_adapter`).
         version_salt: also names the version (what the publisher adds after the build, e.g. its calibration).
 
     Returns:
         The index; ``meta['embedded']`` counts the entries embedded anew.
     """
     entries: Sequence[FaqEntry] = kb.entries
+    profile = kb_profile(kb, answer_weight, lexical_weight)
     texts = {e.id: passages(e.title, e.answer) for e in entries}
     blocks: Dict[str, np.ndarray] = {}
     todo = []
@@ -124,8 +148,9 @@ def build_index(
         owners = np.concatenate([np.full(n, i) for i, n in enumerate(splits)])
         answer_owners = np.concatenate([np.full(len(blocks[e.id]) - splits[i], i) for i, e in enumerate(entries)])
     meta: Dict[str, object] = {
-        "version": index_version(kb.content_hash, encoder.fingerprint, answer_weight, lexical_weight, adapter,
-                                 version_salt),
+        "version": index_version(kb.content_hash, encoder.fingerprint, profile.answer_weight, profile.lexical_weight,
+                                 adapter, version_salt),
+        "profile": profile.name,
         "kb_hash": kb.content_hash,
         "model": encoder.fingerprint,
         "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -136,4 +161,10 @@ def build_index(
     }
     trained = train_kb_adapter(vectors, owners, adapter) if adapter and entries else None
     meta["adapter"] = adapter.key() if trained is not None and adapter else None
-    return FaqIndex(records, vectors, owners, answers, answer_owners, meta, answer_weight, lexical_weight, trained)
+    if trained is None and adapter and entries and profile.title_adapter:
+        config = TitleAdapterConfig()
+        titles = vectors[np.searchsorted(owners, np.arange(len(entries)))]
+        trained = train_title_adapter(titles, answers, answer_owners, config)
+        meta["adapter"] = f"titles-{config.key()}" if trained is not None else None
+    return FaqIndex(records, vectors, owners, answers, answer_owners, meta, profile.answer_weight,
+                    profile.lexical_weight, trained)
