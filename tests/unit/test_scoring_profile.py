@@ -104,3 +104,17 @@ def test_builder_applies_the_titles_only_profile(tmp_path: Path, encoder: object
 def test_few_entries_keep_the_weights_but_train_no_adapter(tmp_path: Path, encoder: object) -> None:
     index = build_index(load_kb(_titles_only_kb(tmp_path / "t", 4)), encoder)  # type: ignore[arg-type]
     assert index.meta["profile"] == "titles-only" and index.adapter is None and index.meta["adapter"] is None
+
+
+def test_published_index_keeps_the_profile_and_a_rebuild_is_recognised_as_unchanged(tmp_path: Path,
+                                                                                     encoder: object) -> None:
+    from bot.publish.build import build_and_publish
+    from bot.retrieval.store import IndexStore
+
+    kb = _titles_only_kb(tmp_path / "t", len(TOPICS))
+    first = build_and_publish(kb, tmp_path / "index", tmp_path / "cache", encoder)  # type: ignore[arg-type]
+    live = IndexStore(tmp_path / "index").current()
+    assert live.version == first.version and live.meta["profile"] == "titles-only"
+    assert live.answer_weight == TITLES_ONLY.answer_weight and live.adapter is not None
+    again = build_and_publish(kb, tmp_path / "index", tmp_path / "cache", encoder)  # type: ignore[arg-type]
+    assert again.unchanged and again.version == first.version
