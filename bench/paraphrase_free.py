@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -179,6 +180,54 @@ def _lexical_variant(weight: float, text: str, answer_weight: Optional[float] = 
     return make
 
 
+THESAURUS = Path(os.environ.get("THESAURUS", "/usr/share/mythes/th_de_DE_v2.dat"))  # Debian mythes-de (LGPL)
+
+
+def read_thesaurus(path: Path) -> Dict[str, List[str]]:
+    """MyThes data: lower-cased headword -> its one-word synonyms (labels such as "(ugs.)" dropped)."""
+    synonyms: Dict[str, List[str]] = {}
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
+    position = 0
+    while position < len(lines):
+        head, _, count = lines[position].partition("|")
+        position += 1
+        found: List[str] = []
+        for line in lines[position : position + int(count or 0)]:
+            found += [w.strip() for w in line.split("|")[1:] if " " not in w.strip() and "(" not in w]
+        position += int(count or 0)
+        if " " not in head:
+            synonyms.setdefault(head.lower(), []).extend(w for w in found if w.lower() != head.lower())
+    return synonyms
+
+
+class Expanded(Study):
+    """Keyword score over the query plus thesaurus synonyms that the kb uses (dense query unchanged)."""
+
+    synonyms: Dict[str, List[str]] = {}
+    per_word: int = 3
+
+    def scores(self, query: np.ndarray, text: str = "", lang: str = "de") -> Tuple[np.ndarray, np.ndarray]:
+        if text and self.lexical is not None and lang == "de":
+            known = self.lexical.vocabulary
+            extra = [s for w in text.lower().split() for s in
+                     [x for x in self.synonyms.get(w.strip("?.,!"), []) if x.lower() in known][: self.per_word]]
+            text = " ".join([text, *extra])
+        return super().scores(query, text, lang)
+
+
+def _thesaurus_variant(per_word: int, profile: bool = False) -> Variant:
+    def make(base: FaqIndex, kb: KnowledgeBase, encoder: MemoEncoder) -> FaqIndex:
+        if profile:
+            base = build_index(kb, encoder, EmbeddingCache(get_settings().cache_dir, encoder.fingerprint))
+        if not Expanded.synonyms:
+            Expanded.synonyms = read_thesaurus(THESAURUS)
+        index = Expanded(base.records, base.vectors, base.owners, base.answers, base.answer_owners, dict(base.meta),
+                         base.answer_weight, base.lexical_weight, base.adapter)
+        index.per_word = per_word
+        return index
+    return make
+
+
 def _prompt_variant(which: str) -> Variant:
     """``phrasings-passage``: phrasings embedded with the passage prompt; ``passages-query``: the reverse."""
     def make(base: FaqIndex, kb: KnowledgeBase, encoder: MemoEncoder) -> FaqIndex:
@@ -252,6 +301,9 @@ VARIANTS: Dict[str, Variant] = {
     "aw3-tadapter-rev-r1-e10": _title_adapter_variant(1.0, 10, reverse=True, answer_weight=3.0),
     "aw3-tadapter-rev-r1-e40": _title_adapter_variant(1.0, 40, reverse=True, answer_weight=3.0),
     "aw4-tadapter-rev-r1": _title_adapter_variant(1.0, 20, reverse=True, answer_weight=4.0),
+    "thesaurus1": _thesaurus_variant(1),
+    "thesaurus3": _thesaurus_variant(3),
+    "profile-thesaurus1": _thesaurus_variant(1, profile=True),
     "lex0.5": _lexical_variant(0.5, "all"),
     "lex0.5-answer": _lexical_variant(0.5, "answer"),
     "lex1": _lexical_variant(1.0, "all"),
