@@ -118,3 +118,18 @@ def test_published_index_keeps_the_profile_and_a_rebuild_is_recognised_as_unchan
     assert live.answer_weight == TITLES_ONLY.answer_weight and live.adapter is not None
     again = build_and_publish(kb, tmp_path / "index", tmp_path / "cache", encoder)  # type: ignore[arg-type]
     assert again.unchanged and again.version == first.version
+
+
+def test_a_titles_only_kb_keeps_its_titles_adapter_when_a_few_entries_gain_questions(tmp_path: Path,
+                                                                                      encoder: object) -> None:
+    root = tmp_path / "kb"
+    root.mkdir()
+    for i in range(24):  # 10 of 24 entries with questions: enough for a paraphrase adapter, below half
+        questions = f"questions:\n  - Frage {i} zu Thema{i}\n  - Thema{i} erledigen\n" if i < 10 else ""
+        (root / f"e{i}.md").write_text(
+            f"---\nid: e{i}\ntitle: Wie geht Thema{i} Antrag{i}?\n{questions}lang: de\ntags: [test]\n"
+            f"source: https://example.org/e{i}\nowner: Amt\nupdated: 2026-01-01\n---\n"
+            f"Für Thema{i} brauchen Sie Formular{i} und einen Termin.\n", encoding="utf-8")
+    index = build_index(load_kb(root), encoder)  # type: ignore[arg-type]
+    assert index.meta["profile"] == "titles-only"
+    assert str(index.meta["adapter"]).startswith("titles-")
