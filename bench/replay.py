@@ -13,7 +13,7 @@ entries have phrasings besides the title) and the later set is measured again.
     python bench/replay.py            # sample kb, its titles-only copy, the three Integreat cities
     python bench/replay.py sample integreat-muenchen        # a selection
 
-Writes ``bench/results/replay.json`` and prints a markdown table.
+Writes ``bench/results/learning/replay.json`` and prints a markdown table.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def main() -> int:
     known = benchmarks()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"benchmarks (default: all of {', '.join(known)})")
-    parser.add_argument("--json", type=Path, default=RESULTS / "replay.json")
+    parser.add_argument("--json", type=Path, default=RESULTS / "learning" / "replay.json")
     parser.add_argument("--no-adapter", action="store_true",
                         help="diagnosis: build every index without the kb adapter (results named '..., no adapter')")
     args = parser.parse_args()
