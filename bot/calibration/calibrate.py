@@ -22,7 +22,7 @@ from bot.config.settings import Settings
 from bot.retrieval.cache import EmbeddingCache
 from bot.retrieval.index import FaqIndex, TextEncoder
 
-METHOD = "probes-v1"  # change when probes, shares or utility change: an index records how it was calibrated
+METHOD = "probes-v2"  # change when probes, shares or utility change: an index records how it was calibrated
 
 
 @dataclass(frozen=True)

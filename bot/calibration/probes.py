@@ -3,7 +3,8 @@
 Three kinds, none written by the agency (a new kb has no dev set):
 
 - **known**: each entry's title or listed question, asked with that phrasing left out of the index
-  (:meth:`FaqIndex.held_out_scores`); its entry should be answered.
+  (:meth:`FaqIndex.held_out_scores`; a title that is its entry's only phrasing is asked of every entry's
+  passages); its entry should be answered.
 - **neighbour**: the same question with its whole entry left out: the index no longer covers it, so
   the best remaining entry is a sibling that must not be given as an answer. This is the kb's own
   "neighbouring service" (a question about a service close to others, but missing).

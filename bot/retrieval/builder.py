@@ -161,8 +161,8 @@ def build_index(
     }
     # A titles-only kb keeps its titles adapter when a few entries gain questions (accepted from tickets): a
     # paraphrase adapter trained on a handful of entries cost top-1 there (bench/replay.py, issue 18).
-    learns_paraphrases = adapter and entries and not profile.title_adapter
-    trained = train_kb_adapter(vectors, owners, adapter) if learns_paraphrases else None
+    learns_paraphrases = bool(entries) and not profile.title_adapter
+    trained = train_kb_adapter(vectors, owners, adapter) if adapter and learns_paraphrases else None
     meta["adapter"] = adapter.key() if trained is not None and adapter else None
     if trained is None and adapter and entries and profile.title_adapter:
         config = TitleAdapterConfig()

@@ -185,9 +185,12 @@ class FaqIndex:
     def held_out_scores(self, row: int) -> np.ndarray:
         """Per-entry combined scores for phrasing ``row`` used as a query, with that row itself left out.
 
-        Its entry then competes with its other phrasings and its passages (only its passages when the
-        title is its one phrasing): a stand-in for a citizen's unseen wording, used to calibrate
-        thresholds without labels (:mod:`bot.calibration`). Entries in other languages score ``-inf``.
+        Its entry then competes with its other phrasings and its passages: a stand-in for a citizen's
+        unseen wording, used to calibrate thresholds without labels (:mod:`bot.calibration`). When the
+        title is the entry's one phrasing, every entry is scored by its passages in place of its
+        phrasings: left out alone, the title would meet the other entries' titles, which are worded like
+        it, and the stand-in would be far harder than a citizen's question about the text (on Integreat
+        the calibration then answered nothing). Entries in other languages score ``-inf``.
 
         Raises:
             IndexError: ``row`` is not a phrasing row.
@@ -201,7 +204,9 @@ class FaqIndex:
         sims[row] = -np.inf
         passages = np.maximum.reduceat(self._mapped_answers @ query, self._answer_starts)
         phrasings = np.maximum.reduceat(sims, self._starts)
-        combined = np.where(np.isfinite(phrasings), phrasings, passages) + self.answer_weight * passages
+        if not np.isfinite(phrasings[entry]):  # the title was its one phrasing
+            phrasings = passages
+        combined = phrasings + self.answer_weight * passages
         if self.lexical_weight and self.lexical is not None:
             text = record.phrasings[row - int(self._starts[entry])]
             combined = combined + self.lexical_weight * self.lexical.scores(text, record.lang)

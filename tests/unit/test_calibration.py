@@ -136,3 +136,18 @@ def test_a_published_index_carries_its_calibration(mini_kb: Path, encoder: HashE
     assert Calibration.from_meta(live.meta) == report.calibration
     again = build_and_publish(mini_kb, tmp_path / "index", tmp_path / "cache", encoder)
     assert again.unchanged and again.calibration is None  # nothing rebuilt, the live calibration stays
+
+
+def test_a_lone_title_is_asked_of_every_entrys_passages(tmp_path: Path, encoder: HashEncoder) -> None:
+    root = tmp_path / "kb"
+    root.mkdir()
+    for key, title, text in (("aa", "Hundesteuer anmelden", "Die Hundesteuer melden Sie im Steueramt an."),
+                             ("bb", "Hundesteuer Sperrmüll", "Sperrmüll holen wir zweimal im Jahr kostenlos ab.")):
+        (root / f"{key}.md").write_text(f"---\nid: {key}\ntitle: {title}\nlang: de\ntags: [t]\nsource: "
+                                        f"https://example.org/{key}\nowner: Amt\nupdated: 2026-01-01\n---\n{text}\n",
+                                        encoding="utf-8")
+    index = build_index(load_kb(root), encoder, lexical_weight=0.0, adapter=None)
+    query = index.vectors[0]
+    best_passage = [float(max(index.answers[index.answer_owners == i] @ query)) for i in range(2)]
+    # the look-alike title of "bb" (its phrasing row) plays no part, only each entry's passages
+    assert index.held_out_scores(0) == pytest.approx(best_passage, abs=1e-5)
