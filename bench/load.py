@@ -72,7 +72,10 @@ def started_stack(deadline: float) -> Iterator[Dict[str, Any]]:
     env = {**os.environ, "AUSKUNFT_HOME": str(base / "home"), "AUSKUNFT_EMBEDDING_MODEL": str(
         get_settings().default_model_dir), "AUSKUNFT_WEB_PORT": str(web), "AUSKUNFT_RASA_PORT": str(rasa),
         "AUSKUNFT_ACTION_PORT": str(action), "PYTHONUNBUFFERED": "1",
-        "AUSKUNFT_RATE_LIMITS": "false"}  # one client address sends everything
+        # one client address sends everything: no limit per address or conversation, but the limits stay on
+        # (the global budget is counted in the ticket database as in a deployment), so their cost is measured
+        "AUSKUNFT_LIMIT_CHAT_PER_ADDRESS": "0", "AUSKUNFT_LIMIT_CHAT_PER_CONVERSATION": "0",
+        "AUSKUNFT_LIMIT_HANDOFFS_PER_ADDRESS": "0"}
     log = base / "run.log"
     print(f"starting 'auskunft run' in {base} (web :{web}, rasa :{rasa}; trains Rasa once) ...", flush=True)
     with log.open("wb") as out:
