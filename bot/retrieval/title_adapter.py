@@ -19,43 +19,30 @@ from typing import Optional
 
 import numpy as np
 
-from bot.retrieval.adapter import _Adam, _gradient, normalise_rows  # the paraphrase adapter's trainer parts
+from bot.retrieval.adapter import AdapterConfig, _Adam, _gradient, normalise_rows  # the paraphrase adapter's parts
 
 TRAINER = "title-adapter-1"  # the training code: a change gives every index a new version (it is rebuilt)
 
 
 @dataclass(frozen=True)
-class TitleAdapterConfig:
-    """Training settings (chosen on dev splits by ``bench/paraphrase_free.py``).
+class TitleAdapterConfig(AdapterConfig):
+    """The paraphrase adapter's training settings plus the identity penalty.
+
+    Chosen on dev splits by ``bench/paraphrase_free.py``.
 
     Raises:
         ValueError: a value is out of range; the message names it.
     """
 
-    epochs: int = 20
-    learning_rate: float = 1e-3
-    scale: float = 20.0
     regularisation: float = 1.0
-    batch_size: int = 64
-    seed: int = 13
-    min_entries: int = 10
 
     def __post_init__(self) -> None:
-        if not 1 <= self.epochs <= 500:
-            raise ValueError(f"epochs must be between 1 and 500, got {self.epochs}")
-        if not 0 < self.learning_rate <= 0.1:
-            raise ValueError(f"learning_rate must be in (0, 0.1], got {self.learning_rate}")
-        if not 1 <= self.scale <= 100:
-            raise ValueError(f"scale must be between 1 and 100, got {self.scale}")
+        super().__post_init__()
         if not 0 <= self.regularisation <= 1000:
             raise ValueError(f"regularisation must be between 0 and 1000, got {self.regularisation}")
-        if not 2 <= self.batch_size <= 4096:
-            raise ValueError(f"batch_size must be between 2 and 4096, got {self.batch_size}")
-        if self.min_entries < 2:
-            raise ValueError(f"min_entries must be at least 2, got {self.min_entries}")
 
     def key(self) -> str:
-        """A short hash of the settings and the trainer, part of the index version."""
+        """A short hash of the settings and this trainer, part of the index version."""
         payload = repr([TRAINER, *sorted(asdict(self).items())])
         return hashlib.sha256(payload.encode()).hexdigest()[:8]
 
