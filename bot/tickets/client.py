@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional
 import httpx
 from sqlalchemy import inspect
 
+from bot.errors import AuskunftError
 from bot.outbox import DEFAULT_POLICY, Outbox
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def local_outbox(path: Path) -> Outbox:
     return outbox
 
 
-class HandoffRefused(Exception):
+class HandoffRefused(AuskunftError):
     """The ticket API refused a new ticket: the handoff budget of the citizen's address (or everyone's) is spent.
 
     Such a ticket is not queued (that would only postpone the flood); the citizen is told to try later.
