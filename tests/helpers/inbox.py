@@ -44,3 +44,15 @@ def login(client: TestClient, username: str, password: str = PASSWORD, next_url:
     assert token is not None
     return client.post("/inbox/login", data={"username": username, "password": password, "csrf_token": token.group(1),
                                              "next": next_url}, follow_redirects=False)
+
+
+def staff(app: FastAPI, username: str, *departments: str, editor: bool = False, manager: bool = False) -> TestClient:
+    """A logged-in client of a new agent (optionally editor or manager) in ``departments``."""
+    from bot.staff.auth import create_agent
+
+    with services_of(app).sessions() as session:
+        create_agent(session, username, f"Frau {username.title()}", PASSWORD, list(departments), manager,
+                     known=services_of(app).departments, is_editor=editor)
+    client = TestClient(app)
+    assert login(client, username).status_code == 303
+    return client

@@ -17,11 +17,10 @@ from fastapi.testclient import TestClient
 from bot.config.settings import Settings
 from bot.kb.loader import load_entry
 from bot.staff import passwords
-from bot.staff.auth import create_agent
 from bot.web.app import create_app
 from bot.web.deps import services_of
 from tests.conftest import ROOT
-from tests.helpers.inbox import CSRF, PASSWORD, add_ticket, login
+from tests.helpers.inbox import CSRF, add_ticket, staff
 from tests.helpers.ticket_api import TOKEN
 
 MINI_KB = ROOT / "tests" / "fixtures" / "mini_kb"
@@ -51,15 +50,6 @@ def app(tmp_path: Path, repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     made = create_app(settings)
     yield made
     services_of(made).close()
-
-
-def staff(app: FastAPI, username: str, *departments: str, editor: bool = False) -> TestClient:
-    with services_of(app).sessions() as session:
-        create_agent(session, username, f"Frau {username.title()}", PASSWORD, list(departments), False,
-                     known=services_of(app).departments, is_editor=editor)
-    client = TestClient(app)
-    assert login(client, username).status_code == 303
-    return client
 
 
 def link(client: TestClient, case: str, faq_id: str) -> str:

@@ -28,14 +28,14 @@ from bot.retrieval.index import FaqIndex
 from bot.retrieval.searcher import FaqSearcher
 from bot.retrieval.store import IndexStore
 from bot.staff import passwords
-from bot.staff.auth import can_edit, create_agent
+from bot.staff.auth import can_edit
 from bot.staff.models import Agent
 from bot.tickets.models import utcnow
 from bot.web.app import create_app
 from bot.web.deps import get_searcher_for, get_tracker_engine, services_of
 from bot.web.routers.editor import percent
 from tests.conftest import ROOT, HashEncoder
-from tests.helpers.inbox import PASSWORD, add_ticket, login
+from tests.helpers.inbox import PASSWORD, add_ticket, staff
 from tests.helpers.ticket_api import TOKEN
 
 BROKEN_KB = ROOT / "tests" / "fixtures" / "broken_kb"
@@ -57,15 +57,6 @@ def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoder: HashEncoder) -
     app.dependency_overrides[get_searcher_for] = lambda: lambda agency: searcher
     yield app
     services_of(app).close()
-
-
-def staff(app: FastAPI, username: str, *departments: str, editor: bool = False, manager: bool = False) -> TestClient:
-    with services_of(app).sessions() as session:
-        create_agent(session, username, f"Frau {username.title()}", PASSWORD, list(departments), manager,
-                     known=services_of(app).departments, is_editor=editor)
-    client = TestClient(app)
-    assert login(client, username).status_code == 303
-    return client
 
 
 # --- who may see the pages -------------------------------------------------------------------------------------
