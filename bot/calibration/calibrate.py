@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass, replace
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -71,8 +71,8 @@ def thresholds_for(settings: Settings, index_meta: Optional[Mapping[str, object]
     return calibration.applied_to(config) if calibration else config
 
 
-def _offtopic_vectors(encoder: TextEncoder, cache: Optional[EmbeddingCache]) -> np.ndarray:
-    messages = offtopic_messages()
+def _offtopic_vectors(encoder: TextEncoder, cache: Optional[EmbeddingCache],
+                      messages: Sequence[Tuple[str, str]]) -> np.ndarray:
     key = "offtopic-" + hashlib.sha256(OFFTOPIC_FILE.read_bytes()).hexdigest()[:16]
     cached = cache.get(key) if cache else None
     if cached is not None and cached.shape == (len(messages), encoder.dim):
@@ -102,7 +102,8 @@ def calibrate(index: FaqIndex, encoder: TextEncoder, base: DecisionConfig = Deci
     probes = kb_probes(index, k=max(base.max_choices, 2))
     if not probes:
         return None
-    probes += offtopic_probes(index, _offtopic_vectors(encoder, cache), offtopic_messages(),
+    messages = offtopic_messages()
+    probes += offtopic_probes(index, _offtopic_vectors(encoder, cache, messages), messages,
                               k=max(base.max_choices, 2))
     chosen = search_thresholds(probes, base, utility, shares)
     return Calibration(chosen.answer_threshold, chosen.clarify_threshold, chosen.min_margin, len(probes))
