@@ -21,7 +21,16 @@ from actions.texts import say
 from bot.calibration import thresholds_for
 from bot.config.agencies import UnknownAgency
 from bot.config.settings import get_settings
-from bot.decision import ANSWER, CLARIFY, REPHRASE, SMALLTALK, ConversationState, Decision, decide_turn
+from bot.decision import (
+    ANSWER,
+    CLARIFY,
+    REPHRASE,
+    SMALLTALK,
+    ConversationState,
+    Decision,
+    decide_turn,
+    question_besides,
+)
 from bot.retrieval.index import EntryRecord
 
 logger = logging.getLogger(__name__)
@@ -93,6 +102,12 @@ class ActionAnswerFaq(Action):
             shown = [c.to_dict() for c in candidates(tracker)[:5]]
             version = str(faq_payload(tracker).get("index_version") or version)
             return needs_of.asked(needs, text, shown, version, decision.faq_id if decision.action == ANSWER else None)
+        if name == "ask_human":  # "Wie beantrage ich einen Reisepass? Ich möchte mit einem Menschen sprechen."
+            question = question_besides(str((tracker.latest_message or {}).get("text") or "")[:1000])
+            if question:
+                shown = [c.to_dict() for c in candidates(tracker)[:5]]
+                version = str(faq_payload(tracker).get("index_version") or version)
+                return needs_of.asked(needs, question, shown, version, None)
         if name == "choose_faq" and decision.action == ANSWER and decision.faq_id:
             return needs_of.chosen(needs, decision.faq_id)
         if decision.reason == "not_helpful":

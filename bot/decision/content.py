@@ -11,8 +11,9 @@ import re
 import unicodedata
 from typing import AbstractSet, List
 
+from bot.retrieval.language import strip_markup
+
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)  # letter runs, any script
-_MARKUP = re.compile(r"<[^<>]{0,500}>")  # HTML tags are not words: "<img src=x onerror=...>" says nothing
 _VOWELS = frozenset("aeiouyäöüáàâéèêíìîóòôúùû")
 # Keyboard rows (German QWERTZ and English QWERTY); a run of 4 neighbouring keys either way is typing noise.
 _ROWS = ("qwertzuiopü", "asdfghjklöä", "yxcvbnm", "qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -24,7 +25,8 @@ ABBREVIATIONS = frozenset("pkw lkw kfz str nr tel bzw ggf vgl pdf html gmbh bgb 
 
 def letter_tokens(text: str) -> List[str]:
     """The lower-cased letter runs of ``text`` (digits, punctuation and emoji dropped)."""
-    return _TOKEN.findall(_MARKUP.sub(" ", unicodedata.normalize("NFKC", text)).lower())
+    # HTML tags and script bodies are not words: "<img src=x onerror=...>", "<script>alert(1)</script>" say nothing
+    return _TOKEN.findall(strip_markup(unicodedata.normalize("NFKC", text)).lower())
 
 
 def _keyboard_run(token: str, length: int) -> bool:

@@ -4,7 +4,8 @@ Rasa's intent classifiers give high confidence to almost anything, so the conver
 (greet, thanks, ask_human, ...) are matched by the nearest training example in the same embedding
 space as the FAQ phrasings. A message gets a conversational reply only when that example is close
 by an absolute floor AND closer than any FAQ phrasing by a margin (both chosen on dev data); typing
-noise ("asdf qwer", "😀😀") is ``not_understood``; everything else is a question for the FAQ policy.
+noise ("asdf qwer", "😀😀") is ``not_understood``; an explicit request for a person is ``ask_human``
+even inside a question; everything else is a question for the FAQ policy.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import yaml
 
 from bot.config.decision import DecisionConfig
 from bot.decision.content import has_content
+from bot.decision.person_request import asks_for_person
 
 FAQ_INTENT = "faq"
+ASK_HUMAN = "ask_human"
 NOT_UNDERSTOOD = "not_understood"
 # Intents that come from buttons (typed payloads) or Rasa itself: never re-routed.
 PASS_THROUGH = frozenset({"choose_faq", "none_of_these", "feedback_helpful", "feedback_not_helpful", "skip_email",
@@ -135,6 +138,8 @@ def route_intent(
         return Route(str(classifier_intent), 1.0)
     if not has_content(text, known_words):
         return Route(NOT_UNDERSTOOD, 0.0)
+    if ASK_HUMAN in conversational and asks_for_person(text):
+        return Route(ASK_HUMAN, 1.0)  # an explicit request wins, also beside a question (bot.decision.person_request)
     if (
         nearest_intent in conversational
         and nearest_similarity >= config.smalltalk_floor

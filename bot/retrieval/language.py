@@ -15,6 +15,9 @@ from typing import Any, Dict, FrozenSet, Iterable, Optional
 
 _WORD = re.compile(r"[a-zäöüß]+")
 _NOT_LANGUAGE = re.compile(r"\S+@\S+|https?://\S+|www\.\S+")  # e-mail addresses and links say nothing of it
+# Script and style blocks are code, tags are markup: "<script>alert(1)</script>" is in no citizen's language.
+_CODE_BLOCK = re.compile(r"<(script|style)\b[^>]{0,500}>.*?(?:</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^<>]{0,500}>")
 LANGUAGES = ("de", "en")
 FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
     "de": frozenset(
@@ -38,9 +41,14 @@ _detector: Any = None
 _lock = threading.Lock()
 
 
+def strip_markup(text: str) -> str:
+    """``text`` without HTML tags, and without the content of script and style blocks."""
+    return _TAG.sub(" ", _CODE_BLOCK.sub(" ", text))
+
+
 def words(text: str) -> list[str]:
-    """Lowercase letter runs of a text (e-mail addresses and links left out)."""
-    return _WORD.findall(_NOT_LANGUAGE.sub(" ", text.lower()))
+    """Lowercase letter runs of a text (markup, e-mail addresses and links left out)."""
+    return _WORD.findall(_NOT_LANGUAGE.sub(" ", strip_markup(text).lower()))
 
 
 def _lingua() -> Any:

@@ -224,6 +224,18 @@ def test_the_ticket_names_the_latest_unresolved_need_and_lists_the_others(home: 
     assert SlotSet("handoff_other_needs", ["Ich habe meinen Perso verloren"]) in result
 
 
+def test_a_person_asked_for_beside_a_question_gets_a_ticket_for_that_question(home: Path) -> None:
+    slots: Dict[str, Any] = {}
+    turn(slots, "faq", "Wo melde ich einen Hund an?", [candidate("sperrmuell", 0.05)])
+    slots.update(handoff_reason=None)
+    result, _ = turn(slots, "ask_human", "Wie beantrage ich einen Reisepass? Ich möchte mit einem Menschen sprechen.",
+                     [candidate("personalausweis", 0.6)])
+    assert SlotSet("handoff_reason", "asked_for_human") in result
+    assert SlotSet("handoff_question", "Wie beantrage ich einen Reisepass?") in result
+    assert SlotSet("handoff_candidates", [candidate("personalausweis", 0.6)]) in result
+    assert SlotSet("handoff_other_needs", ["Wo melde ich einen Hund an?"]) in result
+
+
 @pytest.mark.parametrize("text", ["asdf qwer", "😀😀", "jjjjjj"])
 def test_typing_noise_is_asked_to_rephrase_with_a_way_to_a_person(home: Path, text: str) -> None:
     events, messages = run(ActionAnswerFaq(), tracker(intent="not_understood", text=text,

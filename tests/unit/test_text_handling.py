@@ -9,6 +9,7 @@ import pytest
 
 from bot.channels.incoming import MessageRejected, clean_message
 from bot.decision import DecisionConfig
+from bot.decision.person_request import question_besides
 from bot.decision.routing import IntentExamples, route_intent
 from bot.privacy import redact
 from bot.retrieval.language import LanguageGuesser, detect_language, normalise_language
@@ -84,6 +85,44 @@ def test_conversational_intent_needs_the_floor_and_the_margin() -> None:
                                   "xcvbnm,.", "lol wtf"])
 def test_typing_noise_is_not_understood_even_when_close_to_small_talk(text: str) -> None:
     assert intent_of(text, "greet", "greet", 0.99, 0.5) == "not_understood"
+
+
+@pytest.mark.parametrize("text", [
+    "Wie beantrage ich einen Reisepass? Ich möchte mit einem Menschen sprechen.",
+    "Ich brauche einen neuen Reisepass, kann ich mit einem Mitarbeiter sprechen?",
+    "Can I speak to someone about my residence permit?",
+    "Kann ich mit jemandem über meinen Wohngeldantrag sprechen?",
+    "Is there a human I can talk to?",
+])
+def test_an_explicit_request_for_a_person_wins_even_beside_a_question(text: str) -> None:
+    assert intent_of(text, "faq", "faq", 0.95, 0.9) == "ask_human"
+
+
+@pytest.mark.parametrize("text", [
+    "Wohngeld für Menschen mit Behinderung", "Welche Mitarbeiter sind im Bürgeramt?",
+    "How do I register a person who moved in?", "Brauche ich einen Termin beim Bürgeramt?", "Are you a real person?",
+])
+def test_person_words_without_a_request_stay_questions(text: str) -> None:
+    assert intent_of(text, "faq", "faq", 0.95, 0.9) == "faq"
+
+
+@pytest.mark.parametrize("text, question", [
+    ("Wie beantrage ich einen Reisepass? Ich möchte mit einem Menschen sprechen.", "Wie beantrage ich einen Reisepass?"),
+    ("Can I speak to someone about my residence permit?", "Can I speak to someone about my residence permit?"),
+    ("Ich möchte mit einem Menschen sprechen", None),
+    ("Hallo. Ich möchte bitte mit einer echten Person reden!", None),
+    ("I want to talk to a human right now", None),
+])
+def test_the_question_besides_a_request_for_a_person(text: str, question: object) -> None:
+    assert question_besides(text) == question
+
+
+@pytest.mark.parametrize("text", ["<script>alert(1)</script>", "<script src=//x.example/a.js></script>",
+                                  "<style>body{color:red}</style>"])
+def test_script_and_style_blocks_are_no_words_and_no_language(text: str) -> None:
+    assert intent_of(text, None, None, -1.0, 0.3) == "not_understood"
+    guess = LanguageGuesser({}).detect(text, "de")
+    assert guess == LanguageGuesser({}).detect("", "de") and not guess.confident
 
 
 @pytest.mark.parametrize("text", ["Pkw ummelden", "Perso weg", "ok", "Fischereischein", "Mehrwertsteuer", "Kfz"])
