@@ -54,7 +54,11 @@ class Settings(BaseSettings):
     withdraw_overdue: bool = Field(False, description="entries past their review_by date are not given as answers; "
                                    "such questions are handed to a person instead")
 
-    host: str = "127.0.0.1"
+    host: str = Field("127.0.0.1", description="address the web service (widget, citizen API, inbox) listens on")
+    internal_host: str = Field("127.0.0.1", description="address Rasa and the action server listen on and are "
+                               "reached at; they have no access control of their own (Rasa would bypass the web "
+                               "service's limits, the action server creates tickets): keep them on loopback or a "
+                               "private network, never on a public address")
     rasa_port: int = 5005
     rasa_workers: int = Field(0, ge=0, le=32, description="Rasa processes, each on its own port from rasa_port up "
                               "(a conversation always goes to the same one); 0 = one per CPU core")

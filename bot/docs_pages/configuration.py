@@ -27,7 +27,6 @@ NOTES: Dict[str, str] = {
     "min_margin": "with fixed thresholds: the best entry must lead the next by this much to be answered directly",
     "max_choices": "how many candidates a clarify step offers",
     "max_misses": "consecutive clarify/low-confidence turns before handing off",
-    "host": "address all services listen on",
     "rasa_port": "Rasa's REST channel (of the first Rasa process; the others follow on the next ports)",
     "action_port": "the action server",
     "web_port": "the web service (widget, `/api/chat`, inbox, ticket API)",

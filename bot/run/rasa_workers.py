@@ -36,4 +36,4 @@ def worker_for(conversation: str, workers: int) -> int:
 def rasa_url_for(settings: Settings, conversation: str) -> str:
     """Base URL of the Rasa process that serves ``conversation``."""
     ports = worker_ports(settings)
-    return f"http://{settings.host}:{ports[worker_for(conversation, len(ports))]}"
+    return f"http://{settings.internal_host}:{ports[worker_for(conversation, len(ports))]}"

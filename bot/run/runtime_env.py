@@ -55,7 +55,7 @@ def child_env(settings: Settings) -> Dict[str, str]:
         {
             "AUSKUNFT_HOME": str(settings.home),
             "AUSKUNFT_KB_DIR": str(settings.kb_dir),
-            "AUSKUNFT_ACTION_URL": f"http://{settings.host}:{settings.action_port}/webhook",
+            "AUSKUNFT_ACTION_URL": f"http://{settings.internal_host}:{settings.action_port}/webhook",
             "AUSKUNFT_TRACKER_DB": str(settings.home / "trackers.sqlite3"),
             "AUSKUNFT_API_TOKEN": api_token(settings),
             "AUSKUNFT_SPACY_MODEL": str(settings.spacy_model_dir),

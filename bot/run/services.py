@@ -10,9 +10,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 from bot.config.settings import PROJECT_ROOT, Settings
 from bot.run.rasa_workers import worker_count, worker_ports
@@ -30,6 +30,7 @@ class Service:
     ready_url: Optional[str]
     process: Optional["subprocess.Popen[bytes]"] = None
     log_path: Optional[Path] = None
+    env: Dict[str, str] = field(default_factory=dict)  # on top of the environment every child gets
 
 
 def training_fingerprint(settings: Settings, root: Path = PROJECT_ROOT) -> str:
@@ -85,21 +86,22 @@ def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
 
     All but Rasa's own launcher go through :mod:`bot.run.lean_imports`, which keeps torch out.
     """
-    py, host = sys.executable, settings.host
+    py, host, internal = sys.executable, settings.host, settings.internal_host
     lean = [py, "-m", "bot.run.lean_imports"]
     result = [
         Service("web", [*lean, "uvicorn", "--factory", "bot.web.app:create_app", "--host", host,
                         "--port", str(settings.web_port)],
                 f"http://{host}:{settings.web_port}/healthz"),
+        # rasa_sdk listens on every interface unless SANIC_HOST says otherwise
         Service("actions", [*lean, "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
-                f"http://{host}:{settings.action_port}/health"),
+                f"http://{internal}:{settings.action_port}/health", env={"SANIC_HOST": internal}),
     ]
     for number, port in enumerate(worker_ports(settings), start=1):
         result.append(Service("rasa" if number == 1 else f"rasa-{number}",
                               [py, "-m", "bot.run.rasa_launcher", "run", "--model", str(model_path(settings)),
                                "--endpoints", settings.endpoints, "--credentials", "credentials.yml",
-                               "--interface", host, "--port", str(port)],
-                              f"http://{host}:{port}/"))
+                               "--interface", internal, "--port", str(port)],
+                              f"http://{internal}:{port}/"))
     if watch_kb:
         result.append(Service("kb-watch", [*lean, "bot.cli", "kb", "watch"], None))
     return result
@@ -152,7 +154,7 @@ def run_all(settings: Settings, train: bool = True, watch_kb: bool = True) -> in
         for service in children:
             service.log_path = logs / f"{service.name}.log"
             with service.log_path.open("ab") as log:
-                service.process = subprocess.Popen(service.command, cwd=PROJECT_ROOT, env=env,
+                service.process = subprocess.Popen(service.command, cwd=PROJECT_ROOT, env={**env, **service.env},
                                                    stdout=log, stderr=subprocess.STDOUT)
         pending = list(children)
         while pending and not stopping["flag"]:
@@ -172,9 +174,9 @@ def run_all(settings: Settings, train: bool = True, watch_kb: bool = True) -> in
             f"{time.perf_counter() - started:.1f} s in all):\n"
             f"  demo page and ticket API  http://{settings.host}:{settings.web_port}/  "
             f"(API description: /openapi.json)\n"
-            f"  Rasa REST channel         http://{settings.host}:{settings.rasa_port}/webhooks/rest/webhook"
+            f"  Rasa REST channel         http://{settings.internal_host}:{settings.rasa_port}/webhooks/rest/webhook"
             f" ({worker_count(settings)} Rasa processes, ports {ports})\n"
-            f"  action server             http://{settings.host}:{settings.action_port}\n"
+            f"  action server             http://{settings.internal_host}:{settings.action_port}\n"
             f"  logs                      {logs}\n"
             "Stop with Ctrl-C or 'auskunft stop'.",
             flush=True,

@@ -63,3 +63,26 @@ def test_the_web_service_embeds_and_rasa_ranks_with_its_vector_which_is_not_stor
     assert "query_vector" not in json.dumps(via_web)  # 2 KB per message kept out of the tracker store
     forged = {"lang": "de", "query_vector": {"vector": "AAAA", "model": "x", "sig": "0" * 64}}
     services.say(f"forged{uuid.uuid4().hex}", question, metadata=forged)  # not signed: Rasa embeds itself
+
+
+def listening_addresses(port: int) -> List[str]:
+    """The local addresses a TCP port listens on, from /proc/net/tcp and tcp6 (``0.0.0.0`` = every interface)."""
+    found: List[str] = []
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                raw = bytes.fromhex(address)
+                words = [raw[i:i + 4][::-1] for i in range(0, width // 2, 4)]  # little-endian 32-bit words
+                found.append(".".join(str(b) for b in words[0]) if width == 8 else b"".join(words).hex())
+    return found
+
+
+def test_rasa_and_the_action_server_listen_on_loopback_only(services: Running) -> None:
+    """Neither has access control of its own: on every interface they would bypass the web service."""
+    action_port = int(services.env["AUSKUNFT_ACTION_PORT"])
+    rasa_ports = [int(services.env["AUSKUNFT_RASA_PORT"]) + n for n in range(RASA_WORKERS)]
+    for port in [action_port, *rasa_ports]:
+        addresses = listening_addresses(port)
+        assert addresses and set(addresses) == {"127.0.0.1"}, f"port {port} listens on {addresses}"

@@ -39,3 +39,14 @@ def test_run_starts_one_rasa_per_worker_and_keeps_torch_out_of_the_others(tmp_pa
     for service in started:
         launcher = "bot.run.rasa_launcher" if service.name.startswith("rasa") else "bot.run.lean_imports"
         assert service.command[2] == launcher, service.command
+
+
+def test_rasa_and_the_action_server_bind_the_internal_address_and_the_web_service_the_public_one(tmp_path: Path) -> None:
+    started = {s.name: s for s in services(Settings(home=tmp_path, host="0.0.0.0", internal_host="10.0.0.5",
+                                                     rasa_port=7000, rasa_workers=1))}
+    web = started["web"].command
+    assert web[web.index("--host") + 1] == "0.0.0.0"
+    rasa = started["rasa"].command
+    assert rasa[rasa.index("--interface") + 1] == "10.0.0.5" and started["rasa"].ready_url == "http://10.0.0.5:7000/"
+    assert started["actions"].env == {"SANIC_HOST": "10.0.0.5"}  # rasa_sdk listens on 0.0.0.0 otherwise
+    assert started["actions"].ready_url.startswith("http://10.0.0.5:")
