@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from bot.channels.incoming import MessageRejected, clean_message
+from bot.channels.payloads import OfferedButtons, is_payload
 from bot.config.agencies import AGENCY_KEY, UnknownAgency
 from bot.feedback import service as feedback
 from bot.run.rasa_workers import rasa_url_for
@@ -107,6 +108,9 @@ async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: D
     While an agent holds the conversation (took or answered its ticket and has not handed it back),
     the message is added to the ticket instead and the bot does not answer. Beyond the limits per address,
     per conversation and in total the answer is 429 with ``Retry-After`` (see :mod:`bot.limits.policy`).
+    A button payload (``/affirm``, ``/ask_human``, ...) goes to Rasa as such only when the bot offered that button
+    in its latest reply; typed by hand otherwise, it is read as an ordinary message without the slash
+    (:mod:`bot.channels.payloads`).
     """
     decision = await run_in_threadpool(limits.chat, address_key(limits, request), data.sender)
     if not decision.allowed:
@@ -121,6 +125,9 @@ async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: D
     held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, departments)
     if held is not None:
         return held
+    buttons = OfferedButtons(limits.limiter)
+    if is_payload(text):  # a payload only if that button was offered; otherwise its words go through the NLU
+        text = await run_in_threadpool(buttons.admit, data.sender, text)
     url = f"{rasa_url_for(settings, data.sender)}/webhooks/rest/webhook"  # the conversation's own Rasa process
     metadata: Dict[str, Any] = {"lang": data.lang} if data.lang else {}
     if not agency.is_default:
@@ -134,7 +141,9 @@ async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: D
         raise HTTPException(503, detail="the bot is not reachable right now; please try again") from None
     if response.status_code != 200:
         raise HTTPException(502, detail="the bot could not answer; please try again")
-    return response.json()  # type: ignore[no-any-return]
+    messages = response.json()
+    await run_in_threadpool(buttons.remember, data.sender, messages)  # the buttons the citizen may click next
+    return messages  # type: ignore[no-any-return]
 
 
 @router.get("/replies", response_model=List[AgentReply], responses=LIMITED)
