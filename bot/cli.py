@@ -381,6 +381,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
     from bot.privacy.log_filter import install_redacting_filter
+    from bot.run import import_guard
+
+    import_guard.install()  # the model packages' code never runs unchecked (SECURITY.md)
 
     install_redacting_filter()  # kb watcher, evaluation and agent commands log nothing personal
     try:

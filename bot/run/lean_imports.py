@@ -12,6 +12,8 @@ import runpy
 import sys
 from typing import Iterable
 
+from bot.run import import_guard
+
 TRAINING_ONLY = ("torch", "jax", "sentence_transformers")
 
 
@@ -30,7 +32,12 @@ def block(packages: Iterable[str] = TRAINING_ONLY) -> None:
 
 
 def keep_out() -> None:
-    """Block what this process will not need: JAX always; torch and sentence-transformers unless settings use them."""
+    """Block what this process will not need: JAX always; torch and sentence-transformers unless settings use them.
+
+    Also guards the model packages: none of their code is imported before their files are checked
+    (:mod:`bot.run.import_guard`).
+    """
+    import_guard.install()
     block(["jax"] if needs_training_stack() else TRAINING_ONLY)
 
 
