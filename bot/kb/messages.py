@@ -140,6 +140,13 @@ MESSAGES: Dict[str, Dict[str, Tuple[str, str]]] = {
         "de": ("Die Quelle „{url}“ ist unverschlüsselt (http).", "Tragen Sie die https://-Adresse ein."),
         "en": ("The source '{url}' is unencrypted (http).", "Use the https:// address."),
     },
+    # --- placeholders ---------------------------------------------------------------
+    "placeholder": {
+        "de": ("Platzhalter „{text}“: dieser Text ist noch nicht fertig und darf so nicht veröffentlicht werden.",
+               "Ersetzen Sie den Platzhalter durch die richtige Angabe oder löschen Sie ihn."),
+        "en": ("Placeholder '{text}': this text is not finished and must not be published like this.",
+               "Replace the placeholder with the real information or delete it."),
+    },
     # --- tags -----------------------------------------------------------------------
     "tags_file_missing": {
         "de": ("Es gibt keine Tag-Liste {path}; Tags werden nicht geprüft.",

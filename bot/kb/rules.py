@@ -17,6 +17,7 @@ from bot.kb.errors import KbIssue
 from bot.kb.i18n import render
 from bot.kb.links import find_links, link_problem
 from bot.kb.loader import ParsedEntry
+from bot.kb.placeholders import find_placeholders
 from bot.kb.readability import flesch, split_sentences, text_blocks, words_of
 
 SEVERITIES = ("error", "warning", "info")
@@ -76,8 +77,8 @@ def check_entry(item: ParsedEntry, known_tags: Optional[Sequence[str]], today: d
         known_tags: the tag vocabulary, or None to skip the tag check.
         today: the date overdue reviews are measured against.
     """
-    found = [*check_links(item), *check_review(item, today), *check_length(item), *check_plain_language(item),
-             *check_test_questions(item)]
+    found = [*check_placeholders(item), *check_links(item), *check_review(item, today), *check_length(item),
+             *check_plain_language(item), *check_test_questions(item)]
     if known_tags is not None:
         found += check_tags(item, known_tags)
     return found
@@ -86,6 +87,29 @@ def check_entry(item: ParsedEntry, known_tags: Optional[Sequence[str]], today: d
 def _finding(item: ParsedEntry, severity: str, line: int, where: Optional[str], code: str,
              **params: Any) -> Finding:
     return Finding(severity, item.entry.path, line, where, code, params, item.entry.owner)
+
+
+def check_placeholders(item: ParsedEntry) -> List[Finding]:
+    """Placeholder text (``[Platzhalter]``, ``TODO``, ``example.com`` …) in what citizens see: errors.
+
+    Looks at the answer (the line of each placeholder), the plain version, the title, the phrasings and the source
+    (see :mod:`bot.kb.placeholders`); test questions are never shown, so they are left alone.
+    """
+    entry = item.entry
+    found: List[Finding] = []
+    for mark in find_placeholders(item.body):
+        found.append(_finding(item, "error", item.body_line + mark.line_in(item.body), "answer", "placeholder",
+                              text=mark.text))
+    question_lines = item.item_lines.get("questions", [])
+    texts = [("title", item.lines.get("title", 2), entry.title),
+             ("plain", item.lines.get("plain", 2), entry.plain or ""),
+             ("source", item.lines.get("source", 2), entry.source)]
+    texts += [("questions", question_lines[i] if i < len(question_lines) else item.lines.get("questions", 2), q)
+              for i, q in enumerate(entry.questions)]
+    for where, line, text in texts:
+        found += [_finding(item, "error", line, where, "placeholder", text=mark.text)
+                  for mark in find_placeholders(text)]
+    return found
 
 
 def check_links(item: ParsedEntry) -> List[Finding]:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import logging
 import time
 from typing import Annotated, Any, Dict, Optional
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
 from bot.calibration import thresholds_for
 from bot.config.agencies import AGENCY_KEY, Agencies, Agency, UnknownAgency
+from bot.editor.check_filter import GROUPINGS, SEVERITY_LABELS, ReportFilter, filter_report
 from bot.editor.check_report import ReportCache
 from bot.editor.preview import preview
 from bot.staff.auth import can_edit
@@ -132,10 +134,16 @@ def preview_page(request: Request, login: CurrentLogin, settings: SettingsDep, a
 
 @router.get("/check", response_class=HTMLResponse)
 def check_page(request: Request, login: CurrentLogin, agencies: AgenciesDep, agency_key: AgencyKey = "",
-               layer: Annotated[int, Query(ge=0, le=20)] = 0) -> HTMLResponse:
-    """The ``auskunft kb check`` report as a table per file: severity, place, owner, message, what to do.
+               layer: Annotated[int, Query(ge=0, le=20)] = 0,
+               severity: Annotated[str, Query(regex="^(|error|warning|info)$")] = "",
+               code: Annotated[str, Query(max_length=60)] = "", owner: Annotated[str, Query(max_length=200)] = "",
+               folder: Annotated[str, Query(max_length=300)] = "",
+               group: Annotated[str, Query(regex="^(|" + "|".join(GROUPINGS) + ")$")] = "") -> HTMLResponse:
+    """The ``auskunft kb check`` report: counts per code, then the findings filtered and grouped as chosen.
 
-    An agency with several kb layers is checked one layer at a time (``?layer=``; 0: its own, the last one).
+    Filters and grouping are query parameters (``severity``, ``code``, ``owner``, ``folder``, ``group``), so the
+    page works without JavaScript. An agency with several kb layers is checked one layer at a time (``?layer=``;
+    0: its own, the last one).
     """
     if (refused := _refused(request, login)) is not None:
         return refused
@@ -144,7 +152,11 @@ def check_page(request: Request, login: CurrentLogin, agencies: AgenciesDep, age
     if layer >= len(layers):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"{agency.key} has {len(layers)} kb layer(s)")
     report, cached = _CHECKS.report(layers[layer])
-    context = {"active": "editor-check", "report": report, "cached": cached, "layer": layer,
+    chosen = ReportFilter(severity, code, owner, folder, group or "file")
+    context = {"active": "editor-check", "report": report, "cached": cached, "layer": layer, "chosen": chosen,
+               "view": filter_report(report, chosen), "groupings": GROUPINGS, "severity_labels": SEVERITY_LABELS,
+               "fixed": urlencode([*([("agency", agency.key)] if not agency.is_default else []),
+                                   *([("layer", str(layer))] if layer else [])]),
                "layers": [path.name for path in layers] if len(layers) > 1 else [], **_agency_context(agencies, agency)}
     return render(request, "editor/check.html", context, login)
 
