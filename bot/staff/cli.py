@@ -1,4 +1,9 @@
-"""``auskunft agent add|list``: manage the staff logins of the inbox."""
+"""``auskunft agent add|list|disable|enable|reset-password|revoke-sessions|remove``: the staff logins of the inbox.
+
+Exit codes: 0 done; 1 refused (invalid input, the passwords differ, the last manager, not confirmed); 2 no such
+agent (or another error that says what to do). Every change is recorded in ``staff_audit`` with the system user
+as ``cli:<user>`` (see :mod:`bot.staff.accounts`); passwords are never printed or logged.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import argparse
 import getpass
 import os
 import sys
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 PASSWORD_ENV = "AUSKUNFT_AGENT_PASSWORD"  # noqa: S105 - the name of an environment variable
 
@@ -29,10 +34,18 @@ def _open(settings: Any):  # type: ignore[no-untyped-def]
     return engine, session_factory(engine)()
 
 
+def actor() -> str:
+    """Who acts on the command line, for the audit log: ``cli:<system user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"[:80]
+    except (OSError, KeyError, ImportError):
+        return "cli"
+
+
 def cmd_agent_add(args: argparse.Namespace) -> int:
     """Create an agent; the password is never printed or logged."""
     from bot.config.settings import get_settings
-    from bot.staff.auth import create_agent
+    from bot.staff.accounts import create
     from bot.tickets.departments import Departments
 
     settings = get_settings()
@@ -47,8 +60,8 @@ def cmd_agent_add(args: argparse.Namespace) -> int:
         return 1
     engine, session = _open(settings)
     try:
-        agent = create_agent(session, args.username, args.name, password, args.departments,
-                             is_manager=args.manager, known=departments, is_editor=args.editor)
+        roles = (["manager"] if args.manager else []) + (["editor"] if args.editor else [])
+        agent = create(session, args.username, args.name, password, args.departments, roles, actor(), departments)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -85,6 +98,96 @@ def cmd_agent_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _change(args: argparse.Namespace, change: Callable[[Any, str], str]) -> int:
+    """Open the database, apply ``change(session, username)`` and print what it returns; errors as exit codes."""
+    from bot.config.settings import get_settings
+    from bot.staff.accounts import AccountError, UnknownAgent
+
+    engine, session = _open(get_settings())
+    try:
+        print(change(session, args.username))
+    except UnknownAgent as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except AccountError as err:
+        print(f"error: {err}; nothing was changed", file=sys.stderr)
+        return 1
+    finally:
+        session.close()
+        engine.dispose()
+    return 0
+
+
+def cmd_agent_disable(args: argparse.Namespace) -> int:
+    """Disable an agent: no more logins, open sessions end now."""
+    from bot.staff.accounts import disable
+
+    def change(session: Any, username: str) -> str:
+        agent = disable(session, username, actor())
+        return f"agent {agent.username} disabled; their sessions have ended (enable again: auskunft agent enable)"
+
+    return _change(args, change)
+
+
+def cmd_agent_enable(args: argparse.Namespace) -> int:
+    """Let a disabled agent log in again."""
+    from bot.staff.accounts import enable
+
+    def change(session: Any, username: str) -> str:
+        agent = enable(session, username, actor())
+        return f"agent {agent.username} enabled; they log in with their old password (or: auskunft agent " \
+               "reset-password)"
+
+    return _change(args, change)
+
+
+def cmd_agent_reset_password(args: argparse.Namespace) -> int:
+    """Set a new password (read like ``add`` does) and end the agent's sessions."""
+    from bot.staff.accounts import reset_password
+
+    password = _read_password()
+    if password is None:
+        print("error: the two passwords differ; nothing was changed", file=sys.stderr)
+        return 1
+
+    def change(session: Any, username: str) -> str:
+        agent = reset_password(session, username, password, actor())
+        return f"password of {agent.username} changed; their sessions have ended"
+
+    return _change(args, change)
+
+
+def cmd_agent_revoke_sessions(args: argparse.Namespace) -> int:
+    """Log an agent out everywhere."""
+    from bot.staff.accounts import revoke_sessions
+
+    def change(session: Any, username: str) -> str:
+        ended = revoke_sessions(session, username, actor())
+        return f"{ended} session(s) of {username.strip().lower()} ended"
+
+    return _change(args, change)
+
+
+def cmd_agent_remove(args: argparse.Namespace) -> int:
+    """Delete an agent after confirmation (``--yes``, or typing the user name when asked)."""
+    from bot.staff.accounts import remove
+
+    if not args.yes:
+        try:
+            typed = input(f"Remove agent {args.username!r} for good? Type the user name to confirm: ")
+        except EOFError:
+            typed = ""
+        if typed.strip().lower() != args.username.strip().lower():
+            print("error: not confirmed; nothing was removed (add --yes to skip the question)", file=sys.stderr)
+            return 1
+
+    def change(session: Any, username: str) -> str:
+        remove(session, username, actor())
+        return f"agent {username.strip().lower()} removed (tickets keep the user name in their history)"
+
+    return _change(args, change)
+
+
 def register(subparsers: Any) -> None:
     """Add the ``agent`` command to the ``auskunft`` parser's sub-commands."""
     agent = subparsers.add_parser("agent", help="staff logins of the inbox").add_subparsers(dest="action",
@@ -100,3 +203,14 @@ def register(subparsers: Any) -> None:
     add.set_defaults(func=cmd_agent_add)
     listing = agent.add_parser("list", help="show all agents")
     listing.set_defaults(func=cmd_agent_list)
+    for name, func, text in (("disable", cmd_agent_disable, "disable an agent: no logins, sessions end now"),
+                             ("enable", cmd_agent_enable, "let a disabled agent log in again"),
+                             ("reset-password", cmd_agent_reset_password,
+                              f"set a new password (from ${PASSWORD_ENV} or asked twice); sessions end"),
+                             ("revoke-sessions", cmd_agent_revoke_sessions, "log an agent out everywhere"),
+                             ("remove", cmd_agent_remove, "delete an agent (asks to confirm)")):
+        command = agent.add_parser(name, help=text)
+        command.add_argument("username", help="the agent's login name")
+        if name == "remove":
+            command.add_argument("--yes", action="store_true", help="do not ask to confirm")
+        command.set_defaults(func=func)

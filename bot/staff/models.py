@@ -43,3 +43,21 @@ class AgentSession(Base):  # type: ignore[misc,valid-type]
     expires_at = Column(DateTime(timezone=True), nullable=False, index=True)
 
     agent = relationship("Agent", lazy="joined")
+
+
+class StaffAudit(Base):  # type: ignore[misc,valid-type]
+    """One change to a staff account: who did what to whose account, and when (never a password).
+
+    ``actor`` is the user name of the manager who acted in the inbox, or ``cli:<system user>`` for the
+    command line; ``target`` is the changed account's user name (kept after the account is removed);
+    ``detail`` names what changed (departments, roles, which fields), never the password or its hash.
+    """
+
+    __tablename__ = "staff_audit"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor = Column(String(80), nullable=False)
+    action = Column(String(40), nullable=False)
+    target = Column(String(40), nullable=False, index=True)
+    detail = Column(JSON, nullable=True)

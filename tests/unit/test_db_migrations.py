@@ -195,6 +195,34 @@ def test_revision_0003_adds_the_phrasing_suggestions_and_keeps_the_tickets(url: 
     assert "phrasing_suggestions" not in table_names(engine) and "tickets" in table_names(engine)
     engine.dispose()
 
+
+def test_revision_0005_adds_the_staff_audit_and_keeps_the_agents(url: str, raw: Engine) -> None:
+    with raw.begin() as connection:
+        command.upgrade(alembic_config(connection), "0004")
+        connection.execute(baseline.metadata.tables["agents"].insert().values(
+            id=1, username="weber", display_name="Frau Weber", password_hash="x", departments=["kfz"],
+            is_manager=False, active=True, created_at=NOW))
+    assert "staff_audit" not in table_names(raw)
+    with raw.begin() as connection:
+        command.upgrade(alembic_config(connection), "0005")
+    raw.dispose()
+    engine = make_engine(url)
+    assert revision(engine) == head_revision() and differences(engine) == []
+    assert {"ix_staff_audit_at", "ix_staff_audit_target"} <= {
+        index["name"] for index in sa.inspect(engine).get_indexes("staff_audit")}
+    audit = catalog.metadata().tables["staff_audit"]
+    with engine.begin() as connection:
+        connection.execute(audit.insert().values(at=NOW, actor="cli:root", action="disabled", target="weber",
+                                                 detail={"sessions_ended": 0}))
+        assert connection.execute(sa.select(audit.c.target, audit.c.detail)).one() == ("weber", {"sessions_ended": 0})
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0004")
+    assert "staff_audit" not in table_names(engine) and "agents" in table_names(engine)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT username FROM agents").scalar_one() == "weber"
+    engine.dispose()
+
+
 BATCH_REVISION = '''"""A revision that rebuilds the tickets table, as SQLite's batch mode does for most changes."""
 
 import sqlalchemy as sa

@@ -277,6 +277,7 @@ def test_editor_column_is_added_to_an_older_database(tmp_path: Path) -> None:
         connection.exec_driver_sql("DROP TABLE phrasing_suggestions")  # ... nor links of tickets to FAQ entries
         connection.exec_driver_sql("DROP TABLE limit_hits")  # ... nor the citizens' limit counters
         connection.exec_driver_sql("DROP TABLE limit_notes")
+        connection.exec_driver_sql("DROP TABLE staff_audit")  # ... nor the record of account changes
         connection.exec_driver_sql("INSERT INTO agents (username, display_name, password_hash, departments, "
                                    "is_manager, active, created_at) VALUES ('alt', 'Alt', 'x', '[]', 0, 1, "
                                    "'2025-01-01 00:00:00')")
