@@ -123,25 +123,62 @@ def earlier_events(tracker: Tracker) -> List[Dict[str, Any]]:
         return []
 
 
-def transcript(tracker: Tracker, earlier: Sequence[Dict[str, Any]] = ()) -> List[Dict[str, Optional[str]]]:
+def transcript(tracker: Tracker, earlier: Sequence[Dict[str, Any]] = ()) -> List[Dict[str, Any]]:
     """User and bot messages, oldest first, personal data redacted, button clicks named.
+
+    A bot line also keeps the titles of the buttons it offered (``options``) and what the bot decided for that
+    turn (``decision``, ``score``, ``faq_id``, from the structured message that follows it); a button click keeps
+    the title of the button the citizen pressed (``choice``), so the staff see what the citizen saw.
 
     Args:
         tracker: The tracker the action server was given (the current session).
         earlier: The events of the earlier sessions (:func:`earlier_events`), put before the tracker's.
     """
-    lines: List[Dict[str, Optional[str]]] = []
+    lines: List[Dict[str, Any]] = []
+    offered: Dict[str, str] = {}  # payload -> title of the buttons the bot offered last
     for event in chain(earlier, tracker.events):
         kind = event.get("event")
         if kind not in ("user", "bot"):
             continue
         text = str(event.get("text") or "")
+        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        if kind == "bot" and not text:
+            _add_decision(lines, data.get("custom"))
+            continue
+        choice = None
         if kind == "user" and text.startswith("/"):
+            choice = offered.get(text)
             name = ((event.get("parse_data") or {}).get("intent") or {}).get("name") or text[1:]
             text = f"[button: {name}]"
         if not text:
             continue
         stamp = event.get("timestamp")
         at = datetime.fromtimestamp(float(stamp), tz=timezone.utc).isoformat() if stamp else None
-        lines.append({"role": "citizen" if kind == "user" else "bot", "text": redact(text)[:5000], "at": at})
+        line: Dict[str, Any] = {"role": "citizen" if kind == "user" else "bot", "text": redact(text)[:5000], "at": at}
+        if kind == "bot":
+            buttons = [b for b in data.get("buttons") or [] if isinstance(b, dict) and b.get("title")]
+            offered = {str(b.get("payload")): str(b["title"])[:300] for b in buttons}
+            if buttons:
+                line["options"] = [str(b["title"])[:300] for b in buttons][:12]
+        elif choice:
+            line["choice"] = choice
+        lines.append(line)
     return lines[-MAX_TRANSCRIPT_LINES:]
+
+
+def _add_decision(lines: List[Dict[str, Any]], custom: Any) -> None:
+    """Note the bot's decision (and its score, the answered entry) on the bot line it belongs to."""
+    if not isinstance(custom, dict) or not isinstance(custom.get("decision"), str) or not lines:
+        return
+    line = lines[-1]
+    if line["role"] != "bot" or "decision" in line:
+        return
+    line["decision"] = custom["decision"][:20]
+    score = custom.get("score")
+    if score is None and custom.get("candidates"):
+        first = custom["candidates"][0]
+        score = first.get("score") if isinstance(first, dict) else None
+    if isinstance(score, (int, float)) and -1.0 <= score <= 1.0:
+        line["score"] = round(float(score), 4)
+    if isinstance(custom.get("faq_id"), str):
+        line["faq_id"] = custom["faq_id"][:80]

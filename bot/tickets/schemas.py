@@ -36,6 +36,12 @@ class TranscriptLine(BaseModel):
     role: str = Field(..., regex="^(citizen|bot|agent)$")
     text: str = Field(..., max_length=5000)
     at: Optional[datetime] = None
+    options: List[constr(max_length=300)] = Field(  # type: ignore[valid-type]
+        default_factory=list, max_items=12, description="a bot line: the titles of the buttons it offered")
+    choice: Optional[str] = Field(None, max_length=300, description="a button click: the title of the button")
+    decision: Optional[str] = Field(None, regex="^[a-z_]{2,20}$", description="a bot line: what the bot decided")
+    score: Optional[float] = Field(None, ge=-1.0, le=1.0, description="a bot line: the best candidate's similarity")
+    faq_id: Optional[str] = Field(None, max_length=80, description="a bot line: the entry it answered with")
 
 
 class TicketCreate(BaseModel):

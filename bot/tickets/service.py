@@ -14,7 +14,7 @@ from bot.errors import AuskunftError
 from bot.privacy import redact
 from bot.tickets.departments import Departments
 from bot.tickets.models import STATUSES, Reply, Ticket, TicketEvent, utcnow
-from bot.tickets.schemas import ReplyIn, TicketCreate
+from bot.tickets.schemas import ReplyIn, TicketCreate, TranscriptLine
 
 OPEN = ("new", "in_progress", "waiting")
 TOPIC_PAGE = 500  # tickets read at a time when filtering by topic
@@ -54,10 +54,7 @@ def create_ticket(session: Session, data: TicketCreate, departments: Optional[De
         reason=data.reason,
         question=redact(data.question),
         candidates=[c.dict() for c in data.candidates],
-        transcript=[
-            {"role": line.role, "text": redact(line.text), "at": line.at.isoformat() if line.at else None}
-            for line in data.transcript
-        ],
+        transcript=[_stored_line(line) for line in data.transcript],
         consent=data.consent,
         email=data.email,
         index_version=data.index_version,
@@ -207,6 +204,19 @@ def hand_back(session: Session, ticket: Ticket, actor: str) -> Ticket:
     _event(ticket, actor, "handed_back")
     session.commit()
     return ticket
+
+
+def _stored_line(line: TranscriptLine) -> Dict[str, Any]:
+    """A transcript line as stored: text and button titles redacted, the bot's extras only where present."""
+    stored: Dict[str, Any] = {"role": line.role, "text": redact(line.text),
+                              "at": line.at.isoformat() if line.at else None}
+    if line.options:
+        stored["options"] = [redact(title) for title in line.options]
+    if line.choice:
+        stored["choice"] = redact(line.choice)
+    stored.update({key: value for key, value in (("decision", line.decision), ("score", line.score),
+                                                 ("faq_id", line.faq_id)) if value is not None})
+    return stored
 
 
 def holding_ticket(session: Session, conversation_id: str) -> Optional[Ticket]:

@@ -8,7 +8,6 @@ redirects back (303); every view of a ticket is written to its audit log.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Dict, List, Optional
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
@@ -22,6 +21,7 @@ from bot.tickets import analytics, service
 from bot.tickets.models import STATUSES, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import CASE_NUMBER, ReplyIn
 from bot.web.deps import AgenciesDep, ReplyHookDep
+from bot.web.markdown import render_markdown
 from bot.web.routers.inbox_auth import (
     STATUS_LABELS,
     CheckedLogin,
@@ -31,14 +31,16 @@ from bot.web.routers.inbox_auth import (
     departments_of,
     local_tz,
     render,
+    templates,
 )
 from bot.web.routers.suggestions import link_context
+from bot.web.transcript import view_lines
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 QUEUE_LIMIT = 500
+templates.env.filters["markdown"] = render_markdown  # agents' replies, shown as the widget shows them
 STATUS_FILTERS = {"open": "Offen (alle außer Erledigt)", **STATUS_LABELS, "all": "Alle"}
 LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
-ROLE_LABELS = {"citizen": "Bürger:in", "bot": "Assistent", "agent": "Mitarbeiter:in"}
 ACTOR_LABELS = {"citizen": "Bürger:in", "bot": "Assistent", "system": "System", "api": "Schnittstelle"}
 REASON_LABELS = {"low_confidence": "Antwort zu unsicher", "asked_for_human": "Wunsch nach Mitarbeiter:in",
                  "not_helpful": "Antwort half nicht", "choices_rejected": "Vorschläge abgelehnt",
@@ -92,14 +94,6 @@ def _duration(seconds: Optional[float]) -> str:
     minutes = int(round(seconds / 60))
     hours, minutes = divmod(minutes, 60)
     return f"{hours} Std. {minutes} Min." if hours else f"{minutes} Min."
-
-
-def _parse_at(value: Any) -> Optional[datetime]:
-    """A transcript line's ISO time stamp, if it has a valid one."""
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
 
 
 def _excerpt(text: str, limit: int = 120) -> str:
@@ -177,8 +171,7 @@ def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db, agen
     history = [{"at": e.at, "actor": _actor(e.actor, agents), "summary": _event_summary(e, request, agents),
                 "text": e.text, "kind": e.kind} for e in ticket.events if e.kind != "read"]
     reads = [{"at": e.at, "actor": _actor(e.actor, agents)} for e in ticket.events if e.kind == "read"]
-    transcript = [{"role": ROLE_LABELS.get(str(line.get("role")), str(line.get("role"))), "role_key": line.get("role"),
-                   "text": line.get("text", ""), "at": _parse_at(line.get("at"))} for line in ticket.transcript or []]
+    transcript = view_lines(ticket.transcript or [])
     candidates = [{"faq_id": c.get("faq_id"), "title": c.get("title"), "score": float(c.get("score") or 0.0),
                    "owner": c.get("owner") or "–", "department": names.name(names.for_owner(c.get("owner")))}
                   for c in ticket.candidates or []]

@@ -1,0 +1,52 @@
+"""The inbox pages as agents read them: the transcript as the citizen saw it, the reply box within reach, times in
+the configured zone, German wording (TestClient on SQLite)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+
+from bot.config.settings import Settings
+from bot.staff import passwords
+from bot.web.app import create_app
+from tests.helpers.inbox import add_ticket, staff
+from tests.helpers.ticket_api import TOKEN
+
+CASE = "AK-TTTT-0001"
+
+
+@pytest.fixture
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
+    monkeypatch.setattr(passwords, "N", 2**10)  # cheaper scrypt for speed
+    return create_app(Settings(home=tmp_path / "home", api_token=TOKEN,
+                               database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}"))
+
+
+def test_the_transcript_shows_rendered_answers_button_labels_and_the_decision(app: FastAPI) -> None:
+    add_ticket(app, CASE, transcript=[
+        {"role": "citizen", "text": "Ausweis **weg** <i>"},
+        {"role": "bot", "text": "Meinten Sie eines davon?", "options": ["Personalausweis", "Nichts davon"],
+         "decision": "clarify", "score": 0.53},
+        {"role": "citizen", "text": "[button: choose_faq]", "choice": "Personalausweis"},
+        {"role": "bot", "text": "Bitte **so schnell wie möglich** [online](https://stadt.example/termin).",
+         "decision": "answer", "faq_id": "personalausweis", "score": 0.91},
+        {"role": "citizen", "text": "[button: feedback_not_helpful]"}])
+    page = staff(app, "weber", "buergerservice").get(f"/inbox/tickets/{CASE}").text
+    assert "Ausweis **weg** &lt;i&gt;" in page  # the citizen's own words, literally
+    assert "<strong>so schnell wie möglich</strong>" in page and "**so schnell" not in page
+    assert '<a href="https://stadt.example/termin" target="_blank" rel="noopener noreferrer">online' in page
+    assert '<li class="chosen">Personalausweis <strong>(gewählt)</strong></li>' in page
+    assert '<span class="choice-label">Nein, hat nicht geholfen</span>' in page and "[button:" not in page
+    assert 'title="Entscheidung: Rückfrage mit Vorschlägen · Ähnlichkeit 0,53"' in page
+    assert 'title="Entscheidung: Antwort aus der FAQ · Eintrag personalausweis · Ähnlichkeit 0,91"' in page
+
+
+def test_the_ticket_api_keeps_the_new_transcript_fields(app: FastAPI) -> None:
+    from fastapi.testclient import TestClient
+
+    add_ticket(app, CASE, transcript=[{"role": "bot", "text": "Frage?", "options": ["Ja"], "decision": "clarify"},
+                                      {"role": "citizen", "text": "[button: affirm]", "choice": "Ja"}])
+    lines = TestClient(app).get(f"/api/tickets/{CASE}", headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    assert lines["transcript"][0]["options"] == ["Ja"] and lines["transcript"][1]["choice"] == "Ja"
