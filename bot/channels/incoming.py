@@ -6,8 +6,8 @@ import re
 import unicodedata
 
 from bot.errors import AuskunftError
+from bot.privacy.visible import strip_hidden
 
-_KEPT = frozenset("\t\n")
 _LINE_BREAK = re.compile(r"\r\n?|[\u2028\u2029]")
 
 
@@ -18,8 +18,7 @@ def _visible(text: str) -> str:
     citizen hide or reorder text in transcripts and slip past the redaction; line breaks of other systems
     become a newline first.
     """
-    text = _LINE_BREAK.sub("\n", text)
-    return "".join(char for char in text if char in _KEPT or unicodedata.category(char) not in ("Cc", "Cf"))
+    return strip_hidden(_LINE_BREAK.sub("\n", text))
 
 
 class MessageRejected(AuskunftError, ValueError):

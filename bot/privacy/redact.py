@@ -31,6 +31,10 @@ What is replaced (labels in brackets):
   becomes one placeholder. A street without a number, a town alone and a postcode alone are
   kept, as are numbers followed by a unit ("Schillerplatz 2 Stunden").
 
+Everything is looked for in the text as a person reads it (:mod:`bot.privacy.visible`): bidi, zero-width and
+other invisible characters are left out and fullwidth forms folded, so ``max＠beispiel．de`` or an address split
+by U+200B is found; the whole span, hidden characters included, is replaced, the rest stays as written.
+
 Names of people are not detected. Case numbers (AK-7KQ2-M9XD), Aktenzeichen, paragraphs,
 prices, times and amounts are kept.
 """
@@ -42,6 +46,7 @@ from typing import Iterator, List, Tuple
 
 from bot.privacy import patterns as p
 from bot.privacy.patterns import Span
+from bot.privacy.visible import reading_view
 
 __all__ = ["Span", "find_personal_data", "redact"]
 
@@ -191,16 +196,19 @@ def find_personal_data(text: str) -> List[Span]:
         text: Free text as a citizen typed it.
 
     Returns:
-        ``(start, end, label)`` spans, sorted by start and not overlapping; ``label`` is one of
+        ``(start, end, label)`` spans of ``text`` itself (found in what a person reads of it, see the module),
+        sorted by start and not overlapping; ``label`` is one of
         E-MAIL, TELEFON, IBAN, STEUER-ID, AUSWEIS-NR, KENNZEICHEN, DATUM, ADRESSE.
     """
-    candidates = [span for detect in _DETECTORS for span in detect(text) if span.end > span.start]
+    view = reading_view(text)
+    read = view.text
+    candidates = [span for detect in _DETECTORS for span in detect(read) if span.end > span.start]
     candidates.sort(key=lambda s: (-PRIORITY[s.label], -(s.end - s.start), s.start))
     chosen: List[Span] = []
     for span in candidates:
         if all(span.end <= other.start or span.start >= other.end for other in chosen):
             chosen.append(span)
-    return _merge_addresses(sorted(chosen), text)
+    return [Span(*view.original(span.start, span.end), span.label) for span in _merge_addresses(sorted(chosen), read)]
 
 
 def redact(text: str) -> str:
