@@ -24,6 +24,7 @@ from bot.editor.preview import preview
 from bot.staff.auth import can_edit
 from bot.tickets.models import utcnow
 from bot.web.deps import AgenciesDep, AnalyticsCacheDep, SearcherForDep, SettingsDep, TrackerEngineDep
+from bot.web.markdown import render_markdown
 from bot.web.routers.inbox_auth import CurrentLogin, Db, Login, render, templates
 
 router = APIRouter(prefix="/inbox/editor", include_in_schema=False)
@@ -67,6 +68,7 @@ def percent(share: Optional[float]) -> str:
 
 
 templates.env.filters["prozent"] = percent
+templates.env.filters["markdown"] = render_markdown  # answers as the widget shows them (the inbox uses it too)
 
 
 def agency_of(agencies: Agencies, key: str) -> Agency:
