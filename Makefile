@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export TOKENIZERS_PARALLELISM := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help setup setup-dev browser-deps run stop test test-fast lint bench bench-external kb-validate kb-check kb-build openapi docs docs-gen lock clean
+.PHONY: help setup setup-dev browser-deps run stop test test-fast lint bench bench-external kb-validate kb-check kb-build openapi docs docs-gen lock sbom audit clean
 
 help: ## Show this help
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -106,6 +106,19 @@ lock: ## Re-resolve pyproject.toml into requirements.lock (serving) and requirem
 	/tmp/auskunft-lock/bin/pip install -q ".[train,dev]"
 	/tmp/auskunft-lock/bin/python .ci/locks.py write
 	/tmp/auskunft-lock/bin/python .ci/locks.py check
+
+# A throwaway tool venv under /tmp (like 'lock'), kept between runs for the pinned tool version.
+SBOM_VENV := /tmp/auskunft-sbom-cyclonedx-7.5.0
+sbom: ## Write CycloneDX SBOMs of requirements.lock and requirements-dev.lock to sbom/ (tests check they are current)
+	@test -n "$(PYTHON310)" && test -x "$(PYTHON310)" || { echo "error: Python 3.10 not found; set PYTHON310=/path/to/python3.10"; exit 1; }
+	@test -x $(SBOM_VENV)/bin/cyclonedx-py || { rm -rf $(SBOM_VENV) && $(PYTHON310) -m venv $(SBOM_VENV) && \
+	  $(SBOM_VENV)/bin/pip install -q --disable-pip-version-check cyclonedx-bom==7.5.0; } || \
+	  { rm -rf $(SBOM_VENV); echo "error: could not install cyclonedx-bom==7.5.0 into $(SBOM_VENV) (needs the package index once)"; exit 1; }
+	@mkdir -p sbom
+	PYTHONWARNINGS=ignore::UserWarning $(SBOM_VENV)/bin/cyclonedx-py requirements --pyproject pyproject.toml \
+	  --output-reproducible --of JSON -o sbom/auskunft-serving.cdx.json requirements.lock
+	PYTHONWARNINGS=ignore::UserWarning $(SBOM_VENV)/bin/cyclonedx-py requirements --pyproject pyproject.toml \
+	  --output-reproducible --of JSON -o sbom/auskunft-dev.cdx.json requirements-dev.lock
 
 clean: ## Remove runtime data (.auskunft: index, models, databases, logs); keeps the venv
 	rm -rf .auskunft
