@@ -56,8 +56,15 @@ MAX_TEXT = 5000
 
 
 def _flash(code: str, case: str = "", to: str = "", request: Optional[Request] = None) -> str:
-    if code == "uebergeben" and re.match(CASE_NUMBER, case) and request is not None:
-        return f"Ticket {case} wurde an {departments_of(request).name(to)} übergeben."
+    """The banner for a redirect's ``meldung``: fixed texts only, never text from the URL.
+
+    A link from anyone can carry ``?meldung=uebergeben&an=...``; the department is named only when ``an`` is a
+    configured department's key (its configured name is shown), the case only when it is a case number.
+    """
+    if code == "uebergeben" and re.fullmatch(CASE_NUMBER, case) and request is not None:
+        departments = departments_of(request)
+        if to in departments.keys():
+            return f"Ticket {case} wurde an {departments.name(to)} übergeben."
     return FLASH.get(code, "")
 
 
