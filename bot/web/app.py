@@ -19,7 +19,19 @@ from bot import __version__
 from bot.config.settings import Settings, get_settings
 from bot.privacy.log_filter import install_redacting_filter
 from bot.web import openapi
-from bot.web.routers import cases, chat, editor, feedback, health, inbox, inbox_auth, pages, suggestions, tickets
+from bot.web.routers import (
+    accounts,
+    cases,
+    chat,
+    editor,
+    feedback,
+    health,
+    inbox,
+    inbox_auth,
+    pages,
+    suggestions,
+    tickets,
+)
 from bot.web.routers.pages import SITE, STATIC, WIDGET
 from bot.web.security import GuardMiddleware
 from bot.web.state import WebServices
@@ -62,7 +74,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                            allow_headers=["Content-Type", chat.CONVERSATION_HEADER],
                            expose_headers=["Retry-After"], max_age=600)  # the widget says how long to wait on a 429
     for router in (health.router, tickets.router, feedback.router, chat.router, cases.router, inbox_auth.router,
-                   inbox.router, editor.router, suggestions.router, pages.router):
+                   inbox.router, editor.router, suggestions.router, accounts.router, pages.router):
         app.include_router(router)
     app.mount("/widget", StaticFiles(directory=WIDGET), name="widget")
     app.mount("/site", StaticFiles(directory=SITE), name="site")
