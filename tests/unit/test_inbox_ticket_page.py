@@ -3,14 +3,19 @@ the configured zone, German wording (TestClient on SQLite)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from bot.config.settings import Settings
 from bot.staff import passwords
+from bot.tickets import service
+from bot.tickets.schemas import ReplyIn
 from bot.web.app import create_app
+from bot.web.deps import services_of
 from tests.helpers.inbox import add_ticket, staff
 from tests.helpers.ticket_api import TOKEN
 
@@ -44,8 +49,6 @@ def test_the_transcript_shows_rendered_answers_button_labels_and_the_decision(ap
 
 
 def test_the_ticket_api_keeps_the_new_transcript_fields(app: FastAPI) -> None:
-    from fastapi.testclient import TestClient
-
     add_ticket(app, CASE, transcript=[{"role": "bot", "text": "Frage?", "options": ["Ja"], "decision": "clarify"},
                                       {"role": "citizen", "text": "[button: affirm]", "choice": "Ja"}])
     lines = TestClient(app).get(f"/api/tickets/{CASE}", headers={"Authorization": f"Bearer {TOKEN}"}).json()
@@ -58,3 +61,32 @@ def test_the_reply_box_comes_before_a_long_transcript_with_a_link_to_it(app: Fas
     assert '<a href="#reply-text">Zur Antwort an die Bürger:in</a>' in page
     assert page.index('id="reply-text"') < page.index("Nachricht 0") < page.index("Nachricht 299")
     assert page.index('id="reply-text"') < page.index('id="note-text"')  # notes and transfers further down
+
+
+def _replied_at(app: FastAPI, at: datetime) -> None:
+    add_ticket(app, CASE)
+    with services_of(app).sessions() as session:
+        ticket = service.get_ticket(session, CASE)
+        assert ticket is not None
+        service.add_reply(session, ticket, ReplyIn(author="Frau Weber, Bürgerservice", text="Erledigt."))
+        ticket.replies[0].created_at = at
+        session.commit()
+
+
+@pytest.mark.parametrize(("zone", "shown"), [("Europe/Berlin", "15.01.2026, 13:05 Uhr"),
+                                             ("America/New_York", "15.01.2026, 07:05 Uhr")])
+def test_the_case_page_shows_reply_times_in_the_configured_zone(tmp_path: Path, zone: str, shown: str) -> None:
+    app = create_app(Settings(home=tmp_path / "home", api_token=TOKEN, timezone=zone,
+                              database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}"))
+    _replied_at(app, datetime(2026, 1, 15, 12, 5, tzinfo=timezone.utc))
+    page = TestClient(app).post("/fall", data={"number": CASE}).text
+    assert f"Frau Weber, Bürgerservice, {shown}" in page and "UTC" not in page
+
+
+def test_the_ticket_page_shows_times_in_the_configured_zone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "N", 2**10)
+    app = create_app(Settings(home=tmp_path / "home", api_token=TOKEN, timezone="America/New_York",
+                              database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}"))
+    _replied_at(app, datetime(2026, 1, 15, 12, 5, tzinfo=timezone.utc))
+    page = staff(app, "weber", "buergerservice").get(f"/inbox/tickets/{CASE}").text
+    assert "15.01.2026, 07:05" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import tzinfo
 from typing import Any, Dict, Optional
 
 from fastapi import APIRouter, Form, Request
@@ -12,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from bot.tickets import service
 from bot.web.deps import DbDep, DepartmentsDep, LimitsDep
 from bot.web.ratelimit import address_key
+from bot.web.routers.inbox_auth import format_time, local_tz
 from bot.web.routers.pages import TEMPLATES
 
 router = APIRouter(include_in_schema=False)
@@ -53,7 +55,7 @@ def case_lookup(request: Request, session: DbDep, departments: DepartmentsDep, l
             context["error"] = f"Zur Fallnummer {number} haben wir nichts gefunden. Bitte prüfen Sie die Eingabe."
             status_code = 404
         else:
-            context["case"] = _view(ticket, departments.name(ticket.department))
+            context["case"] = _view(ticket, departments.name(ticket.department), local_tz(request))
     return _no_store(templates.TemplateResponse(request, "site/case.html", context, status_code=status_code,
                                                 headers=headers))
 
@@ -64,7 +66,9 @@ def _no_store(response: HTMLResponse) -> HTMLResponse:
     return response
 
 
-def _view(ticket: Any, department: str) -> Dict[str, Optional[Any]]:
+def _view(ticket: Any, department: str, tz: tzinfo) -> Dict[str, Optional[Any]]:
+    """The case as the citizen sees it; reply times in the agency's time zone (``timezone`` setting)."""
     return {"number": ticket.case_number, "status": STATUS_TEXT.get(ticket.status, ticket.status),
             "department": department, "question": ticket.question,
-            "replies": [{"author": r.author, "text": r.text, "at": r.created_at} for r in ticket.replies]}
+            "replies": [{"author": r.author, "text": r.text, "at": format_time(r.created_at, tz)}
+                        for r in ticket.replies]}
