@@ -120,5 +120,13 @@ sbom: ## Write CycloneDX SBOMs of requirements.lock and requirements-dev.lock to
 	PYTHONWARNINGS=ignore::UserWarning $(SBOM_VENV)/bin/cyclonedx-py requirements --pyproject pyproject.toml \
 	  --output-reproducible --of JSON -o sbom/auskunft-dev.cdx.json requirements-dev.lock
 
+AUDIT_VENV := /tmp/auskunft-audit-pip-audit-2.10.1
+audit: ## pip-audit requirements.lock; fails on findings not in .ci/audit-exceptions.toml, exit 2 if the service is unreachable
+	@test -n "$(PYTHON310)" && test -x "$(PYTHON310)" || { echo "error: Python 3.10 not found; set PYTHON310=/path/to/python3.10"; exit 1; }
+	@test -x $(AUDIT_VENV)/bin/pip-audit || { rm -rf $(AUDIT_VENV) && $(PYTHON310) -m venv $(AUDIT_VENV) && \
+	  $(AUDIT_VENV)/bin/pip install -q --disable-pip-version-check pip-audit==2.10.1; } || \
+	  { rm -rf $(AUDIT_VENV); echo "error: could not install pip-audit==2.10.1 into $(AUDIT_VENV) (needs the package index once)"; exit 1; }
+	$(AUDIT_VENV)/bin/python .ci/audit.py --service $(or $(AUDIT_SERVICE),pypi)
+
 clean: ## Remove runtime data (.auskunft: index, models, databases, logs); keeps the venv
 	rm -rf .auskunft
