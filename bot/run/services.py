@@ -19,6 +19,10 @@ from bot.run.rasa_workers import worker_count, worker_ports
 from bot.run.runtime_env import child_env
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+# Request bodies Sanic reads before any handler runs (its default is 100 MB). Rasa gets one message with
+# its metadata from the web service; the action server gets a (compacted) tracker.
+RASA_MAX_BODY = 1024 * 1024
+ACTIONS_MAX_BODY = 16 * 1024 * 1024
 
 
 @dataclass
@@ -94,14 +98,15 @@ def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
                 f"http://{host}:{settings.web_port}/healthz"),
         # rasa_sdk listens on every interface unless SANIC_HOST says otherwise
         Service("actions", [*lean, "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
-                f"http://{internal}:{settings.action_port}/health", env={"SANIC_HOST": internal}),
+                f"http://{internal}:{settings.action_port}/health",
+                env={"SANIC_HOST": internal, "SANIC_REQUEST_MAX_SIZE": str(ACTIONS_MAX_BODY)}),
     ]
     for number, port in enumerate(worker_ports(settings), start=1):
         result.append(Service("rasa" if number == 1 else f"rasa-{number}",
                               [py, "-m", "bot.run.rasa_launcher", "run", "--model", str(model_path(settings)),
                                "--endpoints", settings.endpoints, "--credentials", "credentials.yml",
                                "--interface", internal, "--port", str(port)],
-                              f"http://{internal}:{port}/"))
+                              f"http://{internal}:{port}/", env={"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY)}))
     if watch_kb:
         result.append(Service("kb-watch", [*lean, "bot.cli", "kb", "watch"], None))
     return result

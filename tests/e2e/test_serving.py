@@ -86,3 +86,11 @@ def test_rasa_and_the_action_server_listen_on_loopback_only(services: Running) -
     for port in [action_port, *rasa_ports]:
         addresses = listening_addresses(port)
         assert addresses and set(addresses) == {"127.0.0.1"}, f"port {port} listens on {addresses}"
+
+
+def test_rasa_refuses_a_large_body_before_reading_it(services: Running) -> None:
+    """Sanic's default would read 100 MB into memory before the channel's own size check."""
+    body = json.dumps({"sender": "big", "message": "x" * (2 * 1024 * 1024)})
+    response = httpx.post(f"{services.rasa}/webhooks/rest/webhook", content=body,
+                          headers={"Content-Type": "application/json"}, timeout=30)
+    assert response.status_code == 413

@@ -48,5 +48,6 @@ def test_rasa_and_the_action_server_bind_the_internal_address_and_the_web_servic
     assert web[web.index("--host") + 1] == "0.0.0.0"
     rasa = started["rasa"].command
     assert rasa[rasa.index("--interface") + 1] == "10.0.0.5" and started["rasa"].ready_url == "http://10.0.0.5:7000/"
-    assert started["actions"].env == {"SANIC_HOST": "10.0.0.5"}  # rasa_sdk listens on 0.0.0.0 otherwise
+    assert started["actions"].env["SANIC_HOST"] == "10.0.0.5"  # rasa_sdk listens on 0.0.0.0 otherwise
+    assert int(started["rasa"].env["SANIC_REQUEST_MAX_SIZE"]) <= 1024 * 1024  # Sanic's default: 100 MB
     assert started["actions"].ready_url.startswith("http://10.0.0.5:")
