@@ -17,17 +17,18 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
 from bot.calibration import thresholds_for
-from bot.config.agencies import AGENCY_KEY, Agencies, Agency, UnknownAgency
 from bot.editor.check_filter import GROUPINGS, SEVERITY_LABELS, ReportFilter, filter_report
 from bot.editor.check_report import ReportCache
 from bot.editor.preview import preview
-from bot.staff.auth import can_edit
 from bot.tickets.models import utcnow
 from bot.web.deps import AgenciesDep, AnalyticsCacheDep, SearcherForDep, SettingsDep, TrackerEngineDep
 from bot.web.markdown import render_markdown
+from bot.web.routers import editor_entries
+from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of, refused
 from bot.web.routers.inbox_auth import CurrentLogin, Db, Login, render, templates
 
 router = APIRouter(prefix="/inbox/editor", include_in_schema=False)
+router.include_router(editor_entries.router)  # /inbox/editor/entries: FAQ editing in the browser
 logger = logging.getLogger(__name__)
 MAX_QUESTION = 2000
 DAY_OPTIONS = (7, 30, 90)
@@ -71,32 +72,8 @@ templates.env.filters["prozent"] = percent
 templates.env.filters["markdown"] = render_markdown  # answers as the widget shows them (the inbox uses it too)
 
 
-def agency_of(agencies: Agencies, key: str) -> Agency:
-    """The agency an editor page is about (``?agency=``; none: the default agency).
-
-    Raises:
-        HTTPException: 404 for an agency this deployment does not serve.
-    """
-    try:
-        return agencies.get(key or None)
-    except UnknownAgency:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"Unbekannte Behörde {key!r}") from None
-
-
-def _agency_context(agencies: Agencies, agency: Agency) -> Dict[str, Any]:
-    """What the layout needs to offer the agencies (only where the deployment serves several)."""
-    return {"agency": agency, "agency_options": [(a.key, a.name) for a in agencies] if len(agencies) > 1 else [],
-            "agency_query": "" if agency.is_default else f"?agency={agency.key}"}
-
-
-AgencyKey = Annotated[str, Query(alias="agency", max_length=40, regex=f"^$|{AGENCY_KEY.pattern}")]
-
-
-def _refused(request: Request, login: Login) -> Optional[HTMLResponse]:
-    """A 403 page for agents who are neither editors nor managers; None for those who may see the pages."""
-    if can_edit(login.agent):
-        return None
-    return render(request, "editor/forbidden.html", {"active": ""}, login, status_code=status.HTTP_403_FORBIDDEN)
+_agency_context = agency_context  # the names the suggestions router imports
+_refused = refused
 
 
 def _unavailable(request: Request, login: Login, active: str, err: Exception) -> HTMLResponse:
