@@ -47,6 +47,15 @@ class HashEncoder:
         return self.encode([text])[0]
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at a tiny cost in every test (about 1 ms, not 100); ``test_passwords.py`` checks the real cost."""
+    from bot.staff import passwords
+
+    monkeypatch.setattr(passwords, "MEMORY_KIB", 256)
+    monkeypatch.setattr(passwords, "TIME_COST", 1)
+
+
 @pytest.fixture
 def encoder() -> HashEncoder:
     return HashEncoder()

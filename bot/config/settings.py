@@ -111,7 +111,10 @@ class Settings(BaseSettings):
                               "'Mo-Do 08:00-16:00; Fr 08:00-12:00'")
     timezone: str = Field("Europe/Berlin", description="the agency's time zone (office hours, analytics)")
     agent_session_minutes: int = Field(480, ge=5, le=1440, description="an inbox login expires after this")
-    secure_cookies: bool = Field(False, description="mark the inbox login cookie Secure (set true behind HTTPS)")
+    session_idle_minutes: int = Field(30, ge=1, le=1440, description="an inbox login also ends after this many "
+                                      "minutes without a request (checked to the minute)")
+    secure_cookies: Optional[bool] = Field(None, description="mark the inbox cookies Secure (sent over HTTPS only); "
+                                           "not set: on when public_url starts with https://")
     # Notifications to citizens who left an e-mail address
     smtp_host: str = Field("", description="SMTP server for reply notifications; empty = no e-mail")
     smtp_port: int = Field(25, ge=1, le=65535)
@@ -201,6 +204,13 @@ class Settings(BaseSettings):
     def model_name(self) -> str:
         """The embedding model actually used."""
         return self.embedding_model or str(self.default_model_dir)
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether the inbox cookies are Secure: ``secure_cookies`` when set, else whether ``public_url`` is https."""
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.public_url.strip().lower().startswith("https://")
 
     @property
     def resolved_database_url(self) -> str:

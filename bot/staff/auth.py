@@ -1,9 +1,9 @@
 """Agents, logins and login sessions of the inbox.
 
-Login throttling is kept **in memory, per process** (:class:`LoginThrottle`): after 5 failed
-attempts for one user name within 15 minutes, further attempts for that name are refused for
-15 minutes. With several web workers each counts on its own (an attacker gets at most
-5 × workers tries per 15 minutes); a restart forgets the counts.
+Failed logins are slowed down, never locked out (:mod:`bot.staff.throttle`): after a few free failures each further
+attempt for the user name, or from the client address, waits for a delay that doubles up to a minute, counted in the
+shared limit store of the citizen limits. A session ends after the absolute lifetime or after a time without requests
+(:func:`agent_for_token` slides ``expires_at``, at most once a minute).
 """
 
 from __future__ import annotations
@@ -11,81 +11,28 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import threading
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.errors import AuskunftError
 from bot.staff.models import Agent, AgentSession
 from bot.staff.passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from bot.staff.throttle import LoginThrottle
+from bot.staff.throttle import LoginThrottled as LoginThrottled  # its home before bot.staff.throttle
 from bot.tickets.departments import Departments
 from bot.tickets.models import utcnow
 
 USERNAME = re.compile(r"^[a-z0-9._-]{3,40}$")
-MAX_FAILURES = 5
-WINDOW = timedelta(minutes=15)
-LOCKOUT = timedelta(minutes=15)
-
-
-class LoginThrottled(AuskunftError):
-    """Too many failed attempts for this user name; ``retry_after`` seconds until the next try."""
-
-    def __init__(self, username: str, retry_after: int) -> None:
-        super().__init__(f"too many failed logins for {username!r}; try again in {retry_after} s")
-        self.retry_after = retry_after
+SLIDE_EVERY = timedelta(minutes=1)
+"""A session's ``expires_at`` moves on with the agent's requests, but is written at most this often."""
 
 
 def aware(moment: datetime) -> datetime:
     """A datetime from the database as UTC-aware (SQLite returns naive values)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
-
-
-class LoginThrottle:
-    """Failed logins per user name, in this process's memory (thread-safe)."""
-
-    def __init__(self, max_failures: int = MAX_FAILURES, window: timedelta = WINDOW,
-                 lockout: timedelta = LOCKOUT) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.lockout = lockout
-        self._failures: Dict[str, List[datetime]] = {}
-        self._blocked: Dict[str, datetime] = {}
-        self._lock = threading.Lock()
-
-    def check(self, username: str, now: Optional[datetime] = None) -> None:
-        """Raise :class:`LoginThrottled` while ``username`` is locked out."""
-        now = now or utcnow()
-        with self._lock:
-            until = self._blocked.get(username)
-            if until is not None and until > now:
-                raise LoginThrottled(username, max(1, int((until - now).total_seconds())))
-
-    def failed(self, username: str, now: Optional[datetime] = None) -> None:
-        """Count a failed attempt; the fifth within the window locks the name out."""
-        now = now or utcnow()
-        with self._lock:
-            recent = [t for t in self._failures.get(username, []) if now - t < self.window]
-            recent.append(now)
-            self._failures[username] = recent
-            if len(recent) >= self.max_failures:
-                self._blocked[username] = now + self.lockout
-                self._failures[username] = []
-            if len(self._failures) > 10_000:  # many names tried: forget what no longer counts
-                self._prune(now)
-
-    def succeeded(self, username: str) -> None:
-        """A successful login clears the name's failures."""
-        with self._lock:
-            self._failures.pop(username, None)
-            self._blocked.pop(username, None)
-
-    def _prune(self, now: datetime) -> None:
-        self._failures = {k: v for k, v in self._failures.items() if v and now - v[-1] < self.window}
-        self._blocked = {k: v for k, v in self._blocked.items() if v > now}
 
 
 def normalise_username(username: str) -> str:
@@ -121,7 +68,7 @@ def create_agent(session: Session, username: str, display_name: str, password: s
         session: the database session.
         username: 3–40 characters of ``a-z 0-9 . _ -`` (stored in lowercase).
         display_name: shown to colleagues and, with the department, to citizens in replies.
-        password: at least 12 characters; only its scrypt hash is stored.
+        password: at least 12 characters; only its hash is stored (see :mod:`bot.staff.passwords`).
         departments: keys of the departments whose queues the agent works on.
         is_manager: sees all departments and their analytics.
         known: the valid departments (default: the configured ``departments.yml``).
@@ -159,20 +106,32 @@ def create_agent(session: Session, username: str, display_name: str, password: s
     return agent
 
 
-def authenticate(session: Session, username: str, password: str,
-                 throttle: Optional[LoginThrottle] = None) -> Optional[Agent]:
+def authenticate(session: Session, username: str, password: str, throttle: Optional[LoginThrottle] = None,
+                 address: str = "") -> Optional[Agent]:
     """The active agent with these credentials, else None (same work whether the name exists or not).
 
+    A stored hash of an older scheme or cost (scrypt) is replaced by today's after a successful check.
+
+    Args:
+        session: the database session.
+        username: as typed (compared in lowercase).
+        password: as typed.
+        throttle: the login delays (default: one in this process's memory).
+        address: the client's address key (pseudonymised, see :mod:`bot.staff.throttle`); empty = per name only.
+
     Raises:
-        LoginThrottled: too many failed attempts for this user name recently (nothing is checked).
+        LoginThrottled: an attempt during the delay after repeated failures of this user name or from this
+            address (the password is not checked), or too many unknown user names from this address.
     """
     name = normalise_username(username)
     throttle = throttle if throttle is not None else DEFAULT_THROTTLE
-    throttle.check(name)
+    throttle.check(name, address)
     agent = get_agent(session, name) if USERNAME.match(name) else None
+    if agent is None:
+        throttle.unknown_name(name, address)  # before the (costly) hash of the dummy
     valid = verify_password(password, agent.password_hash if agent is not None else _dummy_hash())
     if agent is None or not valid or not agent.active:
-        throttle.failed(name)
+        throttle.failed(name, address)
         return None
     throttle.succeeded(name)
     if needs_rehash(agent.password_hash):
@@ -181,34 +140,63 @@ def authenticate(session: Session, username: str, password: str,
     return agent
 
 
-def start_session(session: Session, agent: Agent, minutes: int) -> Tuple[str, AgentSession]:
-    """Log an agent in for ``minutes``; returns the cookie token (stored only as its hash) and the session."""
+def start_session(session: Session, agent: Agent, minutes: int,
+                  idle_minutes: Optional[int] = None) -> Tuple[str, AgentSession]:
+    """Log an agent in; returns the cookie token (stored only as its hash) and the session.
+
+    Args:
+        session: the database session.
+        agent: who logs in.
+        minutes: the absolute lifetime of the login.
+        idle_minutes: the login also ends after this long without a request (None: only the lifetime counts).
+    """
     now = utcnow()
     session.execute(delete(AgentSession).where(AgentSession.expires_at <= now))  # tidy up old logins
     token = secrets.token_urlsafe(32)
+    first = min(minutes, idle_minutes) if idle_minutes else minutes
     row = AgentSession(token_hash=_token_hash(token), agent_id=agent.id, csrf_token=secrets.token_urlsafe(32),
-                       created_at=now, expires_at=now + timedelta(minutes=minutes))
+                       created_at=now, expires_at=now + timedelta(minutes=first))
     session.add(row)
     session.commit()
     return token, row
 
 
-def agent_for_token(session: Session, token: Optional[str]) -> Optional[Tuple[Agent, AgentSession]]:
-    """The active agent and session for a cookie token; expired sessions are deleted and give None."""
+def agent_for_token(session: Session, token: Optional[str], idle_minutes: Optional[int] = None,
+                    lifetime_minutes: Optional[int] = None) -> Optional[Tuple[Agent, AgentSession]]:
+    """The active agent and session for a cookie token; expired sessions are deleted and give None.
+
+    With ``idle_minutes``, a request moves the session's end to ``idle_minutes`` from now, never beyond
+    ``created_at`` plus ``lifetime_minutes`` (when given); the row is written only when its end moves by a minute
+    or more, so an idle session may end up to a minute early.
+    """
     if not token or len(token) > 200:
         return None
     row = session.execute(select(AgentSession).where(AgentSession.token_hash == _token_hash(token))
                           ).scalar_one_or_none()
     if row is None:
         return None
-    if aware(row.expires_at) <= utcnow():
+    now = utcnow()
+    if aware(row.expires_at) <= now:
         session.delete(row)
         session.commit()
         return None
     agent = row.agent
     if agent is None or not agent.active:
         return None
+    if idle_minutes:
+        _slide(session, row, now, idle_minutes, lifetime_minutes)
     return agent, row
+
+
+def _slide(session: Session, row: AgentSession, now: datetime, idle_minutes: int,
+           lifetime_minutes: Optional[int]) -> None:
+    """Move the end of an idle-limited session to ``idle_minutes`` from ``now`` (written at most once a minute)."""
+    until = now + timedelta(minutes=idle_minutes)
+    if lifetime_minutes:
+        until = min(until, aware(row.created_at) + timedelta(minutes=lifetime_minutes))
+    if until - aware(row.expires_at) >= SLIDE_EVERY:
+        row.expires_at = until
+        session.commit()
 
 
 def end_session(session: Session, token: Optional[str]) -> None:

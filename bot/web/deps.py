@@ -20,7 +20,7 @@ from bot.config.settings import Settings
 from bot.conversations.erase import TrackerEraser
 from bot.limits.policy import CitizenLimits
 from bot.retrieval.searcher import FaqSearcher
-from bot.staff.auth import LoginThrottle
+from bot.staff.throttle import LoginThrottle
 from bot.tickets.departments import Departments
 from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours
@@ -103,7 +103,7 @@ def get_reply_hook(services: ServicesDep) -> ReplyHook:
 
 
 def get_login_throttle(services: ServicesDep) -> LoginThrottle:
-    """Failed inbox logins per user name."""
+    """The delays after failed inbox logins (per user name and client address)."""
     return services.login_throttle
 
 

@@ -22,7 +22,7 @@ from bot.helpdesk import Connector, DeliveryWorker, connector_from_settings, enq
 from bot.limits.policy import CitizenLimits
 from bot.limits.stores import limiter_for
 from bot.run.runtime_env import api_token, child_env
-from bot.staff.auth import LoginThrottle
+from bot.staff.throttle import LoginThrottle
 from bot.tickets.departments import Departments
 from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours
@@ -46,7 +46,7 @@ class WebServices:
         office_hours: when the office answers.
         helpdesk: where new tickets are delivered (``inbox``: nowhere else).
         jobs: the scheduled work (deliveries, notifications, retention).
-        login_throttle: failed inbox logins per user name.
+        login_throttle: the delays after failed inbox logins (per user name and address, in the limits' store).
         editor: the editor pages' searchers, tracker database and analytics cache.
         limits: the limits on the citizen API and the handoff budgets (see :mod:`bot.limits`).
         vectors: embeds messages in micro-batches for Rasa (see :mod:`bot.web.query_vectors`).
@@ -89,10 +89,12 @@ class WebServices:
         jobs = Jobs(settings, sessions, departments, eraser)
         if connector.name != "inbox":
             jobs.extra.append(DeliveryWorker(sessions, connector).run_once)
+        limiter = limiter_for(settings, engine)  # one store for the citizen limits and the login delays
         return cls(settings=settings, engine=engine, sessions=sessions, api_token=api_token(settings), eraser=eraser,
                    departments=departments, agencies=agencies, office_hours=office_hours, helpdesk=connector,
-                   jobs=jobs, login_throttle=LoginThrottle(), editor=EditorResources(settings, agencies),
-                   limits=CitizenLimits.from_settings(settings, limiter_for(settings, engine), api_token(settings)),
+                   jobs=jobs, login_throttle=LoginThrottle(limiter, api_token(settings)),
+                   editor=EditorResources(settings, agencies),
+                   limits=CitizenLimits.from_settings(settings, limiter, api_token(settings)),
                    vectors=QueryVectors(settings, api_token(settings)))
 
     def ticket_created(self, session: Session, ticket: Ticket) -> None:

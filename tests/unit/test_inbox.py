@@ -17,18 +17,31 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from bot.config.settings import Settings
-from bot.staff import passwords
+from bot.limits.memory import MemoryLimiter
+from bot.staff.auth import aware as auth_aware
 from bot.staff.auth import create_agent
 from bot.staff.models import AgentSession
+from bot.staff.throttle import LoginThrottle
 from bot.tickets import analytics, service
 from bot.tickets.models import Ticket, utcnow
 from bot.web.app import create_app
-from bot.web.deps import get_reply_hook, services_of
+from bot.web.deps import get_login_throttle, get_reply_hook, services_of
 from tests.helpers.inbox import CSRF, PASSWORD, add_ticket, login
 from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
 from tests.helpers.ticket_api import AUTH, TOKEN
 
 AppFactory = Callable[..., FastAPI]
+
+
+class Clock:
+    """A clock the test moves (seconds)."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
 # Per app: what its reply hook was called with (case number, text).
 REPLIES: "weakref.WeakKeyDictionary[FastAPI, List[Tuple[str, str]]]" = weakref.WeakKeyDictionary()
 
@@ -41,7 +54,6 @@ def replies(app: FastAPI) -> List[Tuple[str, str]]:
 @pytest.fixture(params=DATABASES)
 def make_app(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppFactory]:
     """Apps on a real database: SQLite, and PostgreSQL (a fresh database per app)."""
-    monkeypatch.setattr(passwords, "N", 2**10)  # cheaper scrypt for speed; the real cost is checked below
     apps: List[FastAPI] = []
     urls: List[str] = []
 
@@ -157,15 +169,62 @@ def test_login_form_needs_its_double_submit_token(app: FastAPI) -> None:
         assert response.status_code == 403 and "auskunft_agent=" not in response.headers.get("set-cookie", "")
 
 
-def test_login_is_throttled_after_five_failures(app: FastAPI) -> None:
+def test_login_waits_after_five_failures_then_the_right_password_works(app: FastAPI) -> None:
     agent(app, "weber", ["buergerservice"])
     agent(app, "schulz", ["buergerservice"])
+    clock = Clock()
+    throttle = LoginThrottle(MemoryLimiter(clock), "secret", clock)
+    app.dependency_overrides[get_login_throttle] = lambda: throttle
     client = TestClient(app)
     for _ in range(5):
         assert login(client, "weber", "falsches-passwort-1").status_code == 401
-    refused = login(client, "weber")  # even the right password, for 15 minutes
-    assert refused.status_code == 429 and "Zu viele fehlgeschlagene Anmeldungen" in refused.text
-    assert login(client, "schulz").status_code == 303  # other users are not affected
+        clock.now += 1.5  # a person needs longer than that to type again
+    clock.now -= 1.0  # 0.5 s after the fifth failure: the first delay (1 s) is not over
+    refused = login(client, "weber")  # even the right password is not checked during the delay
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert "Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie 1 Sekunde und versuchen" in refused.text
+    assert "auskunft_agent=" not in refused.headers.get("set-cookie", "")
+    assert login(TestClient(app), "schulz").status_code == 303  # other users are not affected
+    clock.now += 0.6
+    assert login(client, "weber").status_code == 303  # no lock-out beyond the delay
+
+
+def test_cookies_are_secure_by_default_behind_an_https_public_url(make_app: AppFactory) -> None:
+    for overrides, secure in (({"public_url": "https://www.musterstadt.de"}, True),
+                              ({"public_url": "http://intranet.local"}, False),
+                              ({"public_url": "https://www.musterstadt.de", "secure_cookies": False}, False),
+                              ({"secure_cookies": True}, True)):
+        app = make_app(**overrides)
+        agent(app, "weber", ["buergerservice"])
+        client = TestClient(app, base_url="https://testserver")
+        form = client.get("/inbox/login").headers["set-cookie"]
+        cookie = next(c for c in login(client, "weber").headers.get_list("set-cookie")
+                      if c.startswith("auskunft_agent="))
+        assert ("secure" in cookie.lower()) is secure and ("secure" in form.lower()) is secure, overrides
+
+
+def test_an_idle_session_ends_and_a_used_one_slides(make_app: AppFactory) -> None:
+    app = make_app(session_idle_minutes=30)
+    agent(app, "weber", ["buergerservice"])
+    client = logged_in(app, "weber")
+
+    def session_row() -> AgentSession:
+        with services_of(app).sessions() as session:
+            return session.execute(select(AgentSession)).scalar_one()
+
+    row = session_row()
+    assert auth_aware(row.expires_at) - auth_aware(row.created_at) == timedelta(minutes=30)
+    with services_of(app).sessions() as session:  # the last request was 20 minutes ago
+        stored = session.execute(select(AgentSession)).scalar_one()
+        stored.created_at, stored.expires_at = (auth_aware(stored.created_at) - timedelta(minutes=20),
+                                                auth_aware(stored.expires_at) - timedelta(minutes=20))
+        session.commit()
+    assert client.get("/inbox").status_code == 200
+    assert auth_aware(session_row().expires_at) - utcnow() > timedelta(minutes=29)  # 30 minutes from now again
+    with services_of(app).sessions() as session:  # now 31 minutes without a request
+        session.execute(select(AgentSession)).scalar_one().expires_at = utcnow() - timedelta(minutes=1)
+        session.commit()
+    assert client.get("/inbox", follow_redirects=False).headers["location"].startswith("/inbox/login")
 
 
 def test_expired_session_redirects_to_login_and_is_deleted(app: FastAPI) -> None:
@@ -370,7 +429,7 @@ def test_transfer_keeps_the_history_and_moves_the_ticket(app: FastAPI) -> None:
     response = post(weber, "/inbox/tickets/AK-AAAA-0001/transfer", token, department="standesamt",
                     note="Bitte übernehmen")
     assert response.status_code == 303 and response.headers["location"].startswith("/inbox?meldung=uebergeben")
-    assert "Ticket AK-AAAA-0001 wurde an Standesamt übergeben." in weber.get(response.headers["location"]).text
+    assert "Ticket AK-AAAA-0001 wurde übergeben. Zuständig ist jetzt: Standesamt." in weber.get(response.headers["location"]).text
     stored = load(app, "AK-AAAA-0001")
     assert (stored.department, stored.assignee, stored.status) == ("standesamt", None, "new")
     assert [e.kind for e in stored.events if e.kind != "read"] == ["created", "assigned", "note", "transferred"]
@@ -378,7 +437,7 @@ def test_transfer_keeps_the_history_and_moves_the_ticket(app: FastAPI) -> None:
     assert "AK-AAAA-0001" not in weber.get("/inbox").text and "AK-AAAA-0001" in schulz.get("/inbox").text
     detail = schulz.get("/inbox/tickets/AK-AAAA-0001").text
     assert "Geht um eine Eheschließung" in detail and "Bitte übernehmen" in detail
-    assert "Übergeben von Bürgerservice an Standesamt" in detail
+    assert "Übergeben: Bürgerservice → Standesamt" in detail
 
 
 def test_hand_back_to_the_bot(app: FastAPI) -> None:
@@ -445,7 +504,7 @@ def test_analytics_page_per_scope(app: FastAPI) -> None:
     assert '<td id="out-of-hours">0</td>' in page and "Bürgerservice; Tickets der letzten 14 Tage (4 insgesamt)" in page
     assert "<svg" in page and "<rect" in page and "style=" not in page
     manager = logged_in(app, "chefin").get("/inbox/analytics").text
-    assert "alle Abteilungen; Tickets der letzten 14 Tage (5 insgesamt)" in manager
+    assert "Abteilungen: alle. Tickets der letzten 14 Tage (5 insgesamt)" in manager
     assert '<td id="out-of-hours">1</td>' in manager and '<dd id="median">30 Min.</dd>' in manager
 
 
@@ -479,19 +538,6 @@ def test_every_inbox_and_api_route_refuses_anonymous_requests(app: FastAPI) -> N
 
 
 # --- agents, passwords, CLI ------------------------------------------------------------------------------------
-
-
-def test_passwords_are_scrypt_hashed() -> None:
-    encoded = passwords.hash_password(PASSWORD)
-    scheme, n, r, p, salt, key = encoded.split("$")
-    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1") and PASSWORD not in encoded
-    assert passwords.verify_password(PASSWORD, encoded) and not passwords.verify_password(PASSWORD + "x", encoded)
-    assert passwords.hash_password(PASSWORD) != encoded  # fresh salt
-    for broken in ("", "scrypt$16384$8$1$AAAA", "bcrypt$x", "scrypt$3$8$1$AAAA$AAAA", "scrypt$16384$8$1$!!$??"):
-        assert not passwords.verify_password(PASSWORD, broken) and passwords.needs_rehash(broken)
-    assert not passwords.needs_rehash(encoded)
-    with pytest.raises(passwords.PasswordTooShort, match="at least 12 characters"):
-        passwords.hash_password("kurz")
 
 
 def test_create_agent_validates_its_input(app: FastAPI) -> None:

@@ -2,8 +2,10 @@
 
 The login cookie ``auskunft_agent`` holds a random token (the database keeps only its SHA-256);
 every form of a logged-in agent carries the session's CSRF token. The login form itself is
-protected by a double-submit cookie. Failed logins are throttled per user name in memory (see
-:mod:`bot.staff.auth`).
+protected by a double-submit cookie. Repeated failed logins of a user name or from a client address make the next
+attempt wait (429 with ``Retry-After``, see :mod:`bot.staff.throttle`). A login ends after
+``agent_session_minutes`` or after ``session_idle_minutes`` without a request. The cookies are ``Secure`` when
+``secure_cookies`` says so, or by default when ``public_url`` is https.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Annotated, Any, Dict, List, Optional
+from typing import Annotated, Any, Dict, List, Optional, Tuple
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,10 +23,13 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bot.config.settings import Settings
 from bot.staff import auth
-from bot.staff.models import Agent
+from bot.staff.models import Agent, AgentSession
+from bot.staff.throttle import LoginThrottled
 from bot.tickets.departments import Departments
-from bot.web.deps import DbDep, LoginThrottleDep, SettingsDep, services_of
+from bot.web.deps import DbDep, LimitsDep, LoginThrottleDep, SettingsDep, services_of
+from bot.web.ratelimit import address_key
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
@@ -34,6 +39,7 @@ COOKIE_PATH = "/inbox"
 STATUS_LABELS = {"new": "Neu", "in_progress": "In Bearbeitung", "waiting": "Wartet auf Bürger:in",
                  "resolved": "Erledigt"}
 Db = DbDep  # the name the inbox and editor routes use
+THROTTLED = "Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie {seconds} und versuchen Sie es dann erneut."
 
 
 def format_time(moment: Optional[datetime], tz: Optional[tzinfo] = None) -> str:
@@ -90,9 +96,16 @@ def safe_next(target: Optional[str]) -> str:
     return target
 
 
+def session_of(request: Request, db: Db) -> Optional[Tuple[Agent, AgentSession]]:
+    """The agent and session of the request's login cookie, if valid; the request keeps an idle session alive."""
+    settings = services_of(request.app).settings
+    return auth.agent_for_token(db, request.cookies.get(COOKIE), settings.session_idle_minutes,
+                                settings.agent_session_minutes)
+
+
 def current_login(request: Request, db: Db) -> Login:
     """The logged-in agent; GET without a valid session → 303 to the login page, other methods → 401."""
-    found = auth.agent_for_token(db, request.cookies.get(COOKIE))
+    found = session_of(request, db)
     if found is None:
         if request.method in ("GET", "HEAD"):
             here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -132,43 +145,56 @@ def _login_page(request: Request, next_url: str, error: str = "", notice: str = 
     response = render(request, "inbox/login.html", {"login_csrf": token, "next": safe_next(next_url),
                                                     "error": error, "flash": notice}, status_code=status_code)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path=COOKIE_PATH, httponly=True, samesite="strict",
-                        secure=bool(services_of(request.app).settings.secure_cookies))
+                        secure=services_of(request.app).settings.cookies_secure)
     return response
+
+
+def _throttled_page(request: Request, next_url: str, err: LoginThrottled) -> HTMLResponse:
+    """The login page again with 429 and ``Retry-After``: the attempt came during a login delay."""
+    wait = err.retry_after
+    message = THROTTLED.format(seconds="1 Sekunde" if wait == 1 else f"{wait} Sekunden")
+    response = _login_page(request, next_url, message, status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+    response.headers["Retry-After"] = str(err.retry_after)
+    return response
+
+
+def _set_login_cookie(response: Response, token: str, row: AgentSession, settings: Settings) -> None:
+    """The session cookie lives as long as the login may (the server ends an idle one earlier)."""
+    ends = auth.aware(row.created_at) + timedelta(minutes=settings.agent_session_minutes)
+    response.set_cookie(COOKIE, token, max_age=settings.agent_session_minutes * 60, expires=ends, path=COOKIE_PATH,
+                        secure=settings.cookies_secure, httponly=True, samesite="strict")
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, db: Db, next_url: Annotated[str, Query(alias="next", max_length=500)] = "/inbox",
                abgemeldet: Annotated[str, Query(max_length=5)] = "") -> Response:
     """The login page (an agent who is logged in already goes straight on)."""
-    if auth.agent_for_token(db, request.cookies.get(COOKIE)) is not None:
+    if session_of(request, db) is not None:
         return RedirectResponse(safe_next(next_url), status_code=status.HTTP_303_SEE_OTHER)
     return _login_page(request, next_url, notice="Sie wurden abgemeldet." if abgemeldet else "")
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(request: Request, db: Db, settings: SettingsDep, throttle: LoginThrottleDep,
+def login(request: Request, db: Db, settings: SettingsDep, throttle: LoginThrottleDep, limits: LimitsDep,
           username: Annotated[str, Form(max_length=200)] = "",
           password: Annotated[str, Form(max_length=1024)] = "",
           csrf_token: Annotated[str, Form(max_length=200)] = "",
           next_url: Annotated[str, Form(alias="next", max_length=500)] = "/inbox") -> Response:
-    """Check the credentials, start a session and set the cookie; throttled after repeated failures."""
+    """Check the credentials, start a session and set the cookie; 429 during the delay after repeated failures."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not csrf_token or not expected or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
         return _login_page(request, next_url, "Das Formular ist abgelaufen. Bitte melden Sie sich erneut an.",
                            status_code=status.HTTP_403_FORBIDDEN)
     try:
-        agent = auth.authenticate(db, username, password, throttle)
-    except auth.LoginThrottled as err:
-        minutes = max(1, (err.retry_after + 59) // 60)
-        return _login_page(request, next_url, f"Zu viele fehlgeschlagene Anmeldungen. Bitte versuchen Sie es in "
-                           f"{minutes} Minuten erneut.", status_code=status.HTTP_429_TOO_MANY_REQUESTS)
+        agent = auth.authenticate(db, username, password, throttle, address_key(limits, request))
+    except LoginThrottled as err:
+        return _throttled_page(request, next_url, err)
     if agent is None:
         return _login_page(request, next_url, "Benutzername oder Passwort ist falsch.",
                            status_code=status.HTTP_401_UNAUTHORIZED)
-    token, row = auth.start_session(db, agent, settings.agent_session_minutes)
+    token, row = auth.start_session(db, agent, settings.agent_session_minutes, settings.session_idle_minutes)
     response = RedirectResponse(safe_next(next_url), status_code=status.HTTP_303_SEE_OTHER)
-    response.set_cookie(COOKIE, token, max_age=settings.agent_session_minutes * 60, expires=auth.aware(row.expires_at),
-                        path=COOKIE_PATH, secure=bool(settings.secure_cookies), httponly=True, samesite="strict")
+    _set_login_cookie(response, token, row, settings)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=COOKIE_PATH)
     return response
 
@@ -178,6 +204,6 @@ def logout(request: Request, login: CheckedLogin, db: Db, settings: SettingsDep)
     """End the session and drop the cookie."""
     auth.end_session(db, request.cookies.get(COOKIE))
     response = RedirectResponse("/inbox/login?abgemeldet=1", status_code=status.HTTP_303_SEE_OTHER)
-    response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=bool(settings.secure_cookies),
+    response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=settings.cookies_secure,
                            httponly=True, samesite="strict")
     return response
