@@ -19,6 +19,7 @@ from bot.staff.models import AgentSession, StaffAudit
 from bot.tickets.departments import Departments
 from tests.conftest import ROOT
 from tests.helpers.inbox import PASSWORD
+from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
 from tests.helpers.ticket_api import TOKEN
 
 NEW_PASSWORD = "ein-ganz-neues-passwort-9"
@@ -29,17 +30,21 @@ def known() -> Departments:
     return Departments.load(ROOT / "departments.yml")
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, known: Departments) -> Iterator[Session]:
-    """A migrated SQLite database with a manager ``chefin`` and an agent ``weber`` (Bürgerservice)."""
+@pytest.fixture(params=DATABASES)
+def db(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+       known: Departments) -> Iterator[Session]:
+    """A migrated database (SQLite, PostgreSQL) with a manager ``chefin`` and an agent ``weber`` (Bürgerservice)."""
     monkeypatch.setattr(passwords, "N", 2**10)  # cheaper scrypt for speed
-    engine = make_engine(f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
+    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else postgres_url()
+    engine = make_engine(url)
     session = session_factory(engine)()
     accounts.create(session, "chefin", "Frau Chefin", PASSWORD, [], ["manager"], "cli:root", known)
     accounts.create(session, "weber", "Frau Weber", PASSWORD, ["buergerservice"], [], "chefin", known)
     yield session
     session.close()
     engine.dispose()
+    if request.param == "postgresql":
+        drop_postgres(url)
 
 
 def can_log_in(session: Session, username: str, password: str) -> bool:
@@ -174,6 +179,8 @@ def test_overview_counts_open_sessions_and_the_audit_log_is_newest_first(db: Ses
     assert weber is not None
     start_session(db, weber, 60)
     start_session(db, weber, 60)
+    start_session(db, weber, -1)  # expired (and not yet tidied up): not counted
+    assert len(db.execute(select(AgentSession)).all()) == 3
     rows = {row.agent.username: (row.open_sessions, row.roles) for row in accounts.overview(db)}
     assert rows == {"chefin": (0, ["manager"]), "weber": (2, [])}
     accounts.revoke_sessions(db, "weber", "chefin")
