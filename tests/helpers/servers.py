@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import socket
 import threading
@@ -16,6 +17,13 @@ _HANDED_OUT: Set[int] = set()
 _RANGE = (20000, 32000)  # below Linux's ephemeral range (32768-60999), see below
 
 
+def _range() -> "tuple[int, int]":
+    """The ports to pick from: ``AUSKUNFT_TEST_PORTS=LOW-HIGH`` (e.g. on a shared machine), else ``_RANGE``."""
+    span = os.environ.get("AUSKUNFT_TEST_PORTS", "")
+    low, _, high = span.partition("-")
+    return (int(low), int(high)) if low.isdigit() and high.isdigit() and int(low) <= int(high) else _RANGE
+
+
 def free_port(span: int = 1) -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now, never handed out twice in this process.
 
@@ -26,14 +34,15 @@ def free_port(span: int = 1) -> int:
     just as likely to be picked again for an outgoing connection while a slow service (Rasa takes
     ~20 s) is still starting, and then that service fails with "address already in use".
     """
+    low, high = _range()
     for _ in range(200):
-        port = random.randint(*_RANGE)
+        port = random.randint(low, max(low, high - span + 1))
         block = set(range(port, port + span))
         if block & _HANDED_OUT or not all(_bindable(p) for p in block):
             continue
         _HANDED_OUT.update(block)
         return port
-    raise RuntimeError(f"no free TCP port in {_RANGE} after 200 tries")
+    raise RuntimeError(f"no free TCP port in {(low, high)} after 200 tries")
 
 
 def _bindable(port: int) -> bool:

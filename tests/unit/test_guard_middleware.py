@@ -48,3 +48,12 @@ def test_an_oversized_or_malformed_length_is_refused_before_the_body_is_read(len
 def test_the_limit_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_body_bytes"):
         GuardMiddleware(FastAPI(), 0)
+
+
+def test_a_body_without_a_length_is_refused_once_it_passes_the_limit() -> None:
+    chunks = (b"{" + b'"a": "' + b"x" * 40 + b'", ' + b'"b": "' + b"y" * 40 + b'", "c": 1}',)
+    refused = client().post("/data", content=iter([chunks[0][:60], chunks[0][60:]]),
+                            headers={"content-type": "application/json"})
+    assert refused.status_code == 413 and "at most 100 bytes" in refused.json()["detail"]
+    small = client().post("/data", content=iter([b'{"a": ', b"1}"]), headers={"content-type": "application/json"})
+    assert small.status_code == 200 and small.json() == {"a": 1}
