@@ -210,7 +210,9 @@ def test_the_audit_log_shows_the_latest_50_changes(app: FastAPI, manager: TestCl
     with services_of(app).sessions() as session:
         for number in range(55):
             accounts.record(session, "cli:root", "sessions_revoked", f"konto{number:02d}", {"sessions_ended": 0})
+        accounts.record(session, "clive", "enabled", "weber")  # a manager whose name starts like the command line
+        accounts.record(session, "cli", "enabled", "weber")
         session.commit()
     audit = manager.get("/inbox/accounts").text.split('id="aenderungen"')[1]
-    assert audit.count("<code>konto") == 50 and "<code>konto54</code>" in audit and "<code>konto04</code>" not in audit
-    assert "Kommandozeile (root)" in audit
+    assert audit.count("<code>konto") == 48 and "<code>konto54</code>" in audit and "<code>konto06</code>" not in audit
+    assert "<td>Kommandozeile (root)</td>" in audit and "<td>clive</td>" in audit and "<td>Kommandozeile</td>" in audit

@@ -89,7 +89,8 @@ def _row(row: accounts.AccountRow, names: Departments) -> Dict[str, Any]:
 
 
 def _actor(actor: str, agents: Dict[str, str]) -> str:
-    if actor.startswith("cli"):
+    """A manager's display name, or the command line with the system user (user names never contain ':')."""
+    if actor == "cli" or actor.startswith("cli:"):
         return f"Kommandozeile ({actor[4:]})" if actor[4:] else "Kommandozeile"
     return agents.get(actor, actor)
 
