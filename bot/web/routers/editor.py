@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from bot.calibration import thresholds_for
 from bot.editor.check_filter import GROUPINGS, SEVERITY_LABELS, ReportFilter, filter_report
 from bot.editor.check_report import ReportCache
+from bot.editor.entry_store import entries_of
 from bot.editor.preview import preview
 from bot.tickets.models import utcnow
 from bot.web.deps import AgenciesDep, AnalyticsCacheDep, SearcherForDep, SettingsDep, TrackerEngineDep
@@ -166,7 +167,9 @@ def analytics_page(request: Request, login: CurrentLogin, db: Db, settings: Sett
             default_agency=agencies.default.key)
         cache.clear()
         cache[key] = (now, computed_at, figures)
+    choices = sorted(((e.id, e.title) for e, _ in entries_of(agency.layers)), key=lambda c: (c[1].casefold(), c[0]))
     context = {"active": "editor-analytics", "figures": figures, "days": days, "day_options": DAY_OPTIONS,
+               "entry_choices": choices,
                "near": settings.answer_threshold * NEAR_SHARE, "no_log": engine is None, "computed_at": computed_at,
                **_agency_context(agencies, agency)}
     return render(request, "editor/analytics.html", context, login)
