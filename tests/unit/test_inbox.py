@@ -189,6 +189,25 @@ def test_login_waits_after_five_failures_then_the_right_password_works(app: Fast
     assert login(client, "weber").status_code == 303  # no lock-out beyond the delay
 
 
+def test_a_password_spray_from_one_ipv6_network_behind_the_proxy_waits(make_app: AppFactory) -> None:
+    app = make_app(trusted_proxies="10.0.0.0/8")
+    agent(app, "weber", ["buergerservice"])
+    clock = Clock()
+    throttle = LoginThrottle(MemoryLimiter(clock), "secret", clock, free_per_address=3)
+    app.dependency_overrides[get_login_throttle] = lambda: throttle
+
+    def client(address: str) -> TestClient:  # behind the reverse proxy 10.0.0.5, which names the client
+        return TestClient(app, client=("10.0.0.5", 40000), headers={"X-Forwarded-For": address})
+
+    for number, name in enumerate(("anna", "berta", "clara"), start=1):  # one try per name, addresses of one /64
+        assert login(client(f"2001:db8::{number}"), name, "falsches-passwort-1").status_code == 401
+        clock.now += 1.5
+    clock.now -= 1.0
+    refused = login(client("2001:db8::ffff:1"), "weber")
+    assert refused.status_code == 429 and refused.headers["retry-after"] == "1"
+    assert login(client("2001:db8:0:1::1"), "weber").status_code == 303  # another /64 is another address
+
+
 def test_cookies_are_secure_by_default_behind_an_https_public_url(make_app: AppFactory) -> None:
     for overrides, secure in (({"public_url": "https://www.musterstadt.de"}, True),
                               ({"public_url": "http://intranet.local"}, False),
