@@ -170,20 +170,19 @@ def cmd_agent_revoke_sessions(args: argparse.Namespace) -> int:
 
 def cmd_agent_remove(args: argparse.Namespace) -> int:
     """Delete an agent after confirmation (``--yes``, or typing the user name when asked)."""
-    from bot.staff.accounts import remove
-
-    if not args.yes:
-        try:
-            typed = input(f"Remove agent {args.username!r} for good? Type the user name to confirm: ")
-        except EOFError:
-            typed = ""
-        if typed.strip().lower() != args.username.strip().lower():
-            print("error: not confirmed; nothing was removed (add --yes to skip the question)", file=sys.stderr)
-            return 1
+    from bot.staff.accounts import AccountError, find, remove
 
     def change(session: Any, username: str) -> str:
-        remove(session, username, actor())
-        return f"agent {username.strip().lower()} removed (tickets keep the user name in their history)"
+        name = find(session, username).username  # an unknown name fails before the question
+        if not args.yes:
+            try:
+                typed = input(f"Remove agent {name!r} for good? Type the user name to confirm: ")
+            except EOFError:
+                typed = ""
+            if typed.strip().lower() != name:
+                raise AccountError("not confirmed (type the user name, or add --yes to skip the question)")
+        remove(session, name, actor())
+        return f"agent {name} removed (tickets keep the user name in their history)"
 
     return _change(args, change)
 

@@ -219,6 +219,8 @@ def test_cli_lifecycle_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
     assert run("agent", "reset-password", "weber") == 1  # the two differ
     assert run("agent", "reset-password", "weber") == 0
+    monkeypatch.setattr("builtins.input", lambda prompt="": pytest.fail("asked to confirm an unknown agent"))
+    assert run("agent", "remove", "niemand") == 2
     monkeypatch.setattr("builtins.input", lambda prompt="": "jemand")
     assert run("agent", "remove", "weber") == 1  # not confirmed
     monkeypatch.setattr("builtins.input", lambda prompt="": "weber")
