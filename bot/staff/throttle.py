@@ -154,7 +154,8 @@ class LoginThrottle:
     def succeeded(self, username: str) -> None:
         """A right password: the user name's failures are cleared (the address's are not, see the module)."""
         key = self._keys(username, "")[0][0]
-        self.limiter.note(f"login:f:{key}", "0|0", 1.0)
+        if self.failures(key)[0]:  # a read is cheaper than a write (SQLite takes its write lock for one)
+            self.limiter.note(f"login:f:{key}", "0|0", 1.0)
 
     def unknown_name(self, username: str, address: str = "") -> None:
         """Count an attempt on a user name that does not exist against the address's budget, before it is hashed.
