@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 TEXTS = {
     "de": ("Antwort auf Ihr Anliegen {case}",
-           "Guten Tag,\n\nzu Ihrem Anliegen mit der Fallnummer {case} gibt es eine Antwort von {department}.\n\n"
+           "Guten Tag,\n\nzu Ihrem Anliegen mit der Fallnummer {case} gibt es eine Antwort "
+           "(zuständig: {department}).\n\n"
            "Sie können sie hier lesen: {url}\nGeben Sie dort Ihre Fallnummer {case} ein. Ist das Chatfenster noch "
            "offen, steht die Antwort auch dort.\n\n"
            "Aus Datenschutzgründen schicken wir die Antwort nicht per E-Mail.\n\n"

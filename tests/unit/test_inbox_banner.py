@@ -40,4 +40,4 @@ def test_the_handover_banner_never_shows_text_from_the_link(app: FastAPI, an: st
 def test_a_real_handover_names_the_configured_department(app: FastAPI) -> None:
     with staff(app, "weber", "buergerservice") as client:
         page = client.get("/inbox", params={"meldung": "uebergeben", "fall": "AK-7KQ2-M9XD", "an": "standesamt"})
-    assert "Ticket AK-7KQ2-M9XD wurde an Standesamt übergeben." in page.text
+    assert "Ticket AK-7KQ2-M9XD wurde übergeben. Zuständig ist jetzt: Standesamt." in page.text

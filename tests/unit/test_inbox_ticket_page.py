@@ -11,11 +11,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.config.settings import Settings
+from bot.notifications.replies import TEXTS
 from bot.staff import passwords
 from bot.tickets import service
 from bot.tickets.schemas import ReplyIn
 from bot.web.app import create_app
 from bot.web.deps import services_of
+from bot.web.routers.chat import HANDED_OVER
+from bot.web.wording import count_noun
 from tests.helpers.inbox import add_ticket, staff
 from tests.helpers.ticket_api import TOKEN
 
@@ -90,3 +93,22 @@ def test_the_ticket_page_shows_times_in_the_configured_zone(tmp_path: Path, monk
     _replied_at(app, datetime(2026, 1, 15, 12, 5, tzinfo=timezone.utc))
     page = staff(app, "weber", "buergerservice").get(f"/inbox/tickets/{CASE}").text
     assert "15.01.2026, 07:05" in page
+
+
+@pytest.mark.parametrize(("count", "text"), [(0, "0 Tickets"), (1, "1 Ticket"), (2, "2 Tickets")])
+def test_counts_take_the_right_number(count: int, text: str) -> None:
+    assert count_noun(count, "Ticket", "Tickets") == text
+
+
+def test_the_queue_says_1_ticket_and_names_departments_without_a_wrong_article(app: FastAPI) -> None:
+    add_ticket(app, CASE)
+    client = staff(app, "weber", "buergerservice")
+    assert "<caption>1 Ticket, älteste zuerst" in client.get("/inbox").text
+    add_ticket(app, "AK-TTTT-0002")
+    assert "<caption>2 Tickets, älteste zuerst" in client.get("/inbox").text
+    assert "Abteilungen: Bürgerservice. Tickets der letzten 14 Tage" in client.get("/inbox/analytics").text
+
+
+def test_texts_naming_a_department_need_no_article() -> None:
+    for text in (HANDED_OVER["de"], TEXTS["de"][1]):
+        assert "zuständig: {department}" in text and " bei {department}" not in text and "von {department}" not in text

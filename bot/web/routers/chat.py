@@ -74,8 +74,8 @@ def conversation_id(x_auskunft_conversation: str = Header(..., description="the 
 
 
 HANDED_OVER = {
-    "de": "Ihre Nachricht ist bei {department} angekommen (Fall {case}). Eine Mitarbeiterin oder ein Mitarbeiter "
-          "antwortet Ihnen hier.",
+    "de": "Ihre Nachricht ist angekommen (Fall {case}, zuständig: {department}). Eine Mitarbeiterin oder ein "
+          "Mitarbeiter antwortet Ihnen hier.",
     "en": "Your message has reached {department} (case {case}). A member of staff will answer you here.",
 }
 

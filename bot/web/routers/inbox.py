@@ -35,10 +35,12 @@ from bot.web.routers.inbox_auth import (
 )
 from bot.web.routers.suggestions import link_context
 from bot.web.transcript import view_lines
+from bot.web.wording import count_noun
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 QUEUE_LIMIT = 500
 templates.env.filters["markdown"] = render_markdown  # agents' replies, shown as the widget shows them
+templates.env.filters["anzahl"] = count_noun  # "1 Ticket", "2 Tickets"
 STATUS_FILTERS = {"open": "Offen (alle außer Erledigt)", **STATUS_LABELS, "all": "Alle"}
 LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
 ACTOR_LABELS = {"citizen": "Bürger:in", "bot": "Assistent", "system": "System", "api": "Schnittstelle"}
@@ -64,7 +66,7 @@ def _flash(code: str, case: str = "", to: str = "", request: Optional[Request] =
     if code == "uebergeben" and re.fullmatch(CASE_NUMBER, case) and request is not None:
         departments = departments_of(request)
         if to in departments.keys():
-            return f"Ticket {case} wurde an {departments.name(to)} übergeben."
+            return f"Ticket {case} wurde übergeben. Zuständig ist jetzt: {departments.name(to)}."
     return FLASH.get(code, "")
 
 
@@ -158,7 +160,7 @@ def _event_summary(event: TicketEvent, request: Request, agents: Dict[str, str])
                    f"Abteilung {names.name(data.get('department'))}",
         "status": f"Status: {before} → {after}",
         "assigned": f"Übernommen von {_actor(str(data.get('assignee', event.actor)), agents)}",
-        "transferred": f"Übergeben von {names.name(data.get('from')) or '–'} an {names.name(data.get('to'))}",
+        "transferred": f"Übergeben: {names.name(data.get('from')) or '–'} → {names.name(data.get('to'))}",
         "note": "Interne Notiz", "reply": "Antwort an die Bürger:in",
         "handed_back": "Gespräch an den Assistenten zurückgegeben", "citizen_message": "Nachricht der Bürger:in",
         "notified": "Bürger:in benachrichtigt", "delivered": "An das Fachverfahren übermittelt",
@@ -293,5 +295,5 @@ def analytics_page(request: Request, login: CurrentLogin, db: Db) -> HTMLRespons
                "median": _duration(figures.reply_times.median_seconds),
                "p90": _duration(figures.reply_times.p90_seconds),
                "reasons": [(REASON_LABELS.get(k, k), v) for k, v in figures.reasons.items()],
-               "scope": "alle Abteilungen" if login.scope is None else ", ".join(names.name(k) for k in login.scope)}
+               "scope": "alle" if login.scope is None else ", ".join(names.name(k) for k in login.scope)}
     return render(request, "inbox/analytics.html", context, login)
