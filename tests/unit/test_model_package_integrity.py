@@ -125,12 +125,14 @@ def test_a_file_the_wheel_does_not_hold_is_found(site: Path, pin: PackagePin, re
     assert problems(pin, [str(site)]) == [f"{site / relative}: unexpected file"]
 
 
-def test_a_file_smuggled_into_record_is_found(site: Path, pin: PackagePin) -> None:
-    extra = site / NAME / "extra.py"
-    extra.write_text("x = 1\n")
+@pytest.mark.parametrize("relative", [f"{NAME}/extra.py", f"{NAME}-1.0.dist-info/entry_points.txt"])
+def test_a_file_smuggled_into_record_is_found(site: Path, pin: PackagePin, relative: str) -> None:
+    extra = site / relative
+    extra.write_text("[console_scripts]\nx = os:system\n")
+    assert problems(pin, [str(site)]) == [f"{extra}: unexpected file"]
     record = site / f"{NAME}-1.0.dist-info" / "RECORD"
-    record.write_text(record.read_text() + f"{NAME}/extra.py,{record_hash(extra)},6\n")
-    assert f"{extra}: listed in RECORD but not part of the published wheel" in problems(pin, [str(site)])
+    record.write_text(record.read_text() + f"{relative},{record_hash(extra)},{extra.stat().st_size}\n")
+    assert problems(pin, [str(site)]) == [f"{extra}: listed in RECORD but not part of the published wheel"]
 
 
 def test_installer_files_are_checked_against_record(site: Path, pin: PackagePin) -> None:
