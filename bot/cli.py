@@ -1,4 +1,4 @@
-"""The ``auskunft`` command line: kb validate/build/watch, ask, model provisioning, train, run, stop."""
+"""The ``auskunft`` command line: kb validate/build/watch, ask, model provisioning, train, run, serve, stop."""
 
 from __future__ import annotations
 
@@ -268,6 +268,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_all(_settings(args), train=not args.no_train, watch_kb=not args.no_watch)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run one service in the foreground (no provisioning, no training): for systemd, containers, several hosts."""
+    from bot.run.serve import serve
+
+    return serve(_settings(args), args.service, worker=args.worker)
+
+
 def cmd_stop(args: argparse.Namespace) -> int:
     """Stop a running ``auskunft run`` tidily."""
     from bot.run.services import stop_running
@@ -367,6 +374,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-train", action="store_true", help="use the existing Rasa model")
     run.add_argument("--no-watch", action="store_true", help="do not rebuild the index on kb changes")
     run.set_defaults(func=cmd_run)
+    serve = sub.add_parser("serve", help="run one service in the foreground, as 'run' starts it (never trains; "
+                           "for systemd units, containers, several hosts)")
+    serve.add_argument("service", choices=["web", "rasa", "actions", "watcher"])
+    serve.add_argument("--worker", type=int, default=1, help="which Rasa process (1 = on rasa_port, 2 = the next "
+                       "port, ...)")
+    serve.set_defaults(func=cmd_serve)
     stop = sub.add_parser("stop", help="stop a running 'auskunft run'")
     stop.set_defaults(func=cmd_stop)
     from bot.staff.cli import register as register_agent_commands

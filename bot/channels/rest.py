@@ -19,6 +19,7 @@ from sanic.response import HTTPResponse
 from bot.channels.incoming import MessageRejected, clean_message
 from bot.config.settings import get_settings
 from bot.embedding.sealed_vector import INCOMING, METADATA_KEY
+from bot.run.internal_auth import REFUSED, expected_token, is_allowed
 
 logger = logging.getLogger(__name__)
 MAX_SENDER = 128
@@ -38,7 +39,8 @@ class ValidatedRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """The channel's routes: ``GET /`` (health) and ``POST /webhook``."""
-        max_chars = get_settings().max_message_chars
+        settings = get_settings()
+        max_chars, token = settings.max_message_chars, expected_token(settings)
         hook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
         @hook.route("/", methods=["GET"])
@@ -47,6 +49,8 @@ class ValidatedRestInput(RestInput):
 
         @hook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            if not is_allowed(token, request.headers):  # only the web service, which applies the citizen limits
+                return _reject(401, REFUSED)
             if len(request.body or b"") > max_chars * 8 + 4096:
                 return _reject(413, f"request too large (messages have at most {max_chars} characters)")
             try:

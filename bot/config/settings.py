@@ -59,6 +59,15 @@ class Settings(BaseSettings):
                                "reached at; they have no access control of their own (Rasa would bypass the web "
                                "service's limits, the action server creates tickets): keep them on loopback or a "
                                "private network, never on a public address")
+    rasa_url: str = Field("", description="comma-separated base URLs of the Rasa processes the web service talks "
+                          "to when they run elsewhere (other hosts, containers), e.g. "
+                          "http://10.0.0.11:5005,http://10.0.0.12:5005; a conversation always goes to the same one "
+                          "(the next one only while that one refuses connections); empty = rasa_workers processes "
+                          "on internal_host from rasa_port up")
+    internal_token: Optional[SecretStr] = Field(None, description="shared secret between the web service, Rasa and "
+                                                "the action server (header X-Auskunft-Internal): when set, Rasa's REST "
+                                                "channel and the action server refuse calls without it (401); set it "
+                                                "whenever they listen on anything but loopback")
     rasa_port: int = 5005
     rasa_workers: int = Field(0, ge=0, le=32, description="Rasa processes, each on its own port from rasa_port up "
                               "(a conversation always goes to the same one); 0 = one per CPU core")
@@ -151,6 +160,14 @@ class Settings(BaseSettings):
             if origin == "*" or not re.match(r"^https?://[^/\s]+$", origin):
                 raise ValueError(f"allowed_origins: {origin!r} is not an origin like https://www.musterstadt.de "
                                  "(scheme and host, no path, no '*')")
+        return value
+
+    @validator("rasa_url")
+    def _rasa_urls(cls, value: str) -> str:  # noqa: N805 - pydantic validator signature
+        for url in filter(None, (u.strip() for u in value.split(","))):
+            if not re.match(r"^https?://[^/\s]+/?$", url):
+                raise ValueError(f"rasa_url: {url!r} is not a base URL like http://10.0.0.11:5005 "
+                                 "(scheme, host and port, no path)")
         return value
 
     @validator("trusted_proxies")

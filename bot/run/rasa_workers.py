@@ -5,6 +5,9 @@ loop), so one process uses one core. ``auskunft run`` starts ``rasa_workers`` of
 consecutive ports; the web service sends each conversation to the process its id hashes to.
 Every message of a conversation therefore meets the same in-memory lock store, while the
 trackers live in the shared SQL store (SQLite by default, PostgreSQL when scaled out).
+
+With ``rasa_url`` the processes run elsewhere (``auskunft serve rasa`` on other hosts or in
+containers, locks in Redis): the web service hashes over that list instead.
 """
 
 from __future__ import annotations
@@ -33,7 +36,24 @@ def worker_for(conversation: str, workers: int) -> int:
     return zlib.crc32(conversation.encode("utf-8")) % workers
 
 
+def rasa_urls(settings: Settings) -> List[str]:
+    """Base URLs of all Rasa processes: ``rasa_url`` when set, else the local worker ports."""
+    configured = [url.strip().rstrip("/") for url in settings.rasa_url.split(",") if url.strip()]
+    return configured or [f"http://{settings.internal_host}:{port}" for port in worker_ports(settings)]
+
+
+def rasa_urls_for(settings: Settings, conversation: str) -> List[str]:
+    """The Rasa processes to try for ``conversation``: its own first, then the others in list order.
+
+    Every web service with the same list sends a conversation to the same process; the next one
+    is only for when that process refuses connections (down or restarting). Its trackers are in the
+    shared store, so the conversation continues there.
+    """
+    urls = rasa_urls(settings)
+    first = worker_for(conversation, len(urls))
+    return urls[first:] + urls[:first]
+
+
 def rasa_url_for(settings: Settings, conversation: str) -> str:
     """Base URL of the Rasa process that serves ``conversation``."""
-    ports = worker_ports(settings)
-    return f"http://{settings.internal_host}:{ports[worker_for(conversation, len(ports))]}"
+    return rasa_urls_for(settings, conversation)[0]

@@ -58,6 +58,8 @@ def child_env(settings: Settings) -> Dict[str, str]:
             "AUSKUNFT_ACTION_URL": f"http://{settings.internal_host}:{settings.action_port}/webhook",
             "AUSKUNFT_TRACKER_DB": str(settings.home / "trackers.sqlite3"),
             "AUSKUNFT_API_TOKEN": api_token(settings),
+            # endpoints.yml sends it to the action server; empty = not checked (Rasa needs the variable set)
+            "AUSKUNFT_INTERNAL_TOKEN": settings.internal_token.get_secret_value() if settings.internal_token else "",
             "AUSKUNFT_SPACY_MODEL": str(settings.spacy_model_dir),
             "HF_HUB_OFFLINE": "1",
             "RASA_TELEMETRY_ENABLED": "false",  # no third-party requests (Rasa reports to Segment/Sentry)

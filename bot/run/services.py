@@ -96,8 +96,9 @@ def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
         Service("web", [*lean, "uvicorn", "--factory", "bot.web.app:create_app", "--host", host,
                         "--port", str(settings.web_port)],
                 f"http://{host}:{settings.web_port}/healthz"),
-        # rasa_sdk listens on every interface unless SANIC_HOST says otherwise
-        Service("actions", [*lean, "rasa_sdk", "--actions", "actions", "--port", str(settings.action_port)],
+        # rasa_sdk's app with the internal-token check (bot/run/action_server.py), on SANIC_HOST only
+        Service("actions", [*lean, "bot.run.action_server", "--actions", "actions", "--port",
+                            str(settings.action_port)],
                 f"http://{internal}:{settings.action_port}/health",
                 env={"SANIC_HOST": internal, "SANIC_REQUEST_MAX_SIZE": str(ACTIONS_MAX_BODY)}),
     ]

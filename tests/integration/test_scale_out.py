@@ -22,7 +22,8 @@ def scale_out_env(monkeypatch: pytest.MonkeyPatch) -> str:
     conn.autocommit = True
     conn.cursor().execute(f"CREATE DATABASE {name}")
     conn.close()
-    values = {"AUSKUNFT_ACTION_URL": "http://127.0.0.1:5055/webhook", "AUSKUNFT_PG_HOST": "127.0.0.1",
+    values = {"AUSKUNFT_ACTION_URL": "http://127.0.0.1:5055/webhook", "AUSKUNFT_INTERNAL_TOKEN": "",
+              "AUSKUNFT_PG_HOST": "127.0.0.1",
               "AUSKUNFT_PG_PORT": "5432", "AUSKUNFT_PG_DB": name, "AUSKUNFT_PG_USER": "postgres",
               "AUSKUNFT_PG_PASSWORD": "", "AUSKUNFT_REDIS_HOST": "127.0.0.1", "AUSKUNFT_REDIS_PORT": "6379"}
     for key, value in values.items():

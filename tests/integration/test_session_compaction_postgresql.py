@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow
 def database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = postgres_url()
     name = url.rsplit("/", 1)[1]
-    for key, value in {"AUSKUNFT_ACTION_URL": "http://127.0.0.1:5055/webhook", "AUSKUNFT_PG_HOST": "127.0.0.1",
+    for key, value in {"AUSKUNFT_ACTION_URL": "http://127.0.0.1:5055/webhook", "AUSKUNFT_INTERNAL_TOKEN": "",
+                       "AUSKUNFT_PG_HOST": "127.0.0.1",
                        "AUSKUNFT_PG_PORT": "5432", "AUSKUNFT_PG_DB": name, "AUSKUNFT_PG_USER": "postgres",
                        "AUSKUNFT_PG_PASSWORD": "", "AUSKUNFT_REDIS_HOST": "127.0.0.1",
                        "AUSKUNFT_REDIS_PORT": "6379"}.items():

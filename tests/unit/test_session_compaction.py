@@ -147,6 +147,7 @@ def test_the_store_keeps_the_loaded_session_short_and_every_event_stored(
     db = tmp_path / "trackers.sqlite3"
     monkeypatch.setenv("AUSKUNFT_TRACKER_DB", str(db))
     monkeypatch.setenv("AUSKUNFT_ACTION_URL", "http://127.0.0.1:1/webhook")
+    monkeypatch.setenv("AUSKUNFT_INTERNAL_TOKEN", "")
     store = TrackerStore.create(read_endpoint_config(str(ENDPOINTS), "tracker_store"), domain=DOMAIN)
     assert type(store) is CompactingSQLTrackerStore  # not Rasa's silent fallback to the in-memory store
     store.compact_events = 30

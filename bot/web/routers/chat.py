@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session
 from bot.channels.incoming import MessageRejected, clean_message
 from bot.channels.payloads import OfferedButtons, is_payload
 from bot.config.agencies import AGENCY_KEY, UnknownAgency
+from bot.config.settings import Settings
 from bot.feedback import service as feedback
-from bot.run.rasa_workers import rasa_url_for
+from bot.run.internal_auth import outgoing_headers
+from bot.run.rasa_workers import rasa_urls_for
 from bot.tickets import service as tickets
 from bot.tickets.closing import closing_notes
 from bot.tickets.departments import Departments
@@ -99,6 +101,24 @@ LIMITED: Dict[Union[int, str], Dict[str, Any]] = {429: {
                    "send it again after ``Retry-After`` seconds"}}
 
 
+async def _post_to_rasa(client: httpx.AsyncClient, settings: Settings, sender: str,
+                        payload: Dict[str, Any]) -> httpx.Response:
+    """Send the message to the conversation's own Rasa process; to the next only while that one refuses connections.
+
+    A refused connection delivered nothing, so trying the next process cannot answer a message twice; any
+    other failure (a timeout after the message arrived) is reported as 503 instead of being resent.
+    """
+    headers = outgoing_headers(settings)  # the internal secret, when one is set
+    for base in rasa_urls_for(settings, sender):
+        try:
+            return await client.post(f"{base}/webhooks/rest/webhook", json=payload, headers=headers, timeout=15.0)
+        except httpx.ConnectError:
+            continue
+        except httpx.HTTPError:
+            break
+    raise HTTPException(503, detail="the bot is not reachable right now; please try again")
+
+
 @router.post("", responses=LIMITED)
 async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: DbDep, agencies: AgenciesDep,
                departments: DepartmentsDep, client: HttpDep, vectors: QueryVectorsDep,
@@ -128,17 +148,13 @@ async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: D
     buttons = OfferedButtons(limits.limiter)
     if is_payload(text):  # a payload only if that button was offered; otherwise its words go through the NLU
         text = await run_in_threadpool(buttons.admit, data.sender, text)
-    url = f"{rasa_url_for(settings, data.sender)}/webhooks/rest/webhook"  # the conversation's own Rasa process
     metadata: Dict[str, Any] = {"lang": data.lang} if data.lang else {}
     if not agency.is_default:
         metadata["agency"] = agency.key  # the bot answers from this agency's kb only
     if vectors is not None:
         metadata.update(await vectors.metadata_for(text))  # embedded together with concurrent messages
     payload = {"sender": data.sender, "message": text, "metadata": metadata}
-    try:
-        response = await client.post(url, json=payload, timeout=15.0)
-    except httpx.HTTPError:
-        raise HTTPException(503, detail="the bot is not reachable right now; please try again") from None
+    response = await _post_to_rasa(client, settings, data.sender, payload)
     if response.status_code != 200:
         raise HTTPException(502, detail="the bot could not answer; please try again")
     messages = response.json()
