@@ -13,6 +13,7 @@ from typing import List, Optional
 from bot.config.settings import Settings
 from bot.limits.addresses import Network, client_address, group, parse_networks, pseudonym
 from bot.limits.base import ALLOWED, Budget, Decision, Limiter, Note
+from bot.metrics import count_refusal
 
 LOOKUP_WINDOW = 600.0
 POLLS_PER_MESSAGE = 10
@@ -74,18 +75,18 @@ class CitizenLimits:
         b = self.budgets
         note = (Note(f"origin:{conversation}", address, max(ORIGIN_TTL, b.handoff_window))
                 if b.handoffs_per_address else None)
-        return self._all([Budget(f"chat:c:{conversation}", b.chat_per_conversation, b.window),
-                          Budget(f"chat:a:{address}", b.chat_per_address, b.window),
-                          Budget("chat:*", b.chat_global, b.window)], note)
+        return self._all("chat", [Budget(f"chat:c:{conversation}", b.chat_per_conversation, b.window),
+                                  Budget(f"chat:a:{address}", b.chat_per_address, b.window),
+                                  Budget("chat:*", b.chat_global, b.window)], note)
 
     def poll(self, address: str) -> Decision:
         """One read of staff replies from ``address``."""
         b = self.budgets
-        return self._all([Budget(f"poll:a:{address}", b.chat_per_address * POLLS_PER_MESSAGE, b.window)])
+        return self._all("poll", [Budget(f"poll:a:{address}", b.chat_per_address * POLLS_PER_MESSAGE, b.window)])
 
     def lookup(self, address: str) -> Decision:
         """One case-number lookup (``/fall``) from ``address``."""
-        return self._all([Budget(f"lookup:a:{address}", self.budgets.lookups_per_address, LOOKUP_WINDOW)])
+        return self._all("lookup", [Budget(f"lookup:a:{address}", self.budgets.lookups_per_address, LOOKUP_WINDOW)])
 
     def handoff(self, conversation: str) -> Decision:
         """One new ticket for ``conversation``: counted against the address its messages came from.
@@ -96,13 +97,19 @@ class CitizenLimits:
         b = self.budgets
         address = self.limiter.recall(f"origin:{conversation}") if b.handoffs_per_address else None
         keys = [Budget(f"handoff:a:{address}", b.handoffs_per_address, b.handoff_window)] if address else []
-        return self._all(keys + [Budget("handoff:*", b.handoffs_global, b.handoff_window)])
+        return self._all("handoff", keys + [Budget("handoff:*", b.handoffs_global, b.handoff_window)])
 
-    def _all(self, budgets: List[Budget], note: Optional[Note] = None) -> Decision:
-        """Count under every budget that is on (limit > 0); keep ``note`` when counted (even with no budget on)."""
+    def _all(self, name: str, budgets: List[Budget], note: Optional[Note] = None) -> Decision:
+        """Count under every budget that is on (limit > 0); keep ``note`` when counted (even with no budget on).
+
+        A refusal is counted in the metrics under ``name`` (``auskunft_limit_refusals_total{limit=name}``).
+        """
         active = [budget for budget in budgets if budget.limit > 0]
         if active:
-            return self.limiter.hit_all(active, note)
+            decision = self.limiter.hit_all(active, note)
+            if not decision.allowed:
+                count_refusal(name)
+            return decision
         if note is not None:
             self.limiter.note(*note)
         return ALLOWED

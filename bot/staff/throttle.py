@@ -36,6 +36,7 @@ from typing import Callable, List, Optional, Tuple
 from bot.errors import AuskunftError
 from bot.limits.base import Budget, Limiter
 from bot.limits.memory import MemoryLimiter
+from bot.metrics import count_refusal
 
 FREE_PER_NAME = 5
 FREE_PER_ADDRESS = 20
@@ -138,10 +139,12 @@ class LoginThrottle:
             if count:
                 gates.append(Budget(f"login:g:{key}", 1 if count >= free else burst, GATE_WINDOW))
         if max(waits) > 0:
+            count_refusal("login")
             raise LoginThrottled(username, max(waits))
         if gates:
             decision = self.limiter.hit_all(gates)
             if not decision.allowed:
+                count_refusal("login")
                 raise LoginThrottled(username, decision.retry_after)
 
     def failed(self, username: str, address: str = "") -> None:

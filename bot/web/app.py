@@ -19,6 +19,7 @@ from bot import __version__
 from bot.config.settings import Settings, get_settings
 from bot.privacy.log_filter import install_redacting_filter
 from bot.web import openapi
+from bot.web.latency import LatencyMiddleware
 from bot.web.routers import (
     accounts,
     cases,
@@ -28,6 +29,7 @@ from bot.web.routers import (
     health,
     inbox,
     inbox_auth,
+    metrics,
     pages,
     suggestions,
     tickets,
@@ -73,12 +75,15 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                            allow_methods=["GET", "POST", "DELETE"],
                            allow_headers=["Content-Type", chat.CONVERSATION_HEADER],
                            expose_headers=["Retry-After"], max_age=600)  # the widget says how long to wait on a 429
+    app.add_middleware(LatencyMiddleware)  # outermost: times every request, 413s included (by route template)
     for router in (health.router, tickets.router, feedback.router, chat.router, cases.router, inbox_auth.router,
-                   inbox.router, editor.router, suggestions.router, accounts.router, pages.router):
+                   inbox.router, editor.router, suggestions.router, accounts.router, metrics.router,
+                   pages.router):
         app.include_router(router)
     app.mount("/widget", StaticFiles(directory=WIDGET), name="widget")
     app.mount("/site", StaticFiles(directory=SITE), name="site")
     app.mount("/inbox-static", StaticFiles(directory=STATIC / "inbox"), name="inbox-static")
+    metrics.register_sources(services)  # outbox depth and index versions, read at each scrape of /metrics
     openapi.install(app)
     return app
 

@@ -7,6 +7,7 @@ from typing import List, Optional
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from sqlalchemy.orm import Session
 
+from bot.metrics import count_ticket_created
 from bot.tickets import service
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import (
@@ -69,6 +70,7 @@ def create_ticket(data: TicketCreate, response: Response, session: DbDep, depart
         response.status_code = status.HTTP_200_OK
     else:
         ticket_created(session, ticket)
+        count_ticket_created(data.reason)
     result = TicketCreated.from_orm(ticket)
     result.queue_position = service.queue_position(session, ticket)
     result.office_open = hours.is_open(now)
