@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -222,6 +222,14 @@ def _parse_yaml(name: str, front: str) -> Tuple[Dict[str, Any], Dict[str, int], 
         problem = getattr(err, "problem", None) or str(err)
         raise KbValidationError([KbIssue(name, line, None, f"invalid YAML: {problem}", "invalid_yaml",
                                          {"problem": problem})]) from None
+    except ValueError as err:  # a value YAML recognises but cannot build, e.g. the date 2026-13-45
+        problem = f"{err} (dates are written YYYY-MM-DD)"
+        raise KbValidationError([KbIssue(name, 2, None, f"invalid YAML: {problem}", "invalid_yaml",
+                                         {"problem": problem})]) from None
+    except RecursionError:  # brackets nested thousands deep
+        problem = "nested too deeply"
+        raise KbValidationError([KbIssue(name, 2, None, f"invalid YAML: {problem}", "invalid_yaml",
+                                         {"problem": problem})]) from None
     if not isinstance(meta, dict) or not isinstance(node, yaml.MappingNode):
         raise KbValidationError([KbIssue(name, 2, None, "front matter must be a mapping of 'key: value'",
                                          "front_matter_not_mapping")])
@@ -286,10 +294,11 @@ def _validate(
 
     for key in ("updated", "review_by"):
         value = meta.get(key)
-        if value not in (None, "") and not isinstance(value, date):
+        if value not in (None, "") and (not isinstance(value, date) or isinstance(value, datetime)):
             problem(key, f"'{value}' is not a date in the form YYYY-MM-DD", "invalid_date", key=key, value=value)
     updated, review_by = meta.get("updated"), meta.get("review_by")
-    if isinstance(updated, date) and isinstance(review_by, date) and review_by < updated:
+    if (isinstance(updated, date) and isinstance(review_by, date) and not isinstance(updated, datetime)
+            and not isinstance(review_by, datetime) and review_by < updated):
         problem("review_by", f"{review_by} is before 'updated' ({updated})", "review_before_updated",
                 review_by=review_by, updated=updated)
 
