@@ -31,6 +31,7 @@ from bot.decision import (
     decide_turn,
     question_besides,
 )
+from bot.metrics import count_decision
 from bot.retrieval.index import EntryRecord
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class ActionAnswerFaq(Action):
         decision = decide_turn(name, ranked, state, config, index, settings.withdraw_overdue)
         logger.info("decision %s (%s) confidence %.3f faq %s index %s", decision.action, decision.reason,
                     decision.confidence, decision.faq_id, index.version)
+        count_decision(decision.action, decision.reason)  # auskunft_decisions_total, auskunft_handoffs_total
         needs = self._needs(tracker, name, decision, index.version)
         events.append(SlotSet("needs", needs))
         if decision.action == SMALLTALK:

@@ -17,6 +17,7 @@ from actions.live import live_index
 from actions.texts import TEXTS, say
 from bot.config.agencies import UnknownAgency
 from bot.config.settings import get_settings
+from bot.metrics import count_handoff_result
 from bot.privacy import redact
 from bot.run.runtime_env import api_token
 from bot.tickets.client import HandoffRefused, TicketClient, local_outbox, new_case_number
@@ -168,6 +169,7 @@ class ActionCreateTicket(Action):
                  SlotSet("handoff_reason", None), SlotSet("handoff_candidates", None),
                  SlotSet("handoff_other_needs", None)]
         if tracker.get_slot("handoff_consent") is not True:
+            count_handoff_result("declined")
             dispatcher.utter_message(text=say("not_forwarded", lang))
             if intent(tracker) == "faq":  # a new question typed instead of yes/no: not forwarded, but answered
                 return reset + await self._answer_new_question(dispatcher, tracker, domain, reset)
@@ -190,11 +192,13 @@ class ActionCreateTicket(Action):
         try:
             status = await asyncio.to_thread(ticket_client().create, payload)
         except HandoffRefused as refused:  # too many handoffs from this address: say so, keep nothing half-done
+            count_handoff_result("refused")
             minutes = max(2, math.ceil(refused.retry_after / 60))
             dispatcher.utter_message(text=say("ticket_refused", lang, minutes=str(minutes)))
             dispatcher.utter_message(json_message={"decision": "handoff", "step": "refused", "lang": lang,
                                                    "retry_after": round(refused.retry_after)})
             return reset + [SlotSet("handoff_question", None)]
+        count_handoff_result("created" if status is not None else "queued")
         text = say("ticket_created" if status is not None else "ticket_queued", lang, case=payload["case_number"])
         text += expectation(status or {}, lang)
         if payload["email"]:

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
                               "(a conversation always goes to the same one); 0 = one per CPU core")
     action_port: int = 5055
     web_port: int = 8000
+    metrics_port_actions: Optional[int] = Field(None, ge=0, le=65535, description="port of the action server's "
+                                                "Prometheus metrics (/metrics on internal_host, no access control "
+                                                "of its own); not set: action_port + 1000; 0 = no metrics server")
+    log_format: str = Field("text", regex="^(text|json)$", description="text, or json: one JSON object per line on "
+                            "stdout (time, level, logger, message, service), redacted like the text logs")
     database_url: str = Field("", description="SQLAlchemy URL of the ticket database; empty = SQLite in home")
     endpoints: str = Field("endpoints.yml", description="Rasa endpoints (endpoints.scale-out.yml: PostgreSQL, Redis)")
     session_compact_events: int = Field(80, ge=0, description="a conversation whose Rasa session holds more events "
@@ -238,6 +243,13 @@ class Settings(BaseSettings):
     def resolved_ticket_service_url(self) -> str:
         """Base URL of the ticket API."""
         return (self.ticket_service_url or f"http://{self.host}:{self.web_port}").rstrip("/")
+
+    @property
+    def resolved_metrics_port_actions(self) -> int:
+        """The action server's metrics port: ``metrics_port_actions``, by default ``action_port + 1000``; 0 = none."""
+        if self.metrics_port_actions is not None:
+            return self.metrics_port_actions
+        return self.action_port + 1000 if self.action_port + 1000 <= 65535 else 0
 
     @property
     def calibrated_thresholds(self) -> bool:

@@ -1,0 +1,58 @@
+"""What the action server process sets up once: its metrics endpoint (and its log format).
+
+rasa-sdk's server imports the ``actions`` package when it starts (``python -m rasa_sdk --actions actions`` or any
+launcher built on :mod:`rasa_sdk.endpoint`); tests and tools that merely import an action do not start anything.
+The metrics listen on ``AUSKUNFT_INTERNAL_HOST`` (no access control of their own, like the action server itself)
+at ``AUSKUNFT_METRICS_PORT_ACTIONS`` (default: the action port + 1000).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+
+from bot.config.settings import Settings, get_settings
+from bot.metrics import OutboxDepth, set_outbox_source, start_server_once
+from bot.outbox.depth import outbox_depths
+
+SERVER_MODULE = "rasa_sdk.endpoint"
+"""Imported by every way of running rasa-sdk's action server, and by nothing else the actions use."""
+
+
+def is_action_server() -> bool:
+    """Whether this process is rasa-sdk's action server (not a test or a tool importing an action)."""
+    return SERVER_MODULE in sys.modules
+
+
+_engines: Dict[Path, Engine] = {}
+
+
+def local_outbox_depths(path: Path) -> List[OutboxDepth]:
+    """What waits in the action server's own outbox (tickets queued while the ticket API was away)."""
+    if not path.exists():
+        return []
+    if path not in _engines:
+        _engines[path] = create_engine(f"sqlite:///{path}", connect_args={"timeout": 10}, future=True)
+    return outbox_depths(_engines[path])
+
+
+def start_metrics(settings: Optional[Settings] = None) -> Optional[Tuple[str, int]]:
+    """Serve this process's metrics (once; later calls return the same address) and report the local outbox.
+
+    Returns:
+        The address served, or None (port 0, or the port was taken: logged, the actions run on).
+    """
+    settings = settings or get_settings()
+    path = settings.home / "outbox.sqlite3"  # as actions.handoff.ticket_client opens it
+    set_outbox_source("actions", lambda: local_outbox_depths(path))
+    return start_server_once(settings.internal_host, settings.resolved_metrics_port_actions)
+
+
+def prepare_process() -> None:
+    """Set up the action server process: metrics endpoint (only in the server itself)."""
+    if is_action_server():
+        start_metrics()
