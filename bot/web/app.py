@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from bot import __version__
 from bot.config.settings import Settings, get_settings
 from bot.privacy.log_filter import install_redacting_filter
+from bot.run.log_format import configure_logging
 from bot.web import openapi
 from bot.web.latency import LatencyMiddleware
 from bot.web.routers import (
@@ -29,6 +30,7 @@ from bot.web.routers import (
     health,
     inbox,
     inbox_auth,
+    inbox_live,
     metrics,
     pages,
     suggestions,
@@ -46,6 +48,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     settings = settings or get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     install_redacting_filter()  # personal data never reaches the service's logs
+    configure_logging(settings.log_format, "web")  # AUSKUNFT_LOG_FORMAT=json: JSON lines on stdout (redacted)
 
     services = WebServices.build(settings)
 
@@ -77,7 +80,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                            expose_headers=["Retry-After"], max_age=600)  # the widget says how long to wait on a 429
     app.add_middleware(LatencyMiddleware)  # outermost: times every request, 413s included (by route template)
     for router in (health.router, tickets.router, feedback.router, chat.router, cases.router, inbox_auth.router,
-                   inbox.router, editor.router, suggestions.router, accounts.router, metrics.router,
+                   inbox.router, inbox_live.router, editor.router, suggestions.router, accounts.router, metrics.router,
                    pages.router):
         app.include_router(router)
     app.mount("/widget", StaticFiles(directory=WIDGET), name="widget")

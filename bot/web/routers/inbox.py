@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.config.agencies import Agencies
 from bot.staff.auth import aware, list_agents
 from bot.tickets import analytics, service
+from bot.tickets.live import live_state
 from bot.tickets.models import STATUSES, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import CASE_NUMBER, ReplyIn
 from bot.web.deps import AgenciesDep, ReplyHookDep
@@ -134,7 +135,8 @@ def queue(request: Request, login: CurrentLogin, db: Db,
     tickets = service.list_tickets(db, None if status_filter == "all" else status_filter, QUEUE_LIMIT, scope,
                                    language or None, topic or None)
     agents = {a.username: a.display_name for a in list_agents(db)}
-    rows = [{"case": t.case_number, "age": _age(t), "created_at": t.created_at,
+    unread = {case for case, mark in live_state(db, login.scope, login.agent.username)["tickets"].items() if mark["u"]}
+    rows = [{"case": t.case_number, "unread": t.case_number in unread, "age": _age(t), "created_at": t.created_at,
              "department": names.name(t.department), "topic": service.topic_of(t) or "–", "language": t.language,
              "status": STATUS_LABELS.get(t.status, t.status), "status_key": t.status,
              "assignee": agents.get(t.assignee or "", t.assignee or "–"),
