@@ -1,7 +1,9 @@
-"""Progressive login delays (bot.staff.throttle) on the in-process and the SQLite limit store, with a test clock."""
+"""Progressive login delays (bot.staff.throttle) on every limit store (memory, SQLite, PostgreSQL, Redis), with a test
+clock."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Iterator, List
 
@@ -11,9 +13,12 @@ from sqlalchemy.orm import Session
 from bot.db.engine import make_engine
 from bot.limits.base import Limiter
 from bot.limits.memory import MemoryLimiter
+from bot.limits.redis_store import RedisLimiter
 from bot.limits.sql import SqlLimiter
 from bot.staff import auth
 from bot.staff.throttle import LoginThrottle, LoginThrottled, delay_for
+from tests.helpers.postgres import drop_postgres, postgres_url
+from tests.unit.test_limit_stores import REDIS, STORES
 
 PASSWORD = "ein-langes-passwort-123"
 
@@ -33,14 +38,28 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+
+
+@pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, clock: Clock, tmp_path: Path) -> Iterator[Limiter]:
+    """Every limiter store the deployment may choose (as in test_limit_stores.py), on the test clock."""
     if request.param == "memory":
         yield MemoryLimiter(clock)
+    elif request.param == "redis":
+        import redis
+
+        prefix = f"auskunft-test:{uuid.uuid4().hex}:"
+        yield RedisLimiter(REDIS, prefix=prefix, clock=clock)
+        client = redis.Redis.from_url(REDIS)
+        for key in client.scan_iter(prefix + "*"):
+            client.delete(key)
     else:
-        engine = make_engine(f"sqlite:///{tmp_path / 'limits.sqlite3'}")
+        url = postgres_url() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'limits.sqlite3'}"
+        engine = make_engine(url)
         yield SqlLimiter(engine, clock=clock)
         engine.dispose()
+        if request.param == "postgresql":
+            drop_postgres(url)
 
 
 @pytest.fixture
