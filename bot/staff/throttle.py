@@ -173,6 +173,7 @@ class LoginThrottle:
         if not decision.allowed:
             until = self._clock() + decision.retry_after
             self.limiter.note(f"login:b:{address[:80]}", repr(until), max(1.0, decision.retry_after))
+            count_refusal("login")
             raise LoginThrottled(username, decision.retry_after)
 
 
