@@ -61,7 +61,7 @@ run: setup ## Install, build the index, train and start all services (Ctrl-C sto
 stop: ## Stop a running 'make run' tidily
 	@$(VENV)/bin/auskunft stop
 
-test: setup-dev browser-deps ## Run all tests: unit, real-model integration and end-to-end (real services)
+test: setup-dev browser-deps deploy-deps ## Run all tests: unit, real-model integration and end-to-end (real services)
 	$(PY) -m pytest tests
 
 test-fast: setup-dev ## Run the fast offline unit tests only
@@ -130,3 +130,11 @@ audit: ## pip-audit requirements.lock; fails on findings not in .ci/audit-except
 
 clean: ## Remove runtime data (.auskunft: index, models, databases, logs); keeps the venv
 	rm -rf .auskunft
+
+.PHONY: deploy-deps
+deploy-deps: ## Install nginx (Debian package, if missing) for the two-host deployment test (tests/deploy)
+	@command -v nginx >/dev/null || { \
+	  command -v apt-get >/dev/null || { echo "error: nginx is missing and apt-get is not available; install nginx yourself (the deployment test in tests/deploy runs it as the load balancer)"; exit 1; }; \
+	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  echo "==> installing nginx with apt-get"; \
+	  $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx; }
