@@ -1,4 +1,4 @@
-"""What the action server process sets up once: its metrics endpoint (and its log format).
+"""What the action server process sets up once: its log format and its metrics endpoint.
 
 rasa-sdk's server imports the ``actions`` package when it starts (``python -m rasa_sdk --actions actions`` or any
 launcher built on :mod:`rasa_sdk.endpoint`); tests and tools that merely import an action do not start anything.
@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from bot.config.settings import Settings, get_settings
 from bot.metrics import OutboxDepth, set_outbox_source, start_server_once
 from bot.outbox.depth import outbox_depths
+from bot.run.log_format import configure_logging
 
 SERVER_MODULE = "rasa_sdk.endpoint"
 """Imported by every way of running rasa-sdk's action server, and by nothing else the actions use."""
@@ -53,6 +54,10 @@ def start_metrics(settings: Optional[Settings] = None) -> Optional[Tuple[str, in
 
 
 def prepare_process() -> None:
-    """Set up the action server process: metrics endpoint (only in the server itself)."""
+    """Set up the action server process (only in the server itself): log format, then the metrics endpoint.
+
+    rasa-sdk set up its console logging before it imported the actions, so ``AUSKUNFT_LOG_FORMAT=json`` replaces it.
+    """
     if is_action_server():
+        configure_logging(get_settings().log_format, "actions")
         start_metrics()

@@ -12,6 +12,7 @@ from bot.kb.loader import kb_files
 from bot.publish.each_agency import publish_each
 from bot.retrieval.assembly import kb_tuner
 from bot.retrieval.index import TextEncoder
+from bot.run.log_format import configure_logging
 
 log = logging.getLogger("auskunft.kb_watch")
 Snapshot = Dict[str, Tuple[int, int]]
@@ -55,7 +56,10 @@ def watch(settings: Settings, encoder: TextEncoder, interval: float = 1.0,
     Polling (not inotify) works the same on shared drives and network mounts,
     where editors often keep the kb.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s kb-watch %(message)s")
+    if settings.log_format == "json":
+        configure_logging("json", "watcher")
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s kb-watch %(message)s")
     tuner = kb_tuner(settings, encoder)
     roots = settings.agencies().layer_dirs()
     last = snapshot(*roots)

@@ -9,6 +9,8 @@ their own fallbacks.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from bot.run import lean_imports, rasa_speedups
 
 
@@ -21,8 +23,33 @@ def main() -> None:
 
     install_redacting_filter()  # personal data never reaches Rasa's logs
     rasa_speedups.install()
+    _log_format_after_rasas_own()
 
     rasa_main()
+
+
+def _log_format_after_rasas_own() -> None:
+    """Apply ``AUSKUNFT_LOG_FORMAT`` each time Rasa configured its logging (which would replace ours).
+
+    Rasa's ``main`` sets up logging twice: ``configure_logging_and_warnings``, then coloured console logging for
+    the command; ours follows each.
+    """
+    import rasa.__main__ as rasa_cli
+    import rasa.utils.io as rasa_io
+
+    from bot.config.settings import get_settings
+    from bot.run.log_format import configure_logging
+
+    def then_ours(rasas_own: Callable[..., Any]) -> Callable[..., Any]:
+        def configure(*args: Any, **kwargs: Any) -> Any:
+            result = rasas_own(*args, **kwargs)
+            configure_logging(get_settings().log_format, "rasa")
+            return result
+
+        return configure
+
+    rasa_cli.configure_logging_and_warnings = then_ours(rasa_cli.configure_logging_and_warnings)
+    rasa_io.configure_colored_logging = then_ours(rasa_io.configure_colored_logging)
 
 
 if __name__ == "__main__":
