@@ -1,0 +1,83 @@
+"""Helpers of the attack suite: accounts through the real CLI, logins through the real form, chat messages."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
+from typing import Any, Dict, Iterator, List, Optional
+
+import httpx
+
+from tests.conftest import ROOT
+from tests.e2e.conftest import Running
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "ein-langes-angriffs-passwort-42"
+XSS = ['<script>alert("xss")</script>', '<img src=x onerror=alert(1)>', '<a href="javascript:alert(1)">klick</a>',
+       "[klick](javascript:alert(1))", '"><svg onload=alert(1)>']
+"""What an attacker types; each must come back as text (escaped), never as markup or a javascript: link."""
+
+
+def add_account(services: Running, username: str, *flags: str) -> None:
+    """Create an inbox account with the real CLI (``--manager``, ``--editor``, ``--department KEY``)."""
+    args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", "Frau Test", *flags]
+    done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": PASSWORD},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def csrf_of(html: str) -> str:
+    """The form token in an inbox page."""
+    match = CSRF.search(html)
+    assert match, "no csrf_token in the page"
+    return match.group(1)
+
+
+def log_in(services: Running, username: str, client: Optional[httpx.Client] = None,
+           next_url: str = "/inbox") -> httpx.Response:
+    """Post the login form as a browser does (its double-submit token first); returns the answer (303 if done)."""
+    client = client or httpx.Client(base_url=services.web, follow_redirects=False, timeout=30)
+    form = client.get("/inbox/login")
+    assert form.status_code == 200, form.status_code
+    return client.post("/inbox/login", data={"username": username, "password": PASSWORD,
+                                             "csrf_token": csrf_of(form.text), "next": next_url})
+
+
+@contextmanager
+def signed_in(services: Running, username: str) -> Iterator[httpx.Client]:
+    """A client logged in as ``username`` (closed afterwards)."""
+    with httpx.Client(base_url=services.web, follow_redirects=False, timeout=30) as client:
+        assert log_in(services, username, client).status_code == 303
+        yield client
+
+
+def chat(services: Running, message: Any, sender: Optional[str] = None, **extra: Any) -> httpx.Response:
+    """One message through the web service's ``/api/chat``, as the widget sends it."""
+    return httpx.post(f"{services.web}/api/chat", json={"sender": sender or uuid.uuid4().hex, "message": message,
+                                                        **extra}, timeout=60)
+
+
+def decisions(reply: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The ``custom`` part of the bot's reply (decision, step, faq_id, case_number)."""
+    found: Dict[str, Any] = {}
+    for message in reply:
+        found.update(message.get("custom") or {})
+    return found
+
+
+def offered(reply: List[Dict[str, Any]]) -> List[str]:
+    """The payloads of the reply's buttons."""
+    return [button["payload"] for message in reply for button in message.get("buttons") or []]
+
+
+def tickets_of(services: Running, conversation: str) -> List[Dict[str, Any]]:
+    """The tickets of one conversation, from the ticket API."""
+    auth = {"Authorization": f"Bearer {services.token}"}
+    found = httpx.get(f"{services.web}/api/tickets", params={"limit": 1000}, timeout=30, headers=auth)
+    found.raise_for_status()
+    full = [httpx.get(f"{services.web}/api/tickets/{t['case_number']}", headers=auth, timeout=30).json()
+            for t in found.json()]
+    return [t for t in full if t.get("conversation_id") == conversation]
