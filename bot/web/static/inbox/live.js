@@ -90,6 +90,7 @@
       reloadTranscript();
     }
     previous = state;
+    root.setAttribute("data-live-seen", String(Number(root.getAttribute("data-live-seen") || 0) + 1));
   }
 
   function loggedOut() {
