@@ -19,7 +19,7 @@ from bot.config.settings import Settings
 from bot.staff.auth import create_agent
 from bot.web.deps import services_of
 from tests.conftest import ROOT
-from tests.e2e.browser import NewPage, axe_violations, format_violations
+from tests.e2e.browser import NewPage, axe_violations, format_violations, shoot
 from tests.helpers.inbox import PASSWORD, add_ticket
 from tests.helpers.servers import ServerThread, free_port
 from tests.helpers.ticket_api import TOKEN
@@ -92,6 +92,8 @@ def test_the_agent_takes_reads_sees_the_new_message_live_replies_and_resolves(ne
     expect(transcript).to_contain_text("Kann ich auch ohne Termin kommen?", timeout=15_000)
     expect(agent.locator("#live-notice")).to_contain_text("Neue Nachricht im Gesprächsverlauf")
     assert agent.evaluate("window.__notReloaded") is True  # shown without a reload
+    agent.locator("#transcript li").last.scroll_into_view_if_needed()
+    shoot(agent, "inbox-ticket-live")  # the reply panel stays beside the transcript
 
     agent.get_by_label("Antwort an die Bürger:in").fill("Ja, von 8 bis 12 Uhr.")
     agent.get_by_role("button", name="Antwort senden").click()
@@ -118,6 +120,7 @@ def test_the_queue_marks_a_new_message_by_polling_when_the_stream_is_blocked(new
     expect(marker).to_be_visible(timeout=30_000)
     expect(marker).to_have_text("Neue Nachricht")
     expect(queue.locator("#live-notice")).to_contain_text("Die Warteschlange hat sich geändert")
+    shoot(queue, "inbox-queue-live")
     tab.context.close()
 
 
