@@ -131,10 +131,20 @@ audit: ## pip-audit requirements.lock; fails on findings not in .ci/audit-except
 clean: ## Remove runtime data (.auskunft: index, models, databases, logs); keeps the venv
 	rm -rf .auskunft
 
-.PHONY: deploy-deps
+.PHONY: deploy-deps deploy-check
 deploy-deps: ## Install nginx (Debian package, if missing) for the two-host deployment test (tests/deploy)
 	@command -v nginx >/dev/null || { \
 	  command -v apt-get >/dev/null || { echo "error: nginx is missing and apt-get is not available; install nginx yourself (the deployment test in tests/deploy runs it as the load balancer)"; exit 1; }; \
 	  sudo=$$(test "$$(id -u)" = 0 || echo sudo); \
 	  echo "==> installing nginx with apt-get"; \
 	  $$sudo apt-get update -q && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx; }
+
+# A throwaway tool venv under /tmp (like 'sbom'): kubernetes-validate pins a jsonschema that conflicts with Rasa's.
+KUBE_VALIDATE_VENV := /tmp/auskunft-kubernetes-validate-1.37.0
+deploy-check: ## Validate deploy/kubernetes/*.yaml offline against the Kubernetes 1.29 and 1.37 schemas (kubernetes-validate, strict)
+	@test -n "$(PYTHON310)" && test -x "$(PYTHON310)" || { echo "error: Python 3.10 not found; set PYTHON310=/path/to/python3.10"; exit 1; }
+	@test -x $(KUBE_VALIDATE_VENV)/bin/kubernetes-validate || { rm -rf $(KUBE_VALIDATE_VENV) && $(PYTHON310) -m venv $(KUBE_VALIDATE_VENV) && \
+	  $(KUBE_VALIDATE_VENV)/bin/pip install -q --disable-pip-version-check kubernetes-validate==1.37.0; } || \
+	  { rm -rf $(KUBE_VALIDATE_VENV); echo "error: could not install kubernetes-validate==1.37.0 into $(KUBE_VALIDATE_VENV) (needs the package index once)"; exit 1; }
+	$(KUBE_VALIDATE_VENV)/bin/kubernetes-validate --strict --quiet -k 1.29.0 deploy/kubernetes/*.yaml
+	$(KUBE_VALIDATE_VENV)/bin/kubernetes-validate --strict -k 1.37.0 deploy/kubernetes/*.yaml

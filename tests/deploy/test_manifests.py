@@ -1,0 +1,80 @@
+"""deploy/: the Kubernetes manifests, systemd units and nginx config use the same entry points as the test deployment.
+
+Offline and fast; the schema validation itself is ``make deploy-check`` (kubernetes-validate in a tool venv).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import yaml
+
+from bot.config.settings import Settings
+from bot.run.serve import SERVED, service_for
+from bot.run.services import model_path
+from tests.conftest import ROOT
+
+DEPLOY = ROOT / "deploy"
+
+
+def _documents() -> List[Dict[str, Any]]:
+    found = []
+    for path in sorted((DEPLOY / "kubernetes").glob("*.yaml")):
+        found += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return found
+
+
+def _containers() -> Iterator[Dict[str, Any]]:
+    for doc in _documents():
+        spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+        yield from spec.get("containers", [])
+
+
+def test_every_long_running_container_is_an_auskunft_serve_entry_point_and_every_service_has_one() -> None:
+    served = []
+    for container in _containers():
+        command = container["command"]
+        if command[:2] == ["auskunft", "serve"]:
+            served.append(command[2])
+        else:  # the build Job: the build step, where training belongs
+            assert "auskunft train" in " ".join(command), command
+    assert sorted(served) == sorted(SERVED)
+
+
+def test_probes_and_ports_are_the_readiness_endpoints_and_ports_the_services_use(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, rasa_workers=1)
+    model_path(settings).parent.mkdir(parents=True)
+    model_path(settings).write_bytes(b"model")
+    kinds = {doc["kind"] for doc in _documents()}
+    assert {"Deployment", "Service", "Ingress", "ConfigMap", "Secret", "PodDisruptionBudget",
+            "HorizontalPodAutoscaler"} <= kinds
+    for container in _containers():
+        command = container["command"]
+        if command[:2] != ["auskunft", "serve"]:
+            continue
+        ready = service_for(settings, command[2]).ready_url
+        if ready is None:  # the watcher serves nothing
+            assert "ports" not in container and "readinessProbe" not in container
+            continue
+        port = int(re.search(r":(\d+)/", ready).group(1))  # type: ignore[union-attr]
+        assert [p["containerPort"] for p in container["ports"]] == [port]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/" + ready.split("/", 3)[3]
+        assert "livenessProbe" in container
+
+
+def test_the_systemd_units_start_the_same_entry_points() -> None:
+    units = {path.name: path.read_text() for path in (DEPLOY / "systemd").glob("*.service")}
+    started = sorted(re.search(r"^ExecStart=\S+/auskunft serve (\w+)", text, re.M).group(1)  # type: ignore[union-attr]
+                     for text in units.values())
+    assert started == sorted(SERVED)
+    assert all("EnvironmentFile=/etc/auskunft/auskunft.env" in text for text in units.values())
+
+
+def test_the_nginx_config_checks_hosts_passively_and_sets_the_forwarded_address() -> None:
+    text = (DEPLOY / "nginx" / "auskunft.conf").read_text()
+    assert text.count("max_fails=") == 2 and "fail_timeout=" in text
+    assert "proxy_next_upstream error timeout;" in text  # never non_idempotent: a POST that arrived is not resent
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in text  # what a client sent is overwritten
+    assert set(re.findall(r"@@(\w+)@@", text)) == {"LISTEN", "WEB_1", "WEB_2"}
