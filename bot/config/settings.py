@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     metrics_port_actions: Optional[int] = Field(None, ge=0, le=65535, description="port of the action server's "
                                                 "Prometheus metrics (/metrics on internal_host, no access control "
                                                 "of its own); not set: action_port + 1000; 0 = no metrics server")
+    metrics_port_offset_rasa: int = Field(1000, ge=0, le=60000, description="each Rasa process serves its "
+                                          "Prometheus metrics on its own port + this, on internal_host (5005 -> "
+                                          "6005); 0 = none")
     log_format: str = Field("text", regex="^(text|json)$", description="text, or json: one JSON object per line on "
                             "stdout (time, level, logger, message, service), redacted like the text logs")
     database_url: str = Field("", description="SQLAlchemy URL of the ticket database; empty = SQLite in home")

@@ -2,7 +2,8 @@
 
 Plain module: no FastAPI, Starlette, Rasa or rasa-sdk here, so the decision code, the outbox and the limits can
 count without depending on a web framework. The web service serves the metrics at ``/metrics`` (bearer token), the
-action server on its own port on ``AUSKUNFT_INTERNAL_HOST`` (see docs/deployment.md, "Monitoring").
+action server and each Rasa process on a port of their own on ``AUSKUNFT_INTERNAL_HOST`` (see docs/deployment.md,
+"Monitoring").
 
 Labels never carry personal data or citizen text: every label value passes :func:`safe_label` (a short
 identifier from a fixed alphabet, anything else becomes ``other``), and request latencies are labelled with the
@@ -15,12 +16,14 @@ from bot.metrics.definitions import (
     HANDOFFS,
     LIMIT_REFUSALS,
     REQUEST_LATENCY,
+    RETRIEVAL_LATENCY,
     TICKETS_CREATED,
     count_decision,
     count_handoff_result,
     count_refusal,
     count_ticket_created,
     observe_request,
+    observe_retrieval,
     safe_label,
     status_class,
 )
@@ -34,6 +37,7 @@ __all__ = [
     "HANDOFF_RESULTS",
     "LIMIT_REFUSALS",
     "REQUEST_LATENCY",
+    "RETRIEVAL_LATENCY",
     "TICKETS_CREATED",
     "IndexVersions",
     "OutboxDepth",
@@ -42,6 +46,7 @@ __all__ = [
     "count_refusal",
     "count_ticket_created",
     "observe_request",
+    "observe_retrieval",
     "render",
     "safe_label",
     "set_index_source",

@@ -36,6 +36,10 @@ TICKETS_CREATED = Counter(
     "auskunft_tickets_created_total",
     "Tickets the ticket API created (repeated deliveries of the same case not counted), by handoff reason.",
     ["reason"])
+RETRIEVAL_LATENCY = Histogram(
+    "auskunft_retrieval_seconds",
+    "Time the FAQ retriever in Rasa's NLU pipeline took for one message, by who embedded it (web or rasa).",
+    ["embedded_by"], buckets=LATENCY_BUCKETS)
 LIMIT_REFUSALS = Counter(
     "auskunft_limit_refusals_total",
     "Requests refused with 429 because a limit was reached, by limit (chat, poll, lookup, handoff, login).",
@@ -76,6 +80,11 @@ def observe_request(route: str, method: str, code: int, seconds: float) -> None:
     """
     method = method.upper() if method.isalpha() and len(method) <= 10 else OTHER
     REQUEST_LATENCY.labels(route, method, status_class(code)).observe(max(0.0, seconds))
+
+
+def observe_retrieval(embedded_by: Optional[str], seconds: float) -> None:
+    """Record one message's retrieval time in Rasa (``embedded_by``: ``web``, ``rasa`` or None: no index)."""
+    RETRIEVAL_LATENCY.labels(safe_label(embedded_by)).observe(max(0.0, seconds))
 
 
 def count_decision(action: str, reason: Optional[str]) -> None:

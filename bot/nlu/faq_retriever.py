@@ -29,6 +29,7 @@ from bot.config.settings import get_settings
 from bot.decision.routing import FAQ_INTENT, NOT_UNDERSTOOD, IntentExamples, route_intent
 from bot.embedding.encoder import model_fingerprint, release_free_memory
 from bot.embedding.sealed_vector import INCOMING, METADATA_KEY, unseal
+from bot.metrics import observe_retrieval
 from bot.retrieval import assembly
 from bot.retrieval.assembly import query_encoder
 from bot.retrieval.index import FORMAT_VERSION, FaqIndex
@@ -247,6 +248,7 @@ class FaqRetriever(GraphComponent):
                                                            else None, self._settings.default_language),
                                    lang_confident=False)
             payload["ms"] = round((time.perf_counter() - started) * 1000, 1)
+            observe_retrieval(payload.get("embedded_by"), time.perf_counter() - started)
             message.set(FAQ_KEY, payload, add_to_output=True)
             message.set(INTENT, {"name": routed, "confidence": round(confidence, 4)}, add_to_output=True)
             message.set("intent_ranking", [{"name": routed, "confidence": round(confidence, 4)}], add_to_output=True)

@@ -9,7 +9,8 @@ their own fallbacks.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import sys
+from typing import Any, Callable, List
 
 from bot.run import lean_imports, rasa_speedups
 
@@ -24,8 +25,35 @@ def main() -> None:
     install_redacting_filter()  # personal data never reaches Rasa's logs
     rasa_speedups.install()
     _log_format_after_rasas_own()
+    _serve_metrics(sys.argv[1:])
 
     rasa_main()
+
+
+def metrics_port(argv: List[str], offset: int) -> int:
+    """The metrics port of a serving Rasa process (``rasa run``): its ``--port`` (default 5005) + ``offset``.
+
+    Returns:
+        0 (no metrics) for other commands (train, shell, validate) and for ``offset`` 0.
+    """
+    if not argv or argv[0] != "run" or offset == 0:
+        return 0
+    port = 5005
+    for flag, value in zip(argv, argv[1:], strict=False):
+        if flag in ("--port", "-p") and value.isdigit():
+            port = int(value)
+    return port + offset if port + offset <= 65535 else 0
+
+
+def _serve_metrics(argv: List[str]) -> None:
+    """Start the metrics server of a serving Rasa process on the internal host (retrieval time, process memory)."""
+    from bot.config.settings import get_settings
+    from bot.metrics import start_server_once
+
+    settings = get_settings()
+    port = metrics_port(argv, settings.metrics_port_offset_rasa)
+    if port:
+        start_server_once(settings.internal_host, port)
 
 
 def _log_format_after_rasas_own() -> None:

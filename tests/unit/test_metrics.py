@@ -133,3 +133,27 @@ def test_the_metrics_server_starts_once_and_a_taken_port_is_only_a_warning(monke
     assert "auskunft_decisions_total" in text
     monkeypatch.setattr(exposition, "_started", None)
     assert exposition.start_server_once("127.0.0.1", port) is None  # the port is taken (by the first server)
+
+
+def test_retrieval_time_is_recorded_by_who_embedded() -> None:
+    before = value("auskunft_retrieval_seconds_count", embedded_by="web"), value("auskunft_retrieval_seconds_count",
+                                                                                 embedded_by="none")
+    metrics.observe_retrieval("web", 0.004)
+    metrics.observe_retrieval(None, 0.001)
+    assert value("auskunft_retrieval_seconds_count", embedded_by="web") == before[0] + 1
+    assert value("auskunft_retrieval_seconds_count", embedded_by="none") == before[1] + 1
+
+
+@pytest.mark.parametrize("argv, offset, port", [
+    (["run", "--model", "m.tar.gz", "--interface", "10.0.0.5", "--port", "5007"], 1000, 6007),
+    (["run", "-p", "5010"], 1000, 6010),
+    (["run"], 1000, 6005),
+    (["run", "--port", "5005"], 0, 0),
+    (["train", "--port", "5005"], 1000, 0),
+    (["data", "validate"], 1000, 0),
+    ([], 1000, 0),
+])
+def test_each_serving_rasa_process_gets_its_own_metrics_port(argv: List[str], offset: int, port: int) -> None:
+    from bot.run.rasa_launcher import metrics_port
+
+    assert metrics_port(argv, offset) == port
