@@ -19,7 +19,6 @@ from bot import __version__
 from bot.config.settings import Settings, get_settings
 from bot.privacy.log_filter import install_redacting_filter
 from bot.run.log_format import configure_logging
-from bot.run.log_format import configure_logging
 from bot.web import openapi
 from bot.web.latency import LatencyMiddleware
 from bot.web.routers import (
@@ -49,7 +48,6 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     settings = settings or get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     install_redacting_filter()  # personal data never reaches the service's logs
-    configure_logging(settings.log_format, "web")  # AUSKUNFT_LOG_FORMAT=json: JSON lines on stdout (redacted)
     configure_logging(settings.log_format, "web")  # AUSKUNFT_LOG_FORMAT=json: JSON lines on stdout (redacted)
 
     services = WebServices.build(settings)
