@@ -78,10 +78,13 @@ def test_case_numbers_and_personal_data_never_become_labels(client: TestClient) 
 def test_unknown_paths_share_one_label_and_static_files_their_mount(client: TestClient) -> None:
     assert client.get("/wp-admin/AK-9999-9999.php").status_code == 404
     assert client.get("/widget/auskunft.js").status_code == 200
+    assert client.get("/openapi.json").status_code == 200  # a plain Starlette route
     text = scrape(client)
     assert sample(text, "auskunft_http_request_duration_seconds_count", route="unmatched", method="GET",
                   status="4xx") >= 1
     assert sample(text, "auskunft_http_request_duration_seconds_count", route="/widget/{path}", method="GET",
+                  status="2xx") >= 1
+    assert sample(text, "auskunft_http_request_duration_seconds_count", route="/openapi.json", method="GET",
                   status="2xx") >= 1
     assert "wp-admin" not in text and "auskunft.js" not in text
 
@@ -113,3 +116,34 @@ def test_refusals_are_counted_by_limit(client: TestClient) -> None:
     for name in ("lookup", "chat", "login"):
         refusals = "auskunft_limit_refusals_total"
         assert sample(text, refusals, limit=name) == sample(before, refusals, limit=name) + 1, name
+
+
+def test_event_streams_are_not_timed_as_requests() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse, StreamingResponse
+    from starlette.routing import Route
+
+    from bot.web.latency import LatencyMiddleware
+
+    async def events(request: object) -> StreamingResponse:
+        return StreamingResponse(iter(["data: 1\n\n"]), media_type="text/event-stream")
+
+    async def plain(request: object) -> PlainTextResponse:
+        return PlainTextResponse("ok")
+
+    app = Starlette(routes=[Route("/metrics-test/events", events), Route("/metrics-test/plain", plain)])
+    app.add_middleware(LatencyMiddleware)
+    requests = "auskunft_http_request_duration_seconds_count"
+    before = [sample(metrics_text(), requests, route=f"/metrics-test/{name}") for name in ("events", "plain")]
+    with TestClient(app) as client:
+        assert client.get("/metrics-test/events").status_code == 200
+        assert client.get("/metrics-test/plain").status_code == 200
+    text = metrics_text()
+    assert sample(text, requests, route="/metrics-test/events") == before[0]
+    assert sample(text, requests, route="/metrics-test/plain") == before[1] + 1
+
+
+def metrics_text() -> str:
+    from bot.metrics import render
+
+    return render().decode()
