@@ -31,7 +31,7 @@ def test_every_service_runs_without_torch_and_there_is_one_rasa_per_worker(servi
     rasa = [pid for pid, command in processes.items() if "bot.run.rasa_launcher" in command]
     assert len(rasa) == RASA_WORKERS
     assert any("uvicorn" in command for command in processes.values())
-    assert any("rasa_sdk" in command for command in processes.values())
+    assert any("bot.run.action_server" in command for command in processes.values())  # rasa_sdk with the token check
     services.say(f"serving-{uuid.uuid4().hex[:12]}", "Wie beantrage ich einen Personalausweis?")  # Rasa embeds
     for pid, command in processes.items():
         libraries = Path(f"/proc/{pid}/maps").read_text()
