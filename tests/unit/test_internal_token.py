@@ -111,3 +111,22 @@ def test_the_web_service_sends_the_secret_and_tries_the_next_rasa_only_when_one_
     with pytest.raises(HTTPException):  # all down
         asyncio.run(_post_to_rasa(_client(seen, down="http://10."), settings, "c1", payload))
     assert len(seen) == 2
+
+
+@pytest.mark.parametrize("endpoints", ["endpoints.yml", "endpoints.scale-out.yml"])
+def test_rasa_sends_the_secret_to_the_action_server_as_endpoints_yml_says(monkeypatch: pytest.MonkeyPatch,
+                                                                          endpoints: str) -> None:
+    from rasa.utils.endpoints import read_endpoint_config
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("AUSKUNFT_ACTION_URL", "http://10.0.0.11:5055/webhook")
+    for name in ("TRACKER_DB", "PG_HOST", "PG_PORT", "PG_DB", "PG_USER", "PG_PASSWORD", "REDIS_HOST", "REDIS_PORT"):
+        monkeypatch.setenv(f"AUSKUNFT_{name}", "1")
+    monkeypatch.setenv("AUSKUNFT_INTERNAL_TOKEN", TOKEN)
+    action = read_endpoint_config(str(ROOT / endpoints), "action_endpoint")
+    assert action is not None and action.url == "http://10.0.0.11:5055/webhook"
+    assert action.headers == {HEADER: TOKEN}
+    monkeypatch.setenv("AUSKUNFT_INTERNAL_TOKEN", "")  # single host: set but empty, and the action server checks nothing
+    action = read_endpoint_config(str(ROOT / endpoints), "action_endpoint")
+    assert action is not None and action.headers == {HEADER: ""}
