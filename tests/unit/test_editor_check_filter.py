@@ -104,3 +104,12 @@ def test_bad_filter_values_are_a_clear_4xx(app: FastAPI) -> None:
     assert client.get("/inbox/editor/check", params={"severity": "fatal"}).status_code == 422
     assert client.get("/inbox/editor/check", params={"group": "<x>"}).status_code == 422
     assert client.get("/inbox/editor/check", params={"code": "x" * 61}).status_code == 422
+
+
+def test_findings_of_a_valid_file_link_to_its_form(app: FastAPI) -> None:
+    text = staff(app, "redaktion", editor=True).get("/inbox/editor/check", params={"folder": "review"}).text
+    assert '<code>review/ueberfaellig.md:9</code><br><a href="/inbox/editor/entries/' in text
+    assert "Bearbeiten<span class=\"visually-hidden\">: review/ueberfaellig.md</span></a>" in text
+    invalid = staff(app, "lektor", editor=True).get("/inbox/editor/check", params={"folder": "schema"}).text
+    assert "<code>schema/leere-antwort.md:16</code></th>" in invalid  # the loader rejects it: no form to open
+

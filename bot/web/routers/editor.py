@@ -21,6 +21,7 @@ from bot.editor.check_filter import GROUPINGS, SEVERITY_LABELS, ReportFilter, fi
 from bot.editor.check_report import ReportCache
 from bot.editor.entry_store import entries_of
 from bot.editor.preview import preview
+from bot.kb.loader import scan_kb
 from bot.tickets.models import utcnow
 from bot.web.deps import AgenciesDep, AnalyticsCacheDep, SearcherForDep, SettingsDep, TrackerEngineDep
 from bot.web.markdown import render_markdown
@@ -137,7 +138,9 @@ def check_page(request: Request, login: CurrentLogin, agencies: AgenciesDep, age
                "view": filter_report(report, chosen), "groupings": GROUPINGS, "severity_labels": SEVERITY_LABELS,
                "fixed": urlencode([*([("agency", agency.key)] if not agency.is_default else []),
                                    *([("layer", str(layer))] if layer else [])]),
-               "layers": [path.name for path in layers] if len(layers) > 1 else [], **_agency_context(agencies, agency)}
+               "layers": [path.name for path in layers] if len(layers) > 1 else [], **_agency_context(agencies, agency),
+               "entry_ids": {item.entry.path: item.entry.id for item in scan_kb(layers[layer])[0]}
+               if layers[layer].is_dir() else {}}  # each valid file's id: its findings link to the entry's form
     return render(request, "editor/check.html", context, login)
 
 
