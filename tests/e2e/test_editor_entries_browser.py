@@ -54,6 +54,7 @@ def test_an_editor_creates_an_entry_the_bot_answers_and_a_conflicting_edit_is_re
         page.get_by_role("button", name="Anmelden").click()
         page.get_by_role("link", name="Einträge", exact=True).click()
         expect(page.get_by_role("heading", name="Einträge der Wissensdatenbank")).to_be_visible()
+        assert_axe_clean(page, "entry list")
         page.get_by_role("link", name="Neuer Eintrag").click()
         expect(page.get_by_role("heading", name="Neuer Eintrag")).to_be_visible()
         assert_axe_clean(page, "empty form")
@@ -118,5 +119,13 @@ def test_an_editor_creates_an_entry_the_bot_answers_and_a_conflicting_edit_is_re
         shoot(page, "editor-entry-conflict")
         page.get_by_role("link", name="Aktuelle Fassung laden").click()
         expect(page.get_by_label("Antwort (Markdown)")).to_have_value(re.compile("Mai bis September"))
+
+        page.get_by_role("link", name="Prüfbericht").click()  # the report filtered without JavaScript
+        page.get_by_label("Schwere").select_option("error")
+        page.get_by_label("Gruppieren nach").select_option("owner")
+        page.get_by_role("button", name="Anzeigen").click()
+        expect(page).to_have_url(re.compile(r"severity=error.*group=owner"))
+        expect(page.locator("#shown")).to_contain_text("(gefiltert)")
+        assert_axe_clean(page, "filtered check report")
     finally:
         path.unlink(missing_ok=True)  # the session's other tests see the shipped kb again
