@@ -22,14 +22,17 @@
 
   function say(text, withReload) {
     if (!notice) { return; }
-    notice.textContent = text + " ";
-    if (withReload) {
-      var again = document.createElement("a");
-      again.href = location.pathname + location.search;
-      again.textContent = "Seite aktualisieren";
-      notice.appendChild(again);
-    }
+    // Shown first, filled a moment later: screen readers announce a change in a live region they already know.
     notice.hidden = false;
+    setTimeout(function () {
+      notice.textContent = text + " ";
+      if (withReload) {
+        var again = document.createElement("a");
+        again.href = location.pathname + location.search;
+        again.textContent = "Seite aktualisieren";
+        notice.appendChild(again);
+      }
+    }, 100);
   }
 
   function markUnread(tickets) {
