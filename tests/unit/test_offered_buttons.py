@@ -132,3 +132,20 @@ def test_many_buttons_fit_the_store_and_expired_ones_are_gone(tmp_path: Path, st
     assert len(limiter.recall(f"offered:{SENDER}")) <= 200  # the note column's size
     now[0] += 86401
     assert not buttons.offered(SENDER, payloads[0]) and buttons.admit(SENDER, payloads[0]).startswith("choose_faq")
+
+
+def test_the_same_buttons_again_are_not_written_again() -> None:
+    limiter = MemoryLimiter()
+    writes: List[str] = []
+    original = limiter.note
+
+    def counting(key: str, value: str, ttl: float) -> None:
+        writes.append(value)
+        original(key, value, ttl)
+
+    limiter.note = counting  # type: ignore[method-assign]
+    buttons = OfferedButtons(limiter)
+    for reply in (CONSENT, CONSENT, PLAIN, PLAIN, CLARIFY):
+        buttons.remember(SENDER, reply)
+    assert len(writes) == 3 and writes[1] == ""  # consent, no buttons, clarify
+    assert buttons.offered(SENDER, CHOICE) and not buttons.offered(SENDER, "/affirm")
