@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from fastapi import FastAPI
@@ -18,7 +19,7 @@ from bot.tickets.schemas import ReplyIn
 from bot.web.app import create_app
 from bot.web.deps import services_of
 from bot.web.routers.chat import HANDED_OVER
-from bot.web.wording import count_noun
+from bot.web.wording import count_noun, duration
 from tests.helpers.inbox import add_ticket, staff
 from tests.helpers.ticket_api import TOKEN
 
@@ -112,3 +113,8 @@ def test_the_queue_says_1_ticket_and_names_departments_without_a_wrong_article(a
 def test_texts_naming_a_department_need_no_article() -> None:
     for text in (HANDED_OVER["de"], TEXTS["de"][1]):
         assert "zuständig: {department}" in text and " bei {department}" not in text and "von {department}" not in text
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(None, "–"), (89, "1 Min."), (3900, "1 Std. 5 Min.")])
+def test_durations_in_hours_and_minutes(seconds: Optional[float], text: str) -> None:
+    assert duration(seconds) == text

@@ -36,12 +36,11 @@ from bot.web.routers.inbox_auth import (
 )
 from bot.web.routers.suggestions import link_context
 from bot.web.transcript import view_lines
-from bot.web.wording import count_noun
+from bot.web.wording import count_noun, duration
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 QUEUE_LIMIT = 500
-templates.env.filters["markdown"] = render_markdown  # agents' replies, shown as the widget shows them
-templates.env.filters["anzahl"] = count_noun  # "1 Ticket", "2 Tickets"
+templates.env.filters.update(markdown=render_markdown, anzahl=count_noun)  # replies as in the widget; "1 Ticket"
 STATUS_FILTERS = {"open": "Offen (alle außer Erledigt)", **STATUS_LABELS, "all": "Alle"}
 LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
 ACTOR_LABELS = {"citizen": "Bürger:in", "bot": "Assistent", "system": "System", "api": "Schnittstelle"}
@@ -96,14 +95,6 @@ def _age(ticket: Ticket) -> str:
         return f"{hours} Std. {minutes} Min."
     days, hours = divmod(hours, 24)
     return f"{days} Tg. {hours} Std."
-
-
-def _duration(seconds: Optional[float]) -> str:
-    if seconds is None:
-        return "–"
-    minutes = int(round(seconds / 60))
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} Std. {minutes} Min." if hours else f"{minutes} Min."
 
 
 def _excerpt(text: str, limit: int = 120) -> str:
@@ -294,8 +285,8 @@ def analytics_page(request: Request, login: CurrentLogin, db: Db) -> HTMLRespons
             for i, d in enumerate(figures.per_day)]
     context = {"active": "analytics", "figures": figures, "bars": bars, "chart_width": len(bars) * (bar_width + gap),
                "chart_height": height + 50, "baseline": 20 + height,
-               "median": _duration(figures.reply_times.median_seconds),
-               "p90": _duration(figures.reply_times.p90_seconds),
+               "median": duration(figures.reply_times.median_seconds),
+               "p90": duration(figures.reply_times.p90_seconds),
                "reasons": [(REASON_LABELS.get(k, k), v) for k, v in figures.reasons.items()],
                "scope": "alle" if login.scope is None else ", ".join(names.name(k) for k in login.scope)}
     return render(request, "inbox/analytics.html", context, login)
