@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 from bot.config.settings import PROJECT_ROOT, Settings
+from bot.errors import AuskunftError
 from bot.run.rasa_workers import worker_count
 from bot.run.runtime_env import child_env
 from bot.run.services import Service, model_path, prepare_tracker_db, services
@@ -27,7 +28,7 @@ from bot.run.services import Service, model_path, prepare_tracker_db, services
 SERVED = ("web", "rasa", "actions", "watcher")
 
 
-class ServeError(Exception):
+class ServeError(AuskunftError):
     """The service cannot start; the message says what to do."""
 
 

@@ -15,6 +15,21 @@ from tests.e2e.conftest import Running
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+PASSWORD = "ein-langes-testpasswort"
+
+
+def add_agent(services: Running, username: str, *departments: str, editor: bool = False) -> None:
+    """Create an agent (optionally an editor) for ``departments`` with the real CLI; the password is never printed."""
+    args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", "Frau Weber"]
+    args += ["--editor"] if editor else []
+    for department in departments:
+        args += ["--department", department]
+    done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": PASSWORD},
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+
+
 def add_manager(services: Running, username: str, password: str) -> None:
     """Create an inbox account that sees every department, with the real CLI."""
     args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", "Herr Skript", "--manager"]

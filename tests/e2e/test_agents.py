@@ -7,8 +7,6 @@ the inbox in a second browser context. A real SMTP server (aiosmtpd) receives th
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import uuid
 from email import message_from_bytes
 
@@ -16,26 +14,12 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import ROOT
 from tests.e2e.browser import NewPage, axe_violations, format_violations, shoot
 from tests.e2e.conftest import Running
+from tests.e2e.inbox_agent import PASSWORD, add_agent
 from tests.e2e.widget import Widget
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
-PASSWORD = "ein-langes-testpasswort"
-
-
-def add_agent(services: Running, username: str, *departments: str, editor: bool = False) -> None:
-    args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", "Frau Weber"]
-    args += ["--editor"] if editor else []
-    for department in departments:
-        args += ["--department", department]
-    done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": PASSWORD},
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert PASSWORD not in done.stdout + done.stderr
-
-
 def log_in(page: Page, services: Running, username: str) -> None:
     page.goto(services.web + "/inbox")
     expect(page).to_have_url(re.compile(r"/inbox/login"))

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from bot.retrieval.store import IndexStore
 from tests.e2e.browser import NewPage, axe_violations, format_violations, shoot
 from tests.e2e.conftest import Running
-from tests.e2e.test_agents import PASSWORD, add_agent
+from tests.e2e.inbox_agent import PASSWORD, add_agent
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
 LIVE_WITHIN_S = 5.0

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -17,10 +15,8 @@ from actions.smalltalk import ActionSmalltalk
 from bot.config.settings import get_settings
 from bot.publish.build import build_and_publish
 from tests.conftest import HashEncoder
+from tests.helpers.actions import DOMAIN, candidate, handoff_tracker, run, tracker
 from tests.helpers.servers import ServerThread, free_port
-
-DOMAIN: Dict[str, Any] = {"slots": {}, "forms": {"handoff_form": {"required_slots": ["handoff_consent",
-                                                                                      "handoff_email"]}}}
 
 
 @pytest.fixture
@@ -28,25 +24,6 @@ def home(isolated_settings: Path, mini_kb: Path) -> Path:
     settings = get_settings()
     build_and_publish(mini_kb, settings.index_dir, settings.cache_dir, HashEncoder())
     return isolated_settings
-
-
-def candidate(faq_id: str, score: float, lang: str = "de") -> Dict[str, Any]:
-    return {"faq_id": faq_id, "score": score, "title": f"Titel {faq_id}", "matched": "", "lang": lang,
-            "source": "https://musterstadt.example/x"}
-
-
-def tracker(intent: str = "faq", text: str = "Frage", candidates: Optional[List[Dict[str, Any]]] = None,
-            lang: str = "de", slots: Optional[Dict[str, Any]] = None, entities: Optional[list] = None,
-            events: Optional[list] = None) -> Tracker:
-    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities or [],
-              "faq": {"candidates": candidates or [], "lang": lang, "index_version": "v1"}}
-    return Tracker("citizen-1", slots or {}, latest, events or [], False, None, {}, "action_listen")
-
-
-def run(action: Any, track: Tracker) -> tuple[list, list]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, track, DOMAIN))
-    return events, dispatcher.messages
 
 
 def test_confident_question_gets_the_answer_with_source_and_id(home: Path) -> None:
@@ -127,20 +104,6 @@ def test_email_validation(home: Path) -> None:
     assert form.validate_handoff_consent(False, dispatcher, track, DOMAIN) == {"handoff_consent": False,
                                                                                  "handoff_email": "-"}
 
-
-def handoff_tracker(consent: Optional[bool]) -> Tracker:
-    events = [
-        {"event": "user", "text": "Wie bekomme ich einen Angelschein? Meine Nummer: 0171 2345678",
-         "timestamp": 1_790_000_000.0, "parse_data": {"intent": {"name": "faq"}}},
-        {"event": "bot", "text": "Darf ich weiterleiten?", "timestamp": 1_790_000_001.0},
-        {"event": "user", "text": "/affirm", "timestamp": 1_790_000_002.0,
-         "parse_data": {"intent": {"name": "affirm"}}},
-    ]
-    slots = {"handoff_consent": consent, "handoff_email": "-", "handoff_reason": "low_confidence",
-             "handoff_question": "Wie bekomme ich einen Angelschein? Meine Nummer: 0171 2345678",
-             "handoff_candidates": [candidate("sperrmuell", 0.41)],
-             "handoff_other_needs": ["Wo melde ich meinen Hund an? Mail: anna@example.org"]}
-    return tracker(intent="skip_email", text="/skip_email", slots=slots, events=events)
 
 
 def test_ticket_is_created_with_transcript_and_case_number(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -19,7 +19,7 @@ from bot.metrics import exposition
 from bot.publish.build import build_and_publish
 from bot.tickets.client import local_outbox
 from tests.conftest import HashEncoder
-from tests.unit.test_actions import candidate, handoff_tracker, run, tracker
+from tests.helpers.actions import candidate, handoff_tracker, run, tracker
 
 
 @pytest.fixture
@@ -61,6 +61,7 @@ def test_a_declined_handoff_is_counted(home: Path) -> None:
 
 def test_importing_the_actions_starts_no_server_outside_the_action_server(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(exposition, "_started", None)
+    monkeypatch.delitem(sys.modules, serving.SERVER_MODULE, raising=False)  # other tests import the server module
     assert not serving.is_action_server()
     serving.prepare_process()
     assert exposition._started is None

@@ -22,8 +22,8 @@ from bot.web.app import create_app
 from bot.web.deps import get_searcher_for, get_tracker_engine, services_of
 from tests.conftest import ROOT, HashEncoder
 from tests.helpers.inbox import staff
+from tests.helpers.seeded_trackers import seed_trackers
 from tests.helpers.ticket_api import TOKEN
-from tests.unit.test_editor_pages import seed_trackers
 
 
 @pytest.fixture

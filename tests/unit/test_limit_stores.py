@@ -6,7 +6,6 @@ Memory, SQLite and PostgreSQL (the project's database, migrated) always; Redis a
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -20,24 +19,8 @@ from bot.limits.base import Budget, Limiter, Note
 from bot.limits.memory import MemoryLimiter
 from bot.limits.redis_store import RedisLimiter
 from bot.limits.sql import SqlLimiter
-from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
-
-REDIS = os.environ.get("AUSKUNFT_TEST_REDIS", "redis://127.0.0.1:6379/15")
-
-
-def _redis_available() -> bool:
-    try:
-        import redis
-
-        redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping()
-        return True
-    except Exception:
-        return False
-
-
-STORES = ["memory", *DATABASES, pytest.param("redis", marks=[pytest.mark.integration, pytest.mark.skipif(
-    not _redis_available() and not os.environ.get("CI"),
-    reason="no Redis at 127.0.0.1:6379 on this machine (CI always has one and runs this)")])]
+from tests.helpers.limit_stores import REDIS, STORES
+from tests.helpers.postgres import drop_postgres, postgres_url
 
 
 class Clock:

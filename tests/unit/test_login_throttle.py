@@ -17,8 +17,8 @@ from bot.limits.redis_store import RedisLimiter
 from bot.limits.sql import SqlLimiter
 from bot.staff import auth
 from bot.staff.throttle import LoginThrottle, LoginThrottled, delay_for
+from tests.helpers.limit_stores import REDIS, STORES
 from tests.helpers.postgres import drop_postgres, postgres_url
-from tests.unit.test_limit_stores import REDIS, STORES
 
 PASSWORD = "ein-langes-passwort-123"
 
