@@ -55,6 +55,8 @@ class Settings(BaseSettings):
                                    "such questions are handed to a person instead")
 
     host: str = Field("127.0.0.1", description="address the web service (widget, citizen API, inbox) listens on")
+    access_log: bool = Field(False, description="uvicorn's access log of the web service (client addresses and "
+                             "paths: personal data, so off by default; /metrics counts requests by route instead)")
     internal_host: str = Field("127.0.0.1", description="address Rasa and the action server listen on and are "
                                "reached at; they have no access control of their own (Rasa would bypass the web "
                                "service's limits, the action server creates tickets): keep them on loopback or a "

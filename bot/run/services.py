@@ -95,7 +95,8 @@ def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
     result = [
         # open inbox event streams (bot/web/routers/inbox_live.py) would hold a stop up: cut them after 5 s
         Service("web", [*lean, "uvicorn", "--factory", "bot.web.app:create_app", "--host", host,
-                        "--port", str(settings.web_port), "--timeout-graceful-shutdown", "5"],
+                        "--port", str(settings.web_port), "--timeout-graceful-shutdown", "5",
+                        *([] if settings.access_log else ["--no-access-log"])],
                 f"http://{host}:{settings.web_port}/healthz"),
         # rasa_sdk's app with the internal-token check (bot/run/action_server.py), on SANIC_HOST only
         Service("actions", [*lean, "bot.run.action_server", "--actions", "actions", "--port",

@@ -51,3 +51,10 @@ def test_rasa_and_the_action_server_bind_the_internal_address_and_the_web_servic
     assert started["actions"].env["SANIC_HOST"] == "10.0.0.5"  # rasa_sdk listens on 0.0.0.0 otherwise
     assert int(started["rasa"].env["SANIC_REQUEST_MAX_SIZE"]) <= 1024 * 1024  # Sanic's default: 100 MB
     assert started["actions"].ready_url.startswith("http://10.0.0.5:")
+
+
+def test_the_web_service_keeps_no_access_log_unless_asked(tmp_path: Path) -> None:
+    """uvicorn's access log holds client addresses and paths (personal data)."""
+    web = {s.name: s for s in services(Settings(home=tmp_path))}["web"].command
+    assert "--no-access-log" in web
+    assert "--no-access-log" not in {s.name: s for s in services(Settings(home=tmp_path, access_log=True))}["web"].command
