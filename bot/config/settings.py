@@ -128,7 +128,8 @@ class Settings(BaseSettings):
                                    "each answers for")
     office_hours: str = Field("Mo-Fr 08:00-16:00", description="when agents answer, e.g. "
                               "'Mo-Do 08:00-16:00; Fr 08:00-12:00'")
-    timezone: str = Field("Europe/Berlin", description="the agency's time zone (office hours, analytics)")
+    timezone: str = Field("Europe/Berlin", description="the agency's time zone (office hours, analytics, every "
+                          "time shown in the inbox and on /fall)")
     agent_session_minutes: int = Field(480, ge=5, le=1440, description="an inbox login expires after this")
     session_idle_minutes: int = Field(30, ge=1, le=1440, description="an inbox login also ends after this many "
                                       "minutes without a request (checked to the minute)")
