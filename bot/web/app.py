@@ -29,6 +29,7 @@ from bot.web.routers import (
     feedback,
     health,
     inbox,
+    inbox_analytics,
     inbox_auth,
     inbox_live,
     metrics,
@@ -80,8 +81,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                            expose_headers=["Retry-After"], max_age=600)  # the widget says how long to wait on a 429
     app.add_middleware(LatencyMiddleware)  # outermost: times every request, 413s included (by route template)
     for router in (health.router, tickets.router, feedback.router, chat.router, cases.router, inbox_auth.router,
-                   inbox.router, inbox_live.router, editor.router, suggestions.router, accounts.router, metrics.router,
-                   pages.router):
+                   inbox.router, inbox_analytics.router, inbox_live.router, editor.router, suggestions.router,
+                   accounts.router, metrics.router, pages.router):
         app.include_router(router)
     app.mount("/widget", StaticFiles(directory=WIDGET), name="widget")
     app.mount("/site", StaticFiles(directory=SITE), name="site")

@@ -521,10 +521,10 @@ def test_analytics_page_per_scope(app: FastAPI) -> None:
            first_reply_at=now - timedelta(hours=1), out_of_hours=True)
     page = logged_in(app, "weber").get("/inbox/analytics").text
     assert '<dd id="median">25 Min.</dd>' in page and '<dd id="p90">37 Min.</dd>' in page
-    assert '<td id="out-of-hours">0</td>' in page and "Bürgerservice. Tickets der letzten 14 Tage (4 insgesamt)" in page
+    assert '<td id="out-of-hours">0</td>' in page and "Bürgerservice. Tickets der letzten 14 Tage: 4 Tickets insgesamt" in page
     assert "<svg" in page and "<rect" in page and "style=" not in page
     manager = logged_in(app, "chefin").get("/inbox/analytics").text
-    assert "Abteilungen: alle. Tickets der letzten 14 Tage (5 insgesamt)" in manager
+    assert "Abteilungen: alle. Tickets der letzten 14 Tage: 5 Tickets insgesamt" in manager
     assert '<td id="out-of-hours">1</td>' in manager and '<dd id="median">30 Min.</dd>' in manager
 
 

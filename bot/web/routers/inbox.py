@@ -1,4 +1,6 @@
-"""The agent inbox at ``/inbox``: queue, ticket detail with actions, analytics (server-rendered HTML).
+"""The agent inbox at ``/inbox``: queue, ticket detail with actions (server-rendered HTML).
+
+The analytics pages are in :mod:`bot.web.routers.inbox_analytics`.
 
 Agents see and change only tickets of their departments (others answer 404); managers see all.
 Every form is a POST with the session's CSRF token (see :mod:`bot.web.routers.inbox_auth`) and
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.agencies import Agencies
 from bot.staff.auth import aware, list_agents
-from bot.tickets import analytics, service
+from bot.tickets import service
 from bot.tickets.live import live_state
 from bot.tickets.models import STATUSES, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import CASE_NUMBER, ReplyIn
@@ -30,13 +32,12 @@ from bot.web.routers.inbox_auth import (
     Db,
     Login,
     departments_of,
-    local_tz,
     render,
     templates,
 )
 from bot.web.routers.suggestions import link_context
 from bot.web.transcript import view_lines
-from bot.web.wording import count_noun, duration
+from bot.web.wording import count_noun
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
 QUEUE_LIMIT = 500
@@ -272,21 +273,3 @@ def hand_back(case: str, login: CheckedLogin, db: Db) -> RedirectResponse:
     service.hand_back(db, _visible_ticket(db, login, case), login.agent.username)
     return _back(case, "zurueck")
 
-
-@router.get("/analytics", response_class=HTMLResponse)
-def analytics_page(request: Request, login: CurrentLogin, db: Db) -> HTMLResponse:
-    """Volume, time to first reply, backlog and handoff reasons (managers: all departments)."""
-    names = departments_of(request)
-    figures = analytics.overview(db, login.scope, days=14, tz=local_tz(request))
-    peak = max([d.count for d in figures.per_day] + [1])
-    bar_width, gap, height = 36, 8, 160
-    bars = [{"x": i * (bar_width + gap), "width": bar_width, "height": round(d.count / peak * height),
-             "y": 20 + height - round(d.count / peak * height), "count": d.count, "label": d.day.strftime("%d.%m.")}
-            for i, d in enumerate(figures.per_day)]
-    context = {"active": "analytics", "figures": figures, "bars": bars, "chart_width": len(bars) * (bar_width + gap),
-               "chart_height": height + 50, "baseline": 20 + height,
-               "median": duration(figures.reply_times.median_seconds),
-               "p90": duration(figures.reply_times.p90_seconds),
-               "reasons": [(REASON_LABELS.get(k, k), v) for k, v in figures.reasons.items()],
-               "scope": "alle" if login.scope is None else ", ".join(names.name(k) for k in login.scope)}
-    return render(request, "inbox/analytics.html", context, login)
