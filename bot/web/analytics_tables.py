@@ -67,8 +67,11 @@ def reasons_table(weeks: Sequence[WeekReasons], labels: Dict[str, str], days: in
 
 
 def html_cell(value: Cell, kind: str) -> str:
-    """A cell as shown on the page: durations as ``1 Std. 5 Min.``, missing values as ``–``."""
+    """A cell as shown on the page: durations as ``1 Std. 5 Min.`` (from a day on ``2 Tg. 3 Std.``), none as ``–``."""
     if kind == "seconds":
+        if isinstance(value, (int, float)) and value >= 86400:
+            days, rest = divmod(int(round(value / 3600)), 24)
+            return f"{days} Tg. {rest} Std."
         return duration(value if isinstance(value, (int, float)) else None)
     return "–" if value is None else str(value)
 
