@@ -1,5 +1,6 @@
 """The managers' figures: workload and times per department and agent, reasons per week (bot.tickets.breakdown),
-their tables and CSV (bot.web.analytics_tables), and the analytics page and CSV export over HTTP (SQLite)."""
+their tables and CSV (bot.web.analytics_tables), and the analytics page and CSV export over HTTP
+(on SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -22,16 +23,21 @@ from bot.web.analytics_tables import Table, csv_cell, html_cell, to_csv
 from bot.web.app import create_app
 from bot.web.deps import services_of
 from tests.helpers.inbox import add_ticket, staff
+from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=timezone.utc)  # a Friday in ISO week 11
 MIN, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    made = create_app(Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}"))
+@pytest.fixture(params=DATABASES)
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FastAPI]:
+    """An app on a real database: SQLite, and PostgreSQL (a fresh database)."""
+    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else postgres_url()
+    made = create_app(Settings(home=tmp_path / "home", database_url=url))
     yield made
     services_of(made).close()
+    if url.startswith("postgresql"):
+        drop_postgres(url)
 
 
 def seed(app: FastAPI, now: datetime = NOW) -> None:
