@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
 import uuid
 from contextlib import contextmanager
-from typing import Any, Dict, Iterator, List, Optional
+from html.parser import HTMLParser
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import httpx
 
@@ -81,3 +83,38 @@ def tickets_of(services: Running, conversation: str) -> List[Dict[str, Any]]:
     full = [httpx.get(f"{services.web}/api/tickets/{t['case_number']}", headers=auth, timeout=30).json()
             for t in found.json()]
     return [t for t in full if t.get("conversation_id") == conversation]
+
+
+class _ActiveMarkup(HTMLParser):
+    """Collects what would run in a page: inline scripts, event-handler attributes, javascript: URLs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: List[str] = []
+
+    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        names = {name for name, _ in attrs}
+        if tag == "script" and "src" not in names:
+            self.found.append("inline <script>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(f"<{tag} {name}=...>")
+            if name in ("href", "src", "action", "formaction", "xlink:href") and value and \
+                    re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith(("javascript:", "data:text/html")):
+                self.found.append(f"<{tag} {name}={value!r}>")
+        if tag in ("iframe", "object", "embed", "base"):
+            self.found.append(f"<{tag}>")
+
+
+def active_markup(page: str) -> List[str]:
+    """Inline scripts, event handlers and javascript: links in ``page`` (none in a safe page)."""
+    parser = _ActiveMarkup()
+    parser.feed(page)
+    return parser.found
+
+
+def assert_inert(page: str, payloads: List[str]) -> None:
+    """No payload appears as markup (raw), and nothing in the page would run."""
+    for payload in payloads:
+        assert payload not in page or payload == html.escape(payload, quote=False), f"raw payload: {payload}"
+    assert active_markup(page) == []

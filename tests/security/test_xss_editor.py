@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Running
-from tests.security.helpers import XSS
-from tests.security.test_xss import assert_inert
+from tests.security.helpers import XSS, assert_inert
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 ENTRY = "angriff-xss-eintrag"
