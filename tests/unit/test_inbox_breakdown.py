@@ -143,6 +143,9 @@ def test_manager_page_shows_accessible_tables_for_the_chosen_period(app: FastAPI
     staff(app, "weber", "buergerservice")
     manager = staff(app, "chefin", manager=True)
     page = manager.get("/inbox/analytics?days=30").text
+    assert "<title>Auswertung – Auskunft</title>" in page
+    for key in ("departments", "agents", "reasons"):
+        assert page.count(f'<table id="table-{key}">') == 1, key  # each table once, in the page's body
     assert '<a href="/inbox/analytics?days=30" aria-current="page">Letzte 30 Tage</a>' in page
     assert "Tickets der letzten 30 Tage: 5 Tickets insgesamt" in page
     for key in ("departments", "agents", "reasons"):
