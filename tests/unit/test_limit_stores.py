@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Iterator, List
 
 import pytest
 
-from bot.db.engine import make_engine
 from bot.limits.base import Budget, Limiter, Note
-from bot.limits.memory import MemoryLimiter
-from bot.limits.redis_store import RedisLimiter
-from bot.limits.sql import SqlLimiter
-from tests.helpers.limit_stores import REDIS, STORES
-from tests.helpers.postgres import drop_postgres, postgres_url
+from tests.helpers.limit_stores import STORES, limiter_store
 
 
 class Clock:
@@ -40,23 +34,9 @@ def clock() -> Clock:
 
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, clock: Clock, tmp_path: Path) -> Iterator[Limiter]:
-    if request.param == "memory":
-        yield MemoryLimiter(clock=clock)
-    elif request.param == "redis":
-        import redis
-
-        client = redis.Redis.from_url(REDIS)
-        prefix = f"auskunft-test:{uuid.uuid4().hex}:"
-        yield RedisLimiter(REDIS, prefix=prefix, clock=clock)
-        for key in client.scan_iter(prefix + "*"):
-            client.delete(key)
-    else:
-        url = postgres_url() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'limits.sqlite3'}"
-        engine = make_engine(url)
-        yield SqlLimiter(engine, clock=clock)
-        engine.dispose()
-        if request.param == "postgresql":
-            drop_postgres(url)
+    """Every limiter store the deployment may choose, on the test clock."""
+    with limiter_store(request.param, clock, tmp_path) as made:
+        yield made
 
 
 def test_the_limit_holds_per_key_and_a_refusal_says_how_long_to_wait(store: Limiter, clock: Clock) -> None:

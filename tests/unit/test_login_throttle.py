@@ -3,22 +3,17 @@ clock."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Iterator, List
 
 import pytest
 from sqlalchemy.orm import Session
 
-from bot.db.engine import make_engine
 from bot.limits.base import Limiter
 from bot.limits.memory import MemoryLimiter
-from bot.limits.redis_store import RedisLimiter
-from bot.limits.sql import SqlLimiter
 from bot.staff import auth
 from bot.staff.throttle import LoginThrottle, LoginThrottled, delay_for
-from tests.helpers.limit_stores import REDIS, STORES
-from tests.helpers.postgres import drop_postgres, postgres_url
+from tests.helpers.limit_stores import STORES, limiter_store
 
 PASSWORD = "ein-langes-passwort-123"
 
@@ -42,24 +37,9 @@ def clock() -> Clock:
 
 @pytest.fixture(params=STORES)
 def store(request: pytest.FixtureRequest, clock: Clock, tmp_path: Path) -> Iterator[Limiter]:
-    """Every limiter store the deployment may choose (as in test_limit_stores.py), on the test clock."""
-    if request.param == "memory":
-        yield MemoryLimiter(clock)
-    elif request.param == "redis":
-        import redis
-
-        prefix = f"auskunft-test:{uuid.uuid4().hex}:"
-        yield RedisLimiter(REDIS, prefix=prefix, clock=clock)
-        client = redis.Redis.from_url(REDIS)
-        for key in client.scan_iter(prefix + "*"):
-            client.delete(key)
-    else:
-        url = postgres_url() if request.param == "postgresql" else f"sqlite:///{tmp_path / 'limits.sqlite3'}"
-        engine = make_engine(url)
-        yield SqlLimiter(engine, clock=clock)
-        engine.dispose()
-        if request.param == "postgresql":
-            drop_postgres(url)
+    """Every limiter store the deployment may choose, on the test clock."""
+    with limiter_store(request.param, clock, tmp_path) as made:
+        yield made
 
 
 @pytest.fixture
