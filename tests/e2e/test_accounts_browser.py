@@ -4,9 +4,7 @@ page in both states. Rasa is not needed for these pages, so only the web service
 
 from __future__ import annotations
 
-import random
 import re
-import socket
 from pathlib import Path
 from typing import Iterator, cast
 
@@ -19,23 +17,11 @@ from bot.staff.auth import create_agent
 from bot.web.deps import services_of
 from tests.e2e.browser import NewPage, axe_violations, format_violations
 from tests.helpers.inbox import PASSWORD
-from tests.helpers.servers import ServerThread
+from tests.helpers.servers import ServerThread, free_port
 from tests.helpers.ticket_api import TOKEN
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
 NEW_PASSWORD = "ein-neues-konto-passwort"
-
-
-def _port() -> int:
-    """A free port in 18100-18199."""
-    for port in random.sample(range(18100, 18200), 50):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18100-18199")
 
 
 @pytest.fixture
@@ -43,7 +29,7 @@ def web(tmp_path: Path) -> Iterator[str]:
     """The web service with one manager, ``chefin``."""
     settings = Settings(home=tmp_path / "home", api_token=TOKEN,
                         database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
-    port = _port()
+    port = free_port()
     with ServerThread(settings, port) as server:
         app = cast(FastAPI, server.server.config.app)
         with services_of(app).sessions() as session:

@@ -4,10 +4,8 @@ commit show it. Rasa is not needed for these pages, so only the web service runs
 
 from __future__ import annotations
 
-import random
 import re
 import shutil
-import socket
 import subprocess
 from pathlib import Path
 from typing import Iterator, Tuple, cast
@@ -23,23 +21,11 @@ from bot.web.deps import services_of
 from tests.conftest import ROOT
 from tests.e2e.browser import NewPage, axe_violations, format_violations
 from tests.helpers.inbox import PASSWORD, add_ticket
-from tests.helpers.servers import ServerThread
+from tests.helpers.servers import ServerThread, free_port
 from tests.helpers.ticket_api import TOKEN
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.browser]
 QUESTION = "Mein Perso ist abgelaufen, was muss ich tun?"
-
-
-def _port() -> int:
-    """A free port in 24000-24999."""
-    for port in random.sample(range(24000, 25000), 50):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 24000-24999")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -56,7 +42,7 @@ def web(tmp_path: Path) -> Iterator[Tuple[str, Path]]:
         git(repo, "-c", "user.name=Setup", "-c", "user.email=setup@example.org", *args)
     settings = Settings(home=tmp_path / "home", api_token=TOKEN, kb_dir=repo / "kb",
                         database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
-    port = _port()
+    port = free_port()
     with ServerThread(settings, port) as server:
         app = cast(FastAPI, server.server.config.app)
         with services_of(app).sessions() as session:
