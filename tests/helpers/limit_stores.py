@@ -7,10 +7,11 @@ skipped only off CI when no Redis answers.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 import pytest
 
@@ -59,3 +60,13 @@ def limiter_store(kind: str, clock: Callable[[], float], tmp_path: Path) -> Iter
         engine.dispose()
         if kind == "postgresql":
             drop_postgres(url)
+
+
+class Clock:
+    """Seconds since the epoch, moved by hand by the test (``start``: now by default)."""
+
+    def __init__(self, start: Optional[float] = None) -> None:
+        self.now = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.now

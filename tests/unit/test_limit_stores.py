@@ -7,24 +7,13 @@ Memory, SQLite and PostgreSQL (the project's database, migrated) always; Redis a
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 from typing import Iterator, List
 
 import pytest
 
 from bot.limits.base import Budget, Limiter, Note
-from tests.helpers.limit_stores import STORES, limiter_store
-
-
-class Clock:
-    """A clock the test moves by hand (wall-clock based, as the shared stores expect)."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers.limit_stores import STORES, Clock, limiter_store
 
 
 @pytest.fixture

@@ -13,24 +13,14 @@ from bot.limits.base import Limiter
 from bot.limits.memory import MemoryLimiter
 from bot.staff import auth
 from bot.staff.throttle import LoginThrottle, LoginThrottled, delay_for
-from tests.helpers.limit_stores import STORES, limiter_store
+from tests.helpers.limit_stores import STORES, Clock, limiter_store
 
 PASSWORD = "ein-langes-passwort-123"
 
 
-class Clock:
-    """Seconds since the epoch, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(1_700_000_000.0)
 
 
 
