@@ -67,6 +67,13 @@ def test_the_reply_box_comes_before_a_long_transcript_with_a_link_to_it(app: Fas
     assert page.index('id="reply-text"') < page.index('id="note-text"')  # notes and transfers further down
 
 
+def test_a_request_for_a_person_without_a_question_says_so_instead_of_a_dash(app: FastAPI) -> None:
+    add_ticket(app, CASE, question="-", reason="asked_for_human")
+    page = staff(app, "weber", "buergerservice").get(f"/inbox/tickets/{CASE}").text
+    assert '<blockquote class="question">-</blockquote>' not in page
+    assert "Keine Frage gestellt" in page and '<a href="#h-verlauf">Gesprächsverlauf</a>' in page
+
+
 def _replied_at(app: FastAPI, at: datetime) -> None:
     add_ticket(app, CASE)
     with services_of(app).sessions() as session:
