@@ -18,24 +18,29 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "ein-langes-testpasswort"
 
 
-def add_agent(services: Running, username: str, *departments: str, editor: bool = False) -> None:
-    """Create an agent (optionally an editor) for ``departments`` with the real CLI; the password is never printed."""
-    args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", "Frau Weber"]
-    args += ["--editor"] if editor else []
-    for department in departments:
-        args += ["--department", department]
-    done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": PASSWORD},
+def create_account(services: Running, username: str, password: str, name: str, *flags: str) -> None:
+    """Create an inbox account with the real CLI (``flags``: ``--manager``, ``--editor``, ``--department KEY``).
+
+    The password goes in through ``AUSKUNFT_AGENT_PASSWORD`` and is never printed.
+    """
+    args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", name, *flags]
+    done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": password},
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert PASSWORD not in done.stdout + done.stderr
+    assert password not in done.stdout + done.stderr
+
+
+def add_agent(services: Running, username: str, *departments: str, editor: bool = False) -> None:
+    """Create an agent (optionally an editor) for ``departments`` with the real CLI."""
+    flags = ["--editor"] if editor else []
+    for department in departments:
+        flags += ["--department", department]
+    create_account(services, username, PASSWORD, "Frau Weber", *flags)
 
 
 def add_manager(services: Running, username: str, password: str) -> None:
     """Create an inbox account that sees every department, with the real CLI."""
-    args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", "Herr Skript", "--manager"]
-    done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": password},
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
+    create_account(services, username, password, "Herr Skript", "--manager")
 
 
 class InboxAgent:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
-import sys
 import uuid
 from contextlib import contextmanager
 from html.parser import HTMLParser
@@ -13,8 +11,8 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import httpx
 
-from tests.conftest import ROOT
 from tests.e2e.conftest import Running
+from tests.e2e.inbox_agent import create_account
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "ein-langes-angriffs-passwort-42"
@@ -25,10 +23,7 @@ XSS = ['<script>alert("xss")</script>', '<img src=x onerror=alert(1)>', '<a href
 
 def add_account(services: Running, username: str, *flags: str) -> None:
     """Create an inbox account with the real CLI (``--manager``, ``--editor``, ``--department KEY``)."""
-    args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", "Frau Test", *flags]
-    done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": PASSWORD},
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
+    create_account(services, username, PASSWORD, "Frau Test", *flags)
 
 
 def csrf_of(html: str) -> str:
