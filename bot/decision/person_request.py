@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from bot.decision.content import has_content
+from bot.decision.content import has_content, letter_tokens
 
 _PERSON_DE = (r"(?:menschen|mensch|person|mitarbeiter(?:in)?|sachbearbeiter(?:in)?|berater(?:in)?"
               r"|ansprechpartner(?:in)?)")
@@ -55,7 +55,6 @@ _REQUEST_WORD = re.compile(
     rf"{_PERSON_DE}|{_TALK_DE}|echten|echte|richtigen|richtige|realen|reale|lebenden|menschlichen|zuständigen|"
     rf"{_PERSON_EN}|{_TALK_EN}|human|live|actual|real|being|member|through", re.IGNORECASE)
 _SENTENCE = re.compile(r"[^.?!]+[.?!]*")
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
 def asks_for_person(text: str) -> bool:
@@ -66,7 +65,7 @@ def asks_for_person(text: str) -> bool:
 def _says_more(sentence: str) -> bool:
     """Whether a sentence has words besides a request for a person and fillers."""
     return any(len(w) >= 3 and w not in _FILLERS and not _REQUEST_WORD.fullmatch(w)
-               for w in _WORD.findall(sentence.lower()))
+               for w in letter_tokens(sentence))
 
 
 def question_besides(text: str, known_words: frozenset = frozenset()) -> Optional[str]:
