@@ -19,9 +19,10 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import pytest
 
@@ -31,7 +32,7 @@ from tests.helpers.netns import Host, Network, available, tails, wait_ready
 BASE = Path(os.environ.get("AUSKUNFT_DEPLOY_TMP", "/tmp/auskunft-deploy"))
 PG_BIN = Path(os.environ.get("AUSKUNFT_PG_BIN", "/usr/lib/postgresql/15/bin"))
 NGINX_PORT = int(os.environ.get("AUSKUNFT_DEPLOY_PORT", "18600"))
-WEB, RASA, ACTIONS, PG, REDIS = 18610, 18620, 18630, 18640, 18650  # inside the namespaces
+WEB, RASA, ACTIONS, PG, REDIS, WORKER = 18610, 18620, 18630, 18640, 18650, 18660  # inside the namespaces
 PG_PASSWORD = "deploy-pg-0123456789"
 INTERNAL_TOKEN = "deploy-internal-0123456789abcdef"
 API_TOKEN = "deploy-api-0123456789abcdef"
@@ -50,6 +51,16 @@ class Deployment:
     logs: Path
     processes: Dict[str, "subprocess.Popen[bytes]"] = field(default_factory=dict)
     startup_seconds: float = 0.0
+    base: Path = BASE
+    envs: Dict[str, Dict[str, str]] = field(default_factory=dict)  # per app host: its services' environment
+
+    def start(self, app: Host, service: str) -> "subprocess.Popen[bytes]":
+        """Start ``auskunft serve <service>`` on ``app`` (again, after a kill) as ``<host>-<service>``."""
+        name = f"{app.name}-{service}"
+        process = self.network.start(app, [sys.executable, "-m", "bot.cli", "serve", service],
+                                     self.logs / f"{name}.log", env=self.envs[app.name], cwd=ROOT)
+        self.processes[name] = process
+        return process
 
     def access_log(self) -> List[str]:
         """nginx's access log lines: ``client "request" status upstream``."""
@@ -88,6 +99,16 @@ def start_postgres(net: Network, host: Host, base: Path) -> str:
          dict(os.environ), "initdb")
     with (pg / "data" / "pg_hba.conf").open("a") as hba:
         hba.write(f"host all all {net.gateway.rsplit('.', 1)[0]}.0/24 scram-sha-256\n")
+    run_postgres(net, host, base)
+    for name in ("auskunft", "rasa"):
+        _run(["runuser", "-u", "postgres", "--", str(PG_BIN.parent / "bin" / "psql"), "-h", str(pg), "-p", str(PG),
+              "-q", "-c", f"CREATE DATABASE {name}"], dict(os.environ), f"CREATE DATABASE {name}")
+    return f"postgresql://postgres:{PG_PASSWORD}@{host.address}:{PG}"
+
+
+def run_postgres(net: Network, host: Host, base: Path) -> "subprocess.Popen[bytes]":
+    """Start the cluster under ``base/pg`` on ``host`` (again, after a stop) and wait until it accepts connections."""
+    pg = base / "pg"
     process = net.start(host, [str(PG_BIN / "postgres"), "-D", str(pg / "data"), "-h", host.address, "-p", str(PG),
                                "-k", str(pg), "-c", "fsync=off", "-c", "shared_buffers=32MB"],
                         base / "logs" / "postgres.log", user="postgres")
@@ -96,10 +117,16 @@ def start_postgres(net: Network, host: Host, base: Path) -> str:
                          capture_output=True, check=False).returncode != 0:
         assert process.poll() is None and time.monotonic() < deadline, tails([base / "logs" / "postgres.log"])
         time.sleep(0.3)
-    for name in ("auskunft", "rasa"):
-        _run(["runuser", "-u", "postgres", "--", str(PG_BIN.parent / "bin" / "psql"), "-h", str(pg), "-p", str(PG),
-              "-q", "-c", f"CREATE DATABASE {name}"], dict(os.environ), f"CREATE DATABASE {name}")
-    return f"postgresql://postgres:{PG_PASSWORD}@{host.address}:{PG}"
+    return process
+
+
+def run_redis(net: Network, host: Host, base: Path) -> "subprocess.Popen[bytes]":
+    """Start redis-server on ``host`` (no persistence: what the deployment keeps there is short-lived)."""
+    redis_dir = base / "redis"
+    redis_dir.mkdir(exist_ok=True)
+    return net.start(host, ["redis-server", "--bind", host.address, "--port", str(REDIS), "--save", "",
+                            "--appendonly", "no", "--protected-mode", "no", "--dir", str(redis_dir)],
+                     base / "logs" / "redis.log")
 
 
 def app_env(app: Host, data: Host, apps: List[Host], home: Path, pg_url: str, gateway: str) -> Dict[str, str]:
@@ -109,6 +136,7 @@ def app_env(app: Host, data: Host, apps: List[Host], home: Path, pg_url: str, ga
         "AUSKUNFT_HOME": str(home),  # shared: models, trained Rasa model, published index
         "AUSKUNFT_HOST": app.address, "AUSKUNFT_INTERNAL_HOST": app.address,
         "AUSKUNFT_WEB_PORT": str(WEB), "AUSKUNFT_RASA_PORT": str(RASA), "AUSKUNFT_ACTION_PORT": str(ACTIONS),
+        "AUSKUNFT_WORKER_PORT": str(WORKER),
         "AUSKUNFT_RASA_WORKERS": "1",
         "AUSKUNFT_RASA_URL": ",".join(f"http://{a.address}:{RASA}" for a in apps),
         "AUSKUNFT_INTERNAL_TOKEN": INTERNAL_TOKEN, "AUSKUNFT_API_TOKEN": API_TOKEN,
@@ -123,12 +151,12 @@ def app_env(app: Host, data: Host, apps: List[Host], home: Path, pg_url: str, ga
     }
 
 
-def start_nginx(net: Network, apps: List[Host], base: Path) -> "subprocess.Popen[bytes]":
+def start_nginx(net: Network, apps: List[Host], base: Path, port: int = NGINX_PORT) -> "subprocess.Popen[bytes]":
     """nginx in the root namespace with ``deploy/nginx/auskunft.conf`` rendered for the two app hosts."""
     conf = base / "logs" / "nginx"
     conf.mkdir(parents=True, exist_ok=True)
     site = (ROOT / "deploy" / "nginx" / "auskunft.conf").read_text()
-    site = site.replace("@@LISTEN@@", f"127.0.0.1:{NGINX_PORT}")
+    site = site.replace("@@LISTEN@@", f"127.0.0.1:{port}")
     for number, app in enumerate(apps, start=1):
         site = site.replace(f"@@WEB_{number}@@", f"{app.address}:{WEB}")
     assert "@@" not in site, "a placeholder of deploy/nginx/auskunft.conf was not filled"
@@ -147,48 +175,68 @@ def start_nginx(net: Network, apps: List[Host], base: Path) -> "subprocess.Popen
     return process
 
 
-@pytest.fixture(scope="session")
-def deployment() -> Iterator[Deployment]:
+def check_tools() -> None:
+    """Fail (not skip) with what to install when the deployment cannot be built here."""
     reason = available()
     if reason is not None or shutil.which("nginx") is None or not (PG_BIN / "initdb").is_file() \
             or shutil.which("redis-server") is None:
         pytest.fail(f"the deployment test needs root, ip netns, nginx (make deploy-deps), redis-server and "
                     f"PostgreSQL 15 in {PG_BIN}: {reason or 'a program is missing'}")
-    BASE.mkdir(parents=True, exist_ok=True)
-    BASE.chmod(0o755)  # the postgres user reaches its cluster below it
-    home = BASE / "shared-home"
+
+
+@contextmanager
+def deploy(base: Path, net: Network, nginx_port: int = NGINX_PORT, extra_env: Optional[Dict[str, str]] = None,
+           services: Sequence[str] = ("actions", "rasa", "web")) -> Iterator[Deployment]:
+    """Build the shared home under ``base`` and start the deployment on ``net`` (hosts data, app1, app2).
+
+    Args:
+        base: the build home, the clusters and the logs (kept between runs: training is skipped while unchanged).
+        net: an entered :class:`Network` (its prefix and subnet keep parallel harnesses apart).
+        nginx_port: nginx's port on 127.0.0.1.
+        extra_env: on top of :func:`app_env` for every service (e.g. SMTP, a helpdesk).
+        services: what each app host runs, in start order (``worker`` included where wanted).
+    """
+    base.mkdir(parents=True, exist_ok=True)
+    base.chmod(0o755)  # the postgres user reaches its cluster below it
+    home = base / "shared-home"
     started = time.monotonic()
     build_home(home)
-    logs = BASE / "logs"
+    logs = base / "logs"
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir()
-    with Network() as net:
-        data = net.add_host("data", 2)
-        apps = [net.add_host("app1", 11), net.add_host("app2", 12)]
-        deployment = Deployment(net, data, apps, f"http://127.0.0.1:{NGINX_PORT}", "", logs)
-        try:
-            redis_dir = BASE / "redis"
-            redis_dir.mkdir(exist_ok=True)
-            deployment.processes["redis"] = net.start(
-                data, ["redis-server", "--bind", data.address, "--port", str(REDIS), "--save", "",
-                       "--appendonly", "no", "--protected-mode", "no", "--dir", str(redis_dir)], logs / "redis.log")
-            deployment.pg_url = start_postgres(net, data, BASE)
-            cli = [sys.executable, "-m", "bot.cli", "serve"]
-            ready = []
-            for app in apps:
-                env = app_env(app, data, apps, home, deployment.pg_url, net.gateway)
-                for service in ("actions", "rasa", "web"):
-                    name = f"{app.name}-{service}"
-                    deployment.processes[name] = net.start(app, [*cli, service], logs / f"{name}.log", env=env,
-                                                           cwd=ROOT)
-                ready += [f"http://{app.address}:{ACTIONS}/health", f"http://{app.address}:{RASA}/",
-                          f"http://{app.address}:{WEB}/healthz"]
-            deployment.processes["nginx"] = start_nginx(net, apps, BASE)
-            wait_ready([*ready, f"{deployment.url}/healthz"], list(deployment.processes.values()), READY_TIMEOUT,
-                       sorted(logs.glob("*.log")))
-            deployment.startup_seconds = time.monotonic() - started
-            print(f"\ndeployment ready in {deployment.startup_seconds:.0f} s (build step included)")
-            yield deployment
-        except BaseException:
-            print(deployment.tails())
-            raise
+    data = net.add_host("data", 2)
+    apps = [net.add_host("app1", 11), net.add_host("app2", 12)]
+    deployment = Deployment(net, data, apps, f"http://127.0.0.1:{nginx_port}", "", logs, base=base)
+    try:
+        deployment.processes["redis"] = run_redis(net, data, base)
+        deployment.pg_url = start_postgres(net, data, base)
+        ready = []
+        for app in apps:
+            env = {**app_env(app, data, apps, home, deployment.pg_url, net.gateway), **(extra_env or {})}
+            deployment.envs[app.name] = env
+            for service in services:
+                deployment.start(app, service)
+            ready += [url for service in services if (url := ready_url(app, service))]
+        deployment.processes["nginx"] = start_nginx(net, apps, base, nginx_port)
+        wait_ready([*ready, f"{deployment.url}/healthz"], list(deployment.processes.values()), READY_TIMEOUT,
+                   sorted(logs.glob("*.log")))
+        deployment.startup_seconds = time.monotonic() - started
+        print(f"\ndeployment ready in {deployment.startup_seconds:.0f} s (build step included)")
+        yield deployment
+    except BaseException:
+        print(deployment.tails())
+        raise
+
+
+def ready_url(app: Host, service: str) -> Optional[str]:
+    """Where ``service`` on ``app`` answers 200 once ready."""
+    port = {"actions": (ACTIONS, "/health"), "rasa": (RASA, "/"), "web": (WEB, "/healthz"),
+            "worker": (WORKER, "/health")}.get(service)
+    return f"http://{app.address}:{port[0]}{port[1]}" if port else None
+
+
+@pytest.fixture(scope="session")
+def deployment() -> Iterator[Deployment]:
+    check_tools()
+    with Network() as net, deploy(BASE, net) as running:
+        yield running

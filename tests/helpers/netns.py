@@ -18,9 +18,10 @@ from typing import Dict, List, Optional, Sequence
 
 import httpx
 
+# Defaults for one Network; a second harness running at the same time (another test module, a benchmark) passes
+# its own prefix and subnet to Network(...) so that the namespaces, the bridge and the addresses do not collide.
 PREFIX = os.environ.get("AUSKUNFT_NETNS_PREFIX", "ausk-")
 SUBNET = os.environ.get("AUSKUNFT_NETNS_SUBNET", "10.231.0")  # a /24; the bridge is .1
-BRIDGE = f"{PREFIX}br0"
 
 
 def _ip(*args: str, check: bool = True) -> "subprocess.CompletedProcess[str]":
@@ -44,11 +45,12 @@ class Host:
 
     name: str
     address: str
+    prefix: str = PREFIX
 
     @property
     def namespace(self) -> str:
         """The namespace's name."""
-        return f"{PREFIX}{self.name}"
+        return f"{self.prefix}{self.name}"
 
     def wrap(self, argv: Sequence[str], user: Optional[str] = None) -> List[str]:
         """``argv`` run inside this host (as ``user`` when given)."""
@@ -57,21 +59,33 @@ class Host:
 
 @dataclass
 class Network:
-    """A bridge in the root namespace and the hosts on it; a context manager that removes everything on exit."""
+    """A bridge in the root namespace and the hosts on it; a context manager that removes everything on exit.
 
+    Args:
+        prefix: of every namespace, veth and the bridge (at most 5 characters: interface names have 15).
+        subnet: the first three octets of the hosts' /24; the bridge in the root namespace is ``.1``.
+    """
+
+    prefix: str = PREFIX
+    subnet: str = SUBNET
     hosts: Dict[str, Host] = field(default_factory=dict)
     processes: List["subprocess.Popen[bytes]"] = field(default_factory=list)
 
     @property
+    def bridge(self) -> str:
+        """The bridge's name."""
+        return f"{self.prefix}br0"
+
+    @property
     def gateway(self) -> str:
         """The root namespace's address on the bridge (what the hosts see nginx and the test as)."""
-        return f"{SUBNET}.1"
+        return f"{self.subnet}.1"
 
     def __enter__(self) -> "Network":
         self.remove_leftovers()
-        _ip("link", "add", BRIDGE, "type", "bridge")
-        _ip("addr", "add", f"{self.gateway}/24", "dev", BRIDGE)
-        _ip("link", "set", BRIDGE, "up")
+        _ip("link", "add", self.bridge, "type", "bridge")
+        _ip("addr", "add", f"{self.gateway}/24", "dev", self.bridge)
+        _ip("link", "set", self.bridge, "up")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -79,13 +93,13 @@ class Network:
 
     def add_host(self, name: str, number: int) -> Host:
         """A new namespace ``<prefix><name>`` at ``<subnet>.<number>``, linked to the bridge by a veth pair."""
-        host = Host(name, f"{SUBNET}.{number}")
-        outside, inside = f"{PREFIX}{name}-h", f"{PREFIX}{name}-c"  # at most 15 characters
+        host = Host(name, f"{self.subnet}.{number}", self.prefix)
+        outside, inside = f"{self.prefix}{name}-h", f"{self.prefix}{name}-c"  # at most 15 characters
         _ip("netns", "add", host.namespace)
         self.hosts[name] = host
         _ip("link", "add", outside, "type", "veth", "peer", "name", inside)
         _ip("link", "set", inside, "netns", host.namespace)
-        _ip("link", "set", outside, "master", BRIDGE, "up")
+        _ip("link", "set", outside, "master", self.bridge, "up")
         for args in (("addr", "add", f"{host.address}/24", "dev", inside), ("link", "set", inside, "up"),
                      ("link", "set", "lo", "up")):
             _ip("-n", host.namespace, *args)
@@ -136,15 +150,14 @@ class Network:
             except (ProcessLookupError, ValueError):
                 pass
 
-    @staticmethod
-    def remove_leftovers() -> None:
+    def remove_leftovers(self) -> None:
         """Remove this prefix's namespaces and bridge (from an earlier run that was killed)."""
         for line in _ip("netns", "list", check=False).stdout.splitlines():
             name = line.split()[0] if line.strip() else ""
-            if name.startswith(PREFIX):
+            if name.startswith(self.prefix):
                 Network._end_inside(name)
                 _ip("netns", "del", name, check=False)
-        _ip("link", "del", BRIDGE, check=False)
+        _ip("link", "del", self.bridge, check=False)
 
 
 def wait_ready(urls: Sequence[str], processes: Sequence["subprocess.Popen[bytes]"], timeout: float,
@@ -159,7 +172,7 @@ def wait_ready(urls: Sequence[str], processes: Sequence["subprocess.Popen[bytes]
     while pending:
         for process in processes:
             if process.poll() is not None:
-                raise AssertionError(f"{process.args} exited with {process.returncode}\n{tails(logs)}")
+                raise AssertionError(f"{process.args!r} exited with {process.returncode}\n{tails(logs)}")
         if time.monotonic() - started > timeout:
             raise AssertionError(f"not ready after {timeout:.0f} s: {pending}\n{tails(logs)}")
         for url in list(pending):
