@@ -35,7 +35,7 @@ NGINX_PORT = int(os.environ.get("AUSKUNFT_DEPLOY_PORT", "18600"))
 WEB, RASA, ACTIONS, PG, REDIS, WORKER = 18610, 18620, 18630, 18640, 18650, 18660  # inside the namespaces
 PG_PASSWORD = "deploy-pg-0123456789"
 INTERNAL_TOKEN = "deploy-internal-0123456789abcdef"
-API_TOKEN = "deploy-api-0123456789abcdef"
+API_TOKEN = "deploy-api-0123456789abcdef0123456789"  # at least 32 characters (settings)
 READY_TIMEOUT = 420
 
 
