@@ -151,10 +151,14 @@ class CompactingSQLTrackerStore(SQLTrackerStore):
                 query = query.filter(self.SQLEvent.timestamp >= start)
         return query.order_by(self.SQLEvent.id)
 
-    async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the tracker's new events, first appending a new session's start if it is due."""
+    def compact(self, tracker: DialogueStateTracker) -> None:
+        """Append a new session's start to ``tracker`` if it is due (see :func:`compaction_events`)."""
         started = compaction_events(tracker, self.compact_events)
         if started:
             tracker.update_with_events(started, self.domain)
             logger.debug("Started a new session in a long conversation (%d events carried over).", len(started))
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        """Store the tracker's new events, first appending a new session's start if it is due."""
+        self.compact(tracker)
         await super().save(tracker)

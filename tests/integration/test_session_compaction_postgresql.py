@@ -33,14 +33,14 @@ def test_long_conversation_on_postgresql(database: str) -> None:
     from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
     from rasa.utils.endpoints import read_endpoint_config
 
-    from bot.conversations.compaction import CompactingSQLTrackerStore
     from bot.conversations.erase import TrackerEraser
     from bot.conversations.history import earlier_messages
+    from bot.conversations.redacting_store import RedactingSQLTrackerStore
 
     domain = Domain.load(str(ROOT / "domain.yml"))
     endpoints = ROOT / "endpoints.scale-out.yml"
     store = TrackerStore.create(read_endpoint_config(str(endpoints), "tracker_store"), domain=domain)
-    assert type(store) is CompactingSQLTrackerStore and store.engine.dialect.name == "postgresql"
+    assert type(store) is RedactingSQLTrackerStore and store.engine.dialect.name == "postgresql"
     store.compact_events = 20
     texts = [f"Frage {i}" for i in range(15)]
 

@@ -40,7 +40,8 @@ from bot.conversations.compaction import (
 )
 from bot.conversations.erase import TrackerEraser
 from bot.conversations.history import HistoryUnavailable, earlier_messages
-from bot.conversations.store_types import COMPACTING_SQL_STORE, is_sql_store
+from bot.conversations.redacting_store import RedactingSQLTrackerStore
+from bot.conversations.store_types import COMPACTING_SQL_STORE, REDACTING_SQL_STORE, is_sql_store
 from bot.editor.recent_questions import read_recent_questions
 from tests.conftest import ROOT
 from tests.helpers.tracker_store import tracker_db
@@ -149,7 +150,7 @@ def test_the_store_keeps_the_loaded_session_short_and_every_event_stored(
     monkeypatch.setenv("AUSKUNFT_ACTION_URL", "http://127.0.0.1:1/webhook")
     monkeypatch.setenv("AUSKUNFT_INTERNAL_TOKEN", "")
     store = TrackerStore.create(read_endpoint_config(str(ENDPOINTS), "tracker_store"), domain=DOMAIN)
-    assert type(store) is CompactingSQLTrackerStore  # not Rasa's silent fallback to the in-memory store
+    assert type(store) is RedactingSQLTrackerStore  # not Rasa's silent fallback to the in-memory store
     store.compact_events = 30
     texts = [f"q{i}" for i in range(40)]
     loaded = asyncio.run(_converse(store, "citizen", texts))
@@ -208,9 +209,11 @@ def test_the_store_does_not_compact_while_the_handoff_form_asks(tmp_path: Path) 
 @pytest.mark.parametrize("name", ["endpoints.yml", "endpoints.scale-out.yml"])
 def test_both_endpoints_use_the_compacting_store_and_every_reader_knows_it(name: str) -> None:
     section = yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))["tracker_store"]
-    assert section["type"] == COMPACTING_SQL_STORE
+    assert section["type"] == REDACTING_SQL_STORE and issubclass(RedactingSQLTrackerStore, CompactingSQLTrackerStore)
     assert f"{CompactingSQLTrackerStore.__module__}.{CompactingSQLTrackerStore.__name__}" == COMPACTING_SQL_STORE
-    assert is_sql_store("SQL") and is_sql_store(COMPACTING_SQL_STORE) and not is_sql_store("redis")
+    assert f"{RedactingSQLTrackerStore.__module__}.{RedactingSQLTrackerStore.__name__}" == REDACTING_SQL_STORE
+    assert is_sql_store("SQL") and is_sql_store(COMPACTING_SQL_STORE) and is_sql_store(REDACTING_SQL_STORE)
+    assert not is_sql_store("redis")
 
 
 def sdk_tracker(events: List[dict], slots: Optional[dict] = None) -> Tracker:
