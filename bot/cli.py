@@ -376,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     serve = sub.add_parser("serve", help="run one service in the foreground, as 'run' starts it (never trains; "
                            "for systemd units, containers, several hosts)")
-    serve.add_argument("service", choices=["web", "rasa", "actions", "watcher"])
+    serve.add_argument("service", choices=["web", "rasa", "actions", "watcher", "worker"])
     serve.add_argument("--worker", type=int, default=1, help="which Rasa process (1 = on rasa_port, 2 = the next "
                        "port, ...)")
     serve.set_defaults(func=cmd_serve)

@@ -154,8 +154,16 @@ class Settings(BaseSettings):
     webhook_secret: Optional[SecretStr] = None
     # Retention (DSGVO): resolved tickets and old conversations are deleted after this many days
     retention_days: int = Field(90, ge=1, le=3650)
-    worker_seconds: float = Field(5.0, ge=0.2, le=3600, description="how often the web service delivers queued "
-                                  "tickets and notifications")
+    worker_seconds: float = Field(5.0, ge=0.2, le=3600, description="how often the web service (or the worker) "
+                                  "delivers queued tickets and notifications")
+    background_jobs: bool = Field(True, description="the web service itself delivers tickets to the helpdesk, sends "
+                                  "notifications and deletes what is past retention; set false on every web replica "
+                                  "when 'auskunft serve worker' runs, so that N replicas do not do the work N times")
+    worker_port: int = Field(5070, ge=1, le=65535, description="port of the worker's readiness endpoint "
+                             "(GET /health on internal_host: 200 while its last round reached the database)")
+    lease_seconds: float = Field(120.0, ge=5, le=3600, description="how long a worker holds a ticket delivery or a "
+                                 "notification it took: if it dies meanwhile, another worker takes it after this")
+
 
     class Config:
         env_prefix = "AUSKUNFT_"

@@ -221,6 +221,17 @@ class Outbox:
         return self._finish(item, attempts=item.attempts + 1 if attempts is None else attempts, dead=True,
                             last_error=error[:1000])
 
+    def renew(self, item: Item, now: Optional[datetime] = None) -> bool:
+        """Extend this owner's lease on ``item`` to ``now + lease``; False if it was no longer this owner's."""
+        until = self._now(now) + self.lease_for
+        with self.engine.begin() as connection:
+            result = connection.execute(update(items).where(self._mine(item)).values(leased_until=until))
+            return bool(result.rowcount == 1)
+
+    def release(self, item: Item, now: Optional[datetime] = None) -> bool:
+        """Give ``item`` back unchanged and due at once (no attempt counted); False if the lease had been lost."""
+        return self._finish(item, next_attempt_at=self._now(now))
+
     def _finish(self, item: Item, **values: Any) -> bool:
         with self.engine.begin() as connection:
             result = connection.execute(update(items).where(self._mine(item))

@@ -1,4 +1,4 @@
-"""One service per process (``auskunft serve web|rasa|actions|watcher``): for systemd, containers, several hosts.
+"""One service per process (``auskunft serve web|rasa|actions|watcher|worker``): for systemd, containers, several hosts.
 
 Each runs exactly the command ``auskunft run`` starts for it (:func:`bot.run.services.services`), in the
 foreground, replacing this process (signals reach the server itself). Nothing is provisioned, built or
@@ -10,6 +10,10 @@ trained here: that is the build step (``auskunft model provision``, ``auskunft k
 | rasa | ``internal_host:rasa_port`` (+ worker - 1) | ``GET /`` |
 | actions | ``internal_host:action_port`` | ``GET /health`` |
 | watcher | nothing (rebuilds the shared index; run one per deployment) | its process |
+| worker | ``internal_host:worker_port`` (helpdesk deliveries, notifications, retention; web with
+  ``background_jobs=false``) | ``GET /health`` |
+
+The worker is not part of ``auskunft run``, where the web service does the background work itself.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from bot.run.rasa_workers import worker_count
 from bot.run.runtime_env import child_env
 from bot.run.services import Service, model_path, prepare_tracker_db, services
 
-SERVED = ("web", "rasa", "actions", "watcher")
+SERVED = ("web", "rasa", "actions", "watcher", "worker")
 
 
 class ServeError(AuskunftError):
@@ -38,6 +42,12 @@ def _supervisor_name(name: str, worker: int) -> str:
     if name == "rasa":
         return "rasa" if worker == 1 else f"rasa-{worker}"
     return name
+
+
+def worker_service(settings: Settings) -> Service:
+    """The background worker (:mod:`bot.web.worker`); only ``auskunft serve`` starts it."""
+    return Service("worker", [sys.executable, "-m", "bot.run.lean_imports", "bot.web.worker"],
+                   f"http://{settings.internal_host}:{settings.worker_port}/health")
 
 
 def service_for(settings: Settings, name: str, worker: int = 1) -> Service:
@@ -54,6 +64,8 @@ def service_for(settings: Settings, name: str, worker: int = 1) -> Service:
     if name == "rasa" and not model_path(settings).is_file():
         raise ServeError(f"no trained Rasa model at {model_path(settings)}; run 'auskunft train' first "
                          "(training is a build step; 'auskunft serve' never trains)")
+    if name == "worker":
+        return worker_service(settings)
     wanted = _supervisor_name(name, worker)
     return next(s for s in services(settings, watch_kb=True) if s.name == wanted)
 

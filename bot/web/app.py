@@ -57,11 +57,14 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient() as client:
             services.http = client
-            worker = asyncio.create_task(services.jobs.loop(settings.worker_seconds))
+            # off where 'auskunft serve worker' does the background work (AUSKUNFT_BACKGROUND_JOBS=false)
+            worker = asyncio.create_task(services.jobs.loop(settings.worker_seconds)) \
+                if settings.background_jobs else None
             try:
                 yield
             finally:
-                worker.cancel()
+                if worker is not None:
+                    worker.cancel()
                 services.http = None
                 if services.vectors is not None:
                     await services.vectors.close()

@@ -1,7 +1,10 @@
-"""Work the web service does on a schedule: ticket deliveries to a helpdesk, e-mail notifications, retention.
+"""Work done on a schedule: ticket deliveries to a helpdesk, e-mail notifications, retention.
 
-Each job takes what is due from the database, so a restart or a second web process loses
-nothing; failures are logged (without personal data) and retried on the next round.
+Run by the web service itself (``background_jobs``, the default) or by ``auskunft serve worker``
+(:mod:`bot.web.worker`). Each job takes what is due from the database, so a restart or a second process
+loses nothing, and any number of processes may run the jobs at once: ticket deliveries are leased item by
+item (:mod:`bot.helpdesk.outbox`), notifications and retention run in one process at a time
+(:class:`bot.outbox.turn.Turn`). Failures are logged (without personal data) and retried on the next round.
 """
 
 from __future__ import annotations
@@ -10,14 +13,17 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any, Callable, List, Optional
+from datetime import timedelta
+from typing import Any, Callable, Dict, List, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config.settings import Settings
 from bot.conversations.erase import TrackerEraser
+from bot.helpdesk import Connector, DeliveryWorker
 from bot.notifications.mailer import Mailer, SmtpConfig
 from bot.notifications.replies import notify_pending
+from bot.outbox.turn import Turn
 from bot.tickets.departments import Departments
 from bot.tickets.retention import purge
 
@@ -56,13 +62,32 @@ class Jobs:
         self.extra: List[Callable[[], Any]] = []  # e.g. the helpdesk delivery worker
         self._last_retention = 0.0
         self._notify_lock = threading.Lock()
+        self._turns: Dict[str, Turn] = {}
+        self.last_ok: Optional[float] = None  # time.monotonic() of the last round in which no job failed
+
+    def deliver_to(self, connector: Connector) -> None:
+        """Also deliver queued tickets through ``connector`` in every round (leased for ``lease_seconds``)."""
+        if connector.name != "inbox":
+            worker = DeliveryWorker(self.sessions, connector, lease=timedelta(seconds=self.settings.lease_seconds))
+            self.extra.append(worker.run_once)
+
+    def turn(self, job: str) -> Turn:
+        """The turn of ``job`` (one process at a time runs it) in the ticket database."""
+        if job not in self._turns:
+            with self.sessions() as session:
+                engine = session.get_bind()
+            self._turns[job] = Turn(engine, job, lease=timedelta(seconds=self.settings.lease_seconds))  # type: ignore[arg-type]
+        return self._turns[job]
 
     def notify(self) -> int:
-        """Send pending reply notifications (no-op without SMTP)."""
+        """Send pending reply notifications (no-op without SMTP, or while another process has the turn)."""
         if self.mailer is None:
             return 0
-        with self._notify_lock, self.sessions() as session:
-            return notify_pending(session, self.mailer, self.lookup_url, self.departments.name)
+        with self._notify_lock, self.turn("notifications").held() as mine:
+            if not mine:
+                return 0
+            with self.sessions() as session:
+                return notify_pending(session, self.mailer, self.lookup_url, self.departments.name)
 
     def notify_soon(self) -> None:
         """Send pending notifications now, in a background thread (after a reply; failures wait for the loop)."""
@@ -78,17 +103,25 @@ class Jobs:
         """Delete what is past retention (at most hourly unless forced)."""
         if not force and time.monotonic() - self._last_retention < RETENTION_EVERY_S:
             return
-        self._last_retention = time.monotonic()
-        with self.sessions() as session:
-            purge(session, self.settings.retention_days, self.eraser)
+        with self.turn("retention").held() as mine:
+            if not mine:
+                return  # another process purges right now
+            self._last_retention = time.monotonic()
+            with self.sessions() as session:
+                purge(session, self.settings.retention_days, self.eraser)
 
-    def run_once(self) -> None:
-        """One round of every job; one failing job does not stop the others."""
+    def run_once(self) -> bool:
+        """One round of every job; one failing job does not stop the others. True if none failed."""
+        failed = False
         for job in (*self.extra, self.notify, self.retention):
             try:
                 job()
             except Exception:  # noqa: BLE001 - keep the loop alive; the traceback goes to the log
+                failed = True
                 log.exception("background job %s failed; retrying next round", getattr(job, "__name__", job))
+        if not failed:
+            self.last_ok = time.monotonic()
+        return not failed
 
     async def loop(self, interval: float) -> None:
         """Run the jobs every ``interval`` seconds until cancelled."""

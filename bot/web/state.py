@@ -18,7 +18,7 @@ from bot.config.agencies import Agencies
 from bot.config.settings import PROJECT_ROOT, Settings
 from bot.conversations.erase import TrackerEraser
 from bot.db.engine import make_engine, session_factory
-from bot.helpdesk import Connector, DeliveryWorker, connector_from_settings, enqueue
+from bot.helpdesk import Connector, connector_from_settings, enqueue
 from bot.limits.policy import CitizenLimits
 from bot.limits.stores import limiter_for
 from bot.run.runtime_env import api_token, child_env
@@ -87,8 +87,7 @@ class WebServices:
         office_hours = OfficeHours.parse(settings.office_hours, settings.timezone)
         connector = connector_from_settings(settings)  # fails loudly on an incomplete helpdesk configuration
         jobs = Jobs(settings, sessions, departments, eraser)
-        if connector.name != "inbox":
-            jobs.extra.append(DeliveryWorker(sessions, connector).run_once)
+        jobs.deliver_to(connector)
         limiter = limiter_for(settings, engine)  # one store for the citizen limits and the login delays
         return cls(settings=settings, engine=engine, sessions=sessions, api_token=api_token(settings), eraser=eraser,
                    departments=departments, agencies=agencies, office_hours=office_hours, helpdesk=connector,
@@ -103,8 +102,12 @@ class WebServices:
             enqueue(session, ticket, self.helpdesk.name)
 
     def reply_stored(self, session: Session, ticket: Ticket, reply: Reply) -> None:
-        """After an agent's reply was stored: notify the citizen soon (by e-mail, where they left an address)."""
-        self.jobs.notify_soon()
+        """After an agent's reply was stored: notify the citizen soon (by e-mail, where they left an address).
+
+        Without ``background_jobs`` the worker sends it in its next round.
+        """
+        if self.settings.background_jobs:
+            self.jobs.notify_soon()
 
     def http_client(self) -> httpx.AsyncClient:
         """The client for Rasa's REST channel.

@@ -72,6 +72,20 @@ def test_the_systemd_units_start_the_same_entry_points() -> None:
     assert all("EnvironmentFile=/etc/auskunft/auskunft.env" in text for text in units.values())
 
 
+def test_where_a_worker_runs_the_web_services_leave_the_background_jobs_to_it() -> None:
+    workers = [doc for doc in _documents() if doc["kind"] == "Deployment"
+               and doc["spec"]["template"]["spec"]["containers"][0]["command"] == ["auskunft", "serve", "worker"]]
+    assert len(workers) == 1
+    config = next(doc for doc in _documents() if doc["kind"] == "ConfigMap")["data"]
+    assert config["AUSKUNFT_BACKGROUND_JOBS"] == "false"
+    assert Settings(background_jobs=config["AUSKUNFT_BACKGROUND_JOBS"]).background_jobs is False  # parses as meant
+    assert int(config["AUSKUNFT_WORKER_PORT"]) == \
+        workers[0]["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
+    env = (DEPLOY / "systemd" / "auskunft.env.example").read_text()
+    assert "\nAUSKUNFT_BACKGROUND_JOBS=false\n" in env
+    assert "auskunft-worker.service" in (DEPLOY / "systemd" / "auskunft.target").read_text()
+
+
 def test_the_nginx_config_checks_hosts_passively_and_sets_the_forwarded_address() -> None:
     text = (DEPLOY / "nginx" / "auskunft.conf").read_text()
     assert text.count("max_fails=") == 2 and "fail_timeout=" in text
