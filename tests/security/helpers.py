@@ -13,6 +13,7 @@ import httpx
 
 from tests.e2e.conftest import Running
 from tests.e2e.inbox_agent import create_account
+from tests.helpers.replies import decisions, offered  # noqa: F401  (re-exported)
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "ein-langes-angriffs-passwort-42"
@@ -55,19 +56,6 @@ def chat(services: Running, message: Any, sender: Optional[str] = None, **extra:
     """One message through the web service's ``/api/chat``, as the widget sends it."""
     return httpx.post(f"{services.web}/api/chat", json={"sender": sender or uuid.uuid4().hex, "message": message,
                                                         **extra}, timeout=60)
-
-
-def decisions(reply: List[Dict[str, Any]]) -> Dict[str, Any]:
-    """The ``custom`` part of the bot's reply (decision, step, faq_id, case_number)."""
-    found: Dict[str, Any] = {}
-    for message in reply:
-        found.update(message.get("custom") or {})
-    return found
-
-
-def offered(reply: List[Dict[str, Any]]) -> List[str]:
-    """The payloads of the reply's buttons."""
-    return [button["payload"] for message in reply for button in message.get("buttons") or []]
 
 
 def tickets_of(services: Running, conversation: str) -> List[Dict[str, Any]]:

@@ -1,0 +1,289 @@
+"""Load benchmark on the real deployment: citizens through nginx to one, then two app hosts (issue 15).
+
+Builds the deployment of tests/deploy (:mod:`tests.helpers.deployment`: a data host with PostgreSQL and Redis, app
+hosts each running ``auskunft serve actions|rasa|web``, nginx from ``deploy/nginx/auskunft.conf`` in front) in
+network namespaces of its own (prefix ``akl-``, subnet 10.232.0.0/24), first with one app host, then with two.
+On each it runs the same conversations through nginx: 50 and then 200 at once, 10 turns each, every one its own
+sender sending its next message when the reply has arrived: German FAQ questions with follow-ups, and every
+``--handoff-every``-th conversation asks for a person and confirms with the offered buttons (a ticket).
+Reports msg/s, p50/p95/p99 latency and errors per phase, the ratio two hosts / one host, the load average of the
+machine before and after each phase, and afterwards reads every conversation's events back from the tracker store
+(PostgreSQL) and every ticket, and counts lost and duplicated ones (exit status 1 unless both are 0).
+
+    sudo .venv/bin/python bench/deploy_load.py [--hosts 1 2] [--conversations 50 200] [--turns 10] \\
+        [--json bench/results/serving/deploy-load.json]
+
+Needs root (namespaces), nginx, redis-server and PostgreSQL 15 (as tests/deploy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Sequence, Tuple
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.load import machine  # noqa: E402
+from bench.load_client import Message, Turn, check_events, latency_summary, load_pools  # noqa: E402
+from tests.helpers.deployment import Deployment, deploy, missing_tools  # noqa: E402
+from tests.helpers.netns import Network  # noqa: E402
+
+FOLLOW_UPS = ("Und was kostet das?", "Welche Unterlagen brauche ich dafür?", "Wie lange dauert das ungefähr?",
+              "Kann ich das auch online erledigen?", "Muss ich dafür persönlich vorbeikommen?",
+              "Wo finde ich das Formular?", "Danke, und was passiert danach?")
+HANDOFF = ("Ich möchte bitte mit einem Menschen sprechen", "/affirm", "/skip_email")
+"""A request for a person, then the buttons the bot offers (consent, no e-mail address): a ticket."""
+BENCH_ENV = {  # every citizen comes from 127.0.0.1: no limit per address, the global ones stay on (as bench/load.py)
+    "AUSKUNFT_LIMIT_CHAT_PER_ADDRESS": "0", "AUSKUNFT_LIMIT_HANDOFFS_PER_ADDRESS": "0", "PYTHONUNBUFFERED": "1"}
+
+
+def script(faq: Sequence[Message], turns: int, rng: random.Random, handoff: bool) -> List[str]:
+    """One citizen's messages: a question, a follow-up or two, the next question ...; a handoff at the end."""
+    body = turns - len(HANDOFF) if handoff else turns
+    texts: List[str] = []
+    while len(texts) < body:
+        texts.append(rng.choice(faq).text)
+        texts += rng.sample(FOLLOW_UPS, rng.randint(1, 2))
+    return texts[:body] + (list(HANDOFF) if handoff else [])
+
+
+async def talk(client: httpx.AsyncClient, url: str, sender: str, texts: Sequence[str],
+               turns: List[Turn], replies: List[List[Dict[str, Any]]]) -> None:
+    """One citizen as the widget: each message after the previous reply; ``turns``/``replies`` fill as it goes."""
+    for text in texts:
+        started = time.perf_counter()
+        error, reply = None, []
+        try:
+            response = await client.post(url, json={"sender": sender, "message": text, "lang": "de"},
+                                         headers={"X-Auskunft-Conversation": sender})
+            if response.status_code != 200:
+                error = f"http_{response.status_code}"
+            else:
+                reply = response.json()
+                error = None if isinstance(reply, list) and reply else "silent"
+        except httpx.TimeoutException:
+            error = "timeout"
+        except httpx.TransportError as err:
+            error = type(err).__name__
+        turns.append(Turn(text, (time.perf_counter() - started) * 1000, error))
+        replies.append(reply if error is None else [])
+
+
+def created(replies: Sequence[Sequence[Dict[str, Any]]]) -> bool:
+    """Whether the bot said a ticket was created (``custom.step == "created"``) in one of ``replies``."""
+    return any((m.get("custom") or {}).get("step") == "created" for reply in replies for m in reply)
+
+
+async def phase(deployment: Deployment, conversations: int, turns: int, handoff_every: int, seed: int,
+                timeout: float, sent: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
+    """``conversations`` citizens at once through nginx; their turns and replies are added to ``sent``."""
+    rng = random.Random(seed)
+    faq = [m for m in load_pools(ROOT)["faq"] if m.lang == "de"]
+    run = secrets.token_hex(3)
+    talks = {f"dl-{run}-{conversations}-{i:04d}": script(faq, turns, rng, handoff_every > 0 and i % handoff_every
+                                                         == handoff_every - 1) for i in range(conversations)}
+    for sender in talks:
+        sent[sender] = {"turns": [], "replies": [], "handoff": HANDOFF[0] in talks[sender]}
+    limits = httpx.Limits(max_connections=conversations + 4, max_keepalive_connections=conversations + 4)
+    load_before = os.getloadavg()
+    done = asyncio.Event()
+
+    async def progress() -> None:
+        while not done.is_set():
+            await asyncio.sleep(5)
+            answered = sum(len(sent[s]["turns"]) for s in talks)
+            print(f"  ... {answered}/{conversations * turns} messages, {time.perf_counter() - started:.0f} s",
+                  flush=True)
+
+    async with httpx.AsyncClient(timeout=timeout, limits=limits) as client:
+        started = time.perf_counter()
+        ticker = asyncio.create_task(progress())
+        await asyncio.gather(*(talk(client, f"{deployment.url}/api/chat", s, texts, sent[s]["turns"],
+                                    sent[s]["replies"]) for s, texts in talks.items()))
+        wall = time.perf_counter() - started
+        done.set()
+        ticker.cancel()
+    result = latency_summary([t for s in talks for t in sent[s]["turns"]], wall)
+    errors: Dict[str, int] = {}
+    for sender in talks:
+        for turn in sent[sender]["turns"]:
+            if turn.error:
+                errors[turn.error] = errors.get(turn.error, 0) + 1
+    return {"conversations": conversations, "turns": turns, **result, "errors_by_kind": errors,
+            "handoffs_asked": sum(1 for s in talks if sent[s]["handoff"]),
+            "handoffs_confirmed": sum(1 for s in talks if created(sent[s]["replies"])),
+            "loadavg_before": list(load_before), "loadavg_after": list(os.getloadavg())}
+
+
+def stored(deployment: Deployment, senders: Sequence[str]) -> Tuple[Dict[str, List[Tuple[str, str]]],
+                                                                     Dict[str, int]]:
+    """Every sender's tracker events (type, text) from PostgreSQL, and the number of tickets per conversation."""
+    import sqlalchemy as sa
+
+    events: Dict[str, List[Tuple[str, str]]] = {sender: [] for sender in senders}
+    tickets: Dict[str, int] = {}
+    for database, query in (("rasa", "SELECT sender_id, type_name, data FROM events WHERE type_name IN "
+                                     "('user', 'bot') ORDER BY id"),
+                            ("auskunft", "SELECT conversation_id, count(*) FROM tickets GROUP BY conversation_id")):
+        engine = sa.create_engine(f"{deployment.pg_url}/{database}")
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(sa.text(query)).fetchall()
+        finally:
+            engine.dispose()
+        for row in rows:
+            if database == "rasa" and row[0] in events:
+                events[row[0]].append((row[1], json.loads(row[2]).get("text") or ""))
+            elif database == "auskunft":
+                tickets[row[0]] = int(row[1])
+    return events, tickets
+
+
+def audit(deployment: Deployment, sent: Dict[str, Dict[str, Any]]) -> Dict[str, int]:
+    """Sent messages and answers against the stored events, confirmed handoffs against the tickets."""
+    events, tickets = stored(deployment, list(sent))
+    totals: Dict[str, int] = {"conversations": len(sent), "bot_sent": 0, "bot_stored": 0, "bot_lost": 0,
+                              "bot_duplicated": 0, "tickets_expected": 0, "tickets_stored": 0, "tickets_lost": 0,
+                              "tickets_duplicated": 0, "tickets_unexpected": 0}
+    for sender, record in sent.items():
+        turns: List[Turn] = record["turns"]
+        user = [text for kind, text in events[sender] if kind == "user"]
+        for key, value in check_events([(t.text, t.error is None) for t in turns], user).items():
+            totals[key] = totals.get(key, 0) + value
+        if all(t.error is None for t in turns):  # a failed request may or may not have reached Rasa
+            want = len([m for reply in record["replies"] for m in reply])
+            have = sum(1 for kind, _ in events[sender] if kind == "bot")
+            totals["bot_sent"] += want
+            totals["bot_stored"] += have
+            totals["bot_lost" if have < want else "bot_duplicated"] += abs(want - have)
+        expected, found = int(created(record["replies"])), tickets.get(sender, 0)
+        totals["tickets_expected"] += expected
+        totals["tickets_stored"] += found
+        totals["tickets_lost"] += max(0, expected - found)
+        totals["tickets_duplicated" if expected else "tickets_unexpected"] += max(0, found - expected)
+    return totals
+
+
+def lost_or_duplicated(audit_: Dict[str, int]) -> int:
+    """Everything that should be stored once and is not."""
+    return sum(audit_.get(key, 0) for key in ("lost", "duplicated", "reordered", "unexpected", "bot_lost",
+                                               "bot_duplicated", "tickets_lost", "tickets_duplicated",
+                                               "tickets_unexpected", "nginx_missing"))
+
+
+async def on_hosts(deployment: Deployment, args: argparse.Namespace) -> Dict[str, Any]:
+    """A warm-up conversation, then each ``--conversations`` phase; then the audit of everything sent."""
+    sent: Dict[str, Dict[str, Any]] = {}
+    out: Dict[str, Any] = {"startup_s": round(deployment.startup_seconds, 1), "phases": {}}
+    await phase(deployment, 2, 3, 0, args.seed + 99, args.request_timeout, sent)  # each host's first requests
+    for conversations in args.conversations:
+        print(f"{len(deployment.apps)} app host(s): {conversations} conversations x {args.turns} turns", flush=True)
+        result = await phase(deployment, conversations, args.turns, args.handoff_every, args.seed + conversations,
+                             args.request_timeout, sent)
+        out["phases"][str(conversations)] = result
+        print(f"  {result['msg_per_s']:.1f} msg/s, p50 {result.get('p50_ms', 0):.0f} ms, p95 "
+              f"{result.get('p95_ms', 0):.0f} ms, p99 {result.get('p99_ms', 0):.0f} ms, errors {result['errors']} "
+              f"{result['errors_by_kind'] or ''}, load {result['loadavg_before'][0]:.1f} -> "
+              f"{result['loadavg_after'][0]:.1f}", flush=True)
+    out["audit"] = audit(deployment, sent)
+    a = out["audit"]
+    a["nginx_logged"] = sum(1 for line in deployment.access_log() if " /api/chat " in line)  # really ours
+    a["nginx_missing"] = max(0, sum(len(record["turns"]) for record in sent.values()) - a["nginx_logged"])
+    print(f"  stored: {a['conversations']} conversations, user events sent {a['sent']} stored {a['stored']} lost "
+          f"{a['lost']} (+{a['lost_after_error']} after an error) duplicated {a['duplicated']}; answers sent "
+          f"{a['bot_sent']} stored {a['bot_stored']}; tickets expected {a['tickets_expected']} stored "
+          f"{a['tickets_stored']} lost {a['tickets_lost']} duplicated {a['tickets_duplicated']}", flush=True)
+    return out
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, nargs="+", default=[1, 2], choices=(1, 2))
+    parser.add_argument("--conversations", type=int, nargs="+", default=[50, 200])
+    parser.add_argument("--turns", type=int, default=10)
+    parser.add_argument("--handoff-every", type=int, default=25, help="every N-th conversation asks for a person")
+    parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--request-timeout", type=float, default=60.0)
+    parser.add_argument("--time-limit", type=float, default=1800.0, help="seconds for everything, start-ups included")
+    parser.add_argument("--base", type=Path, default=Path(os.environ.get("AUSKUNFT_BENCH_DEPLOY_TMP",
+                                                                          "/tmp/auskunft-bench-deploy")))
+    parser.add_argument("--prefix", default="akl-")
+    parser.add_argument("--subnet", default="10.232.0")
+    parser.add_argument("--port", type=int, default=18700, help="nginx on 127.0.0.1")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if args.turns < len(HANDOFF) + 1:
+        parser.error(f"--turns needs at least {len(HANDOFF) + 1} (a question and the handoff)")
+    return args
+
+
+def main() -> int:
+    args = parse_args()
+    reason = missing_tools()
+    if reason:
+        print(f"error: {reason}", file=sys.stderr)
+        return 2
+    with socket.socket() as probe:  # another nginx there would answer the readiness check and take the load
+        if probe.connect_ex(("127.0.0.1", args.port)) == 0:
+            print(f"error: 127.0.0.1:{args.port} is taken; pass another --port", file=sys.stderr)
+            return 2
+    deadline = time.monotonic() + args.time_limit
+    out: Dict[str, Any] = {"machine": {**machine(), "loadavg_start": list(os.getloadavg())},
+                           "params": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+                           "hosts": {}}
+    try:
+        for hosts in args.hosts:
+            print(f"starting the deployment with {hosts} app host(s) in {args.base} ...", flush=True)
+            with Network(args.prefix, args.subnet) as net, \
+                    deploy(args.base, net, args.port, BENCH_ENV, app_hosts=hosts) as deployment:
+                left = deadline - time.monotonic()
+                out["hosts"][str(hosts)] = asyncio.run(asyncio.wait_for(on_hosts(deployment, args), left))
+    except (asyncio.TimeoutError, AssertionError) as err:
+        out["aborted"] = f"time limit of {args.time_limit:.0f} s reached" if isinstance(
+            err, asyncio.TimeoutError) else str(err)[-2000:]
+    out["machine"]["loadavg_end"] = list(os.getloadavg())
+    one, two = out["hosts"].get("1", {}).get("phases", {}), out["hosts"].get("2", {}).get("phases", {})
+    out["scaling"] = {n: two[n]["msg_per_s"] / one[n]["msg_per_s"] for n in one if n in two and one[n]["msg_per_s"]}
+    report(out)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+    bad = sum(lost_or_duplicated(h["audit"]) for h in out["hosts"].values() if "audit" in h)
+    return 1 if out.get("aborted") or bad else 0
+
+
+def report(out: Dict[str, Any]) -> None:
+    """The figures as a table on stdout."""
+    print(f"\n{'hosts':<6}{'conv':>6}{'msgs':>7}{'errors':>8}{'wall s':>8}{'msg/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+          f"{'p99 ms':>8}{'load before/after':>19}")
+    for hosts, result in out["hosts"].items():
+        for conversations, r in result["phases"].items():
+            print(f"{hosts:<6}{conversations:>6}{r['messages']:>7}{r['errors']:>8}{r['wall_s']:>8.1f}"
+                  f"{r['msg_per_s']:>8.1f}" + "".join(f"{r.get(k, 0):>8.0f}" for k in ("p50_ms", "p95_ms", "p99_ms"))
+                  + f"{r['loadavg_before'][0]:>10.1f} / {r['loadavg_after'][0]:.1f}")
+    for conversations, ratio in out["scaling"].items():
+        print(f"scaling at {conversations} conversations: 2 hosts / 1 host = {ratio:.2f}x msg/s")
+    for hosts, result in out["hosts"].items():
+        a = result.get("audit")
+        if a:
+            print(f"{hosts} host(s): lost or duplicated {lost_or_duplicated(a)} (user events {a['stored']}/"
+                  f"{a['sent']}, answers {a['bot_stored']}/{a['bot_sent']}, tickets {a['tickets_stored']}/"
+                  f"{a['tickets_expected']})")
+    if out.get("aborted"):
+        print(f"ABORTED: {out['aborted']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
