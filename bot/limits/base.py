@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple, Optional, Protocol, Sequence, runtime_checkable
 
+from bot.errors import AuskunftError
+
+
+class LimitsUnavailable(AuskunftError):
+    """The limit store cannot be reached.
+
+    Deliberately *fail closed*: whatever needs a limit (chat, case lookups, handoffs, inbox logins) is refused with
+    503 until the store is back, never let through unlimited (bot/web/unavailable.py).
+    """
+
 
 @dataclass(frozen=True)
 class Decision:

@@ -6,7 +6,7 @@ import time
 import uuid
 from typing import Any, Callable, List, Optional, Sequence
 
-from bot.limits.base import ALLOWED, Budget, Decision, Note, check_limit
+from bot.limits.base import ALLOWED, Budget, Decision, LimitsUnavailable, Note, check_limit
 
 # KEYS: the counters; ARGV: now, member, then limit and window per key. Counts under every key or none. Returns '-1'
 # when counted, else the score (time) of the event that has to leave the refusing key's window and that key's number
@@ -30,6 +30,11 @@ return '-1'
 """
 
 
+def _unavailable(err: Exception) -> LimitsUnavailable:
+    return LimitsUnavailable(f"the limit store (Redis) is not reachable ({type(err).__name__}); requests that need "
+                             "a limit are refused with 503 until it is back: check redis-server and AUSKUNFT_REDIS_URL")
+
+
 class RedisLimiter:
     """Sliding-window counters and notes in Redis, shared by every process and machine that uses the server.
 
@@ -49,6 +54,7 @@ class RedisLimiter:
         self.prefix = prefix
         self._clock = clock
         self._hit = self.redis.register_script(HIT)
+        self._errors = (redis.RedisError, OSError)  # connection refused, timeouts, a server going away
 
     def hit(self, key: str, limit: int, window: float) -> Decision:
         """Count one event for ``key`` unless ``limit`` events fell in the last ``window`` seconds."""
@@ -61,8 +67,11 @@ class RedisLimiter:
             check_limit(budget.limit, budget.window)
             args += [budget.limit, repr(float(budget.window))]
         now = self._clock()
-        answer = self._hit(keys=[self.prefix + "hits:" + b.key for b in budgets],
-                           args=[repr(now), f"{now!r}:{uuid.uuid4().hex}", *args])
+        try:
+            answer = self._hit(keys=[self.prefix + "hits:" + b.key for b in budgets],
+                               args=[repr(now), f"{now!r}:{uuid.uuid4().hex}", *args])
+        except self._errors as err:
+            raise _unavailable(err) from None
         if isinstance(answer, list):
             oldest, number = (float(item) for item in answer)
             return Decision(False, max(0.0, oldest + budgets[int(number) - 1].window - now))
@@ -72,11 +81,18 @@ class RedisLimiter:
 
     def note(self, key: str, value: str, ttl: float) -> None:
         """Keep ``value`` under ``key`` for ``ttl`` seconds (Redis drops it after that too)."""
-        self.redis.set(self.prefix + "notes:" + key, f"{self._clock() + ttl!r}|{value}", px=max(1, int(ttl * 1000)))
+        try:
+            self.redis.set(self.prefix + "notes:" + key, f"{self._clock() + ttl!r}|{value}",
+                           px=max(1, int(ttl * 1000)))
+        except self._errors as err:
+            raise _unavailable(err) from None
 
     def recall(self, key: str) -> Optional[str]:
         """The value noted under ``key`` unless it expired (by this limiter's clock, like the other stores)."""
-        stored = self.redis.get(self.prefix + "notes:" + key)
+        try:
+            stored = self.redis.get(self.prefix + "notes:" + key)
+        except self._errors as err:
+            raise _unavailable(err) from None
         if stored is None:
             return None
         until, _, value = (stored.decode() if isinstance(stored, bytes) else str(stored)).partition("|")

@@ -19,7 +19,7 @@ from bot import __version__
 from bot.config.settings import Settings, get_settings
 from bot.privacy.log_filter import install_redacting_filter
 from bot.run.log_format import configure_logging
-from bot.web import openapi
+from bot.web import openapi, unavailable
 from bot.web.latency import LatencyMiddleware
 from bot.web.routers import (
     accounts,
@@ -92,5 +92,6 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app.mount("/inbox-static", StaticFiles(directory=STATIC / "inbox"), name="inbox-static")
     metrics.register_sources(services)  # outbox depth and index versions, read at each scrape of /metrics
     openapi.install(app)
+    unavailable.install(app)  # 503 with a message while Redis (limits) or the database is away, never a 500
     return app
 
