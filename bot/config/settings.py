@@ -53,6 +53,9 @@ class Settings(BaseSettings):
                                     "similar than the closest FAQ phrasing")
     withdraw_overdue: bool = Field(False, description="entries past their review_by date are not given as answers; "
                                    "such questions are handed to a person instead")
+    editor_review: bool = Field(False, description="review queue for the editors' browser form: saving an entry "
+                                "creates a draft that a second editor approves (only then is the file written "
+                                "and committed) or rejects; off: saving writes the file at once")
 
     host: str = Field("127.0.0.1", description="address the web service (widget, citizen API, inbox) listens on")
     access_log: bool = Field(False, description="uvicorn's access log of the web service (client addresses and "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 from bot.editor.kb_source import GIT_TIMEOUT_S, KbSourceError, repo_location
 
@@ -21,14 +21,17 @@ def editor_identity(username: str, display_name: str, email: Optional[str] = Non
     return (display_name or username).strip() or username, (email or f"{username}@{EMAIL_DOMAIN}").strip()
 
 
-def commit_file(path: Path, message: str, name: str, email: str) -> Optional[str]:
+def commit_file(path: Path, message: str, name: str, email: str,
+                committer: Optional[Tuple[str, str]] = None) -> Optional[str]:
     """Stage and commit only ``path`` (other staged or changed files are left alone).
 
     Args:
         path: the changed file.
         message: the commit message.
-        name: author and committer name.
-        email: author and committer e-mail.
+        name: author name (and committer name unless ``committer`` is given).
+        email: author e-mail (likewise).
+        committer: name and e-mail of someone else who commits the author's change (the editor who approved a
+            draft of the review queue).
 
     Returns:
         The new commit's id, or None if ``path`` is in no git repository.
@@ -40,8 +43,9 @@ def commit_file(path: Path, message: str, name: str, email: str) -> Optional[str
         repo, _prefix = repo_location(path.parent)
     except KbSourceError:
         return None  # git missing, or the kb is no repository: the file change alone is the record
-    env = {**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
-           "GIT_COMMITTER_EMAIL": email}
+    by_name, by_email = committer or (name, email)
+    env = {**os.environ, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": by_name,
+           "GIT_COMMITTER_EMAIL": by_email}
     relative = str(path.resolve().relative_to(repo.resolve()))
     for args in (["add", "--", relative], ["commit", "--quiet", "-m", message, "--", relative]):
         done = subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, timeout=GIT_TIMEOUT_S,

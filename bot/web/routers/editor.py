@@ -25,12 +25,13 @@ from bot.kb.loader import scan_kb
 from bot.tickets.models import utcnow
 from bot.web.deps import AgenciesDep, AnalyticsCacheDep, SearcherForDep, SettingsDep, TrackerEngineDep
 from bot.web.markdown import render_markdown
-from bot.web.routers import editor_entries
+from bot.web.routers import editor_entries, editor_review
 from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of, refused
 from bot.web.routers.inbox_auth import CurrentLogin, Db, Login, render, templates
 
 router = APIRouter(prefix="/inbox/editor", include_in_schema=False)
 router.include_router(editor_entries.router)  # /inbox/editor/entries: FAQ editing in the browser
+router.include_router(editor_review.router)  # /inbox/editor/review: the review queue (AUSKUNFT_EDITOR_REVIEW)
 logger = logging.getLogger(__name__)
 MAX_QUESTION = 2000
 DAY_OPTIONS = (7, 30, 90)

@@ -17,8 +17,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from bot.config.agencies import Agency
+from bot.editor import review_queue
 from bot.editor.entry_check import EntryCheck, Problem, check_text
 from bot.editor.entry_form import FOLDER, MAX_FIELD, EntryForm, entry_text
 from bot.editor.entry_store import (
@@ -33,9 +35,9 @@ from bot.editor.entry_store import (
 )
 from bot.kb.loader import ID_PATTERN, LANGUAGES
 from bot.suggestions.git_commit import commit_file, editor_identity
-from bot.web.deps import AgenciesDep
+from bot.web.deps import AgenciesDep, services_of
 from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of, refused
-from bot.web.routers.inbox_auth import CheckedLogin, CurrentLogin, Login, render
+from bot.web.routers.inbox_auth import CheckedLogin, CurrentLogin, Db, Login, render
 
 router = APIRouter(prefix="/entries", include_in_schema=False)  # under the editor router: /inbox/editor/entries
 Text = Annotated[str, Form(max_length=MAX_FIELD)]
@@ -129,8 +131,21 @@ def _form_page(request: Request, login: Login, agencies: Any, agency: Agency, fo
     return render(request, "editor/entry_form.html", context, login, status_code=status_code)
 
 
-def _submit(request: Request, login: Login, agencies: Any, agency_key: str, form: EntryForm, action: str,
-            content_hash: str, found: Optional[Located]) -> Response:
+def _propose(request: Request, login: Login, db: Session, agencies: Any, agency: Agency, form: EntryForm,
+             found: Optional[Located], content_hash: str, check: EntryCheck, relative: str, text: str) -> Response:
+    """Store the checked text as a draft of the review queue (nothing is written) and show the draft."""
+    layer = found.layer if found is not None else agency.layers[-1]
+    try:
+        draft = review_queue.propose(db, agency.key, layer, relative, text, content_hash, login.agent.username)
+    except EntryConflict as err:
+        return _form_page(request, login, agencies, agency, form, found, content_hash, check=check, error=str(err),
+                          status_code=status.HTTP_409_CONFLICT)
+    return RedirectResponse(f"/inbox/editor/review/{draft.id}{_query(agency, meldung='eingereicht')}",
+                            status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _submit(request: Request, login: Login, db: Session, agencies: Any, agency_key: str, form: EntryForm,
+            action: str, content_hash: str, found: Optional[Located]) -> Response:
     """Preview or save one submitted form (see the module docstring)."""
     agency = agency_of(agencies, agency_key)
     if not HASH.match(content_hash):
@@ -153,6 +168,9 @@ def _submit(request: Request, login: Login, agencies: Any, agency_key: str, form
                           status_code=status.HTTP_200_OK if action != "save" else
                           status.HTTP_422_UNPROCESSABLE_ENTITY)
     path = found.path if found is not None else layer / relative
+    if services_of(request.app).settings.editor_review:  # the review queue: a draft for a second editor
+        return _propose(request, login, db, agencies, agency, form, found, content_hash, check,
+                        found.entry.path if found is not None else relative, text)
     verb = "angelegt" if found is None else "bearbeitet"
     try:
         name, email = editor_identity(login.agent.username, login.agent.display_name,
@@ -172,7 +190,7 @@ def _submit(request: Request, login: Login, agencies: Any, agency_key: str, form
 
 
 @router.post("/new")
-def create(request: Request, login: CheckedLogin, agencies: AgenciesDep, id: Short = "", title: Text = "",
+def create(request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep, id: Short = "", title: Text = "",
            questions: Text = "", lang: Short = "", tags: Text = "", source: Text = "", owner: Short = "",
            updated: Short = "", review_by: Short = "", plain: Text = "", tests: Text = "", answer: Text = "",
            folder: Short = "", action: Short = "preview", content_hash: Annotated[str, Form(alias="hash")] = "",
@@ -183,11 +201,11 @@ def create(request: Request, login: CheckedLogin, agencies: AgenciesDep, id: Sho
     form = EntryForm.of_values(dict(id=id, title=title, questions=questions, lang=lang, tags=tags, source=source,
                                     owner=owner, updated=updated, review_by=review_by, plain=plain, tests=tests,
                                     answer=answer, folder=folder))
-    return _submit(request, login, agencies, agency_key, form, action, "", None)
+    return _submit(request, login, db, agencies, agency_key, form, action, "", None)
 
 
 @router.post("/{faq_id}/edit")
-def update(faq_id: str, request: Request, login: CheckedLogin, agencies: AgenciesDep, title: Text = "",
+def update(faq_id: str, request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep, title: Text = "",
            questions: Text = "", lang: Short = "", tags: Text = "", source: Text = "", owner: Short = "",
            updated: Short = "", review_by: Short = "", plain: Text = "", tests: Text = "", answer: Text = "",
            action: Short = "preview", content_hash: Annotated[str, Form(alias="hash", max_length=64)] = "",
@@ -199,4 +217,4 @@ def update(faq_id: str, request: Request, login: CheckedLogin, agencies: Agencie
     form = EntryForm.of_values(dict(title=title, questions=questions, lang=lang, tags=tags, source=source,
                                     owner=owner, updated=updated, review_by=review_by, plain=plain, tests=tests,
                                     answer=answer))
-    return _submit(request, login, agencies, agency_key, form, action, content_hash, found)
+    return _submit(request, login, db, agencies, agency_key, form, action, content_hash, found)

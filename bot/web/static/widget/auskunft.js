@@ -151,6 +151,13 @@
     });
   }
 
+  // The editors' entry form previews an answer with this very code (bot/web/static/inbox/entry_preview.js loads
+  // this file with data-markdown-only): it gets the renderer and no chat, so the preview cannot differ.
+  if (data.markdownOnly !== undefined) {
+    window.AuskunftMarkdown = {render: function (text, parent) { markdown(text, parent); }};
+    return;
+  }
+
   // ---- state in sessionStorage (this tab only; gone when the tab closes) ------------------
   var memory = null;
   function load() {
