@@ -86,8 +86,12 @@ def build_home(home: Path) -> None:
     _run([*cli, "train"], env, "auskunft train")
 
 
-def start_postgres(net: Network, host: Host, base: Path) -> str:
-    """A fresh cluster run by the postgres user on ``host``'s address; returns the SQLAlchemy base URL."""
+def start_postgres(net: Network, host: Host, base: Path,
+                   processes: Optional[Dict[str, "subprocess.Popen[bytes]"]] = None) -> str:
+    """A fresh cluster run by the postgres user on ``host``'s address; returns the SQLAlchemy base URL.
+
+    Its process goes into ``processes`` as ``postgres`` when given (to stop and restart it).
+    """
     pg = base / "pg"
     shutil.rmtree(pg, ignore_errors=True)
     pg.mkdir(parents=True)
@@ -99,7 +103,9 @@ def start_postgres(net: Network, host: Host, base: Path) -> str:
          dict(os.environ), "initdb")
     with (pg / "data" / "pg_hba.conf").open("a") as hba:
         hba.write(f"host all all {net.gateway.rsplit('.', 1)[0]}.0/24 scram-sha-256\n")
-    run_postgres(net, host, base)
+    process = run_postgres(net, host, base)
+    if processes is not None:
+        processes["postgres"] = process
     for name in ("auskunft", "rasa"):
         _run(["runuser", "-u", "postgres", "--", str(PG_BIN.parent / "bin" / "psql"), "-h", str(pg), "-p", str(PG),
               "-q", "-c", f"CREATE DATABASE {name}"], dict(os.environ), f"CREATE DATABASE {name}")
@@ -218,7 +224,7 @@ def deploy(base: Path, net: Network, nginx_port: int = NGINX_PORT, extra_env: Op
     deployment = Deployment(net, data, apps, f"http://127.0.0.1:{nginx_port}", "", logs, base=base)
     try:
         deployment.processes["redis"] = run_redis(net, data, base)
-        deployment.pg_url = start_postgres(net, data, base)
+        deployment.pg_url = start_postgres(net, data, base, deployment.processes)
         ready = []
         for app in apps:
             env = {**app_env(app, data, apps, home, deployment.pg_url, net.gateway), **(extra_env or {})}
