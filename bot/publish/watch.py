@@ -38,14 +38,20 @@ def rebuild(settings: Settings, encoder: TextEncoder,
     Agencies whose layers did not change are skipped cheaply (same content hash, same version).
     """
     ok = True
-    for build in publish_each(settings, settings.agencies(), encoder, tune_for_kb):
-        report = build.report
-        if report is None:
-            log.error("%skb change rejected, the bot keeps the last good index:\n%s", build.label, build.error)
-            ok = False
-        elif not report.unchanged:
-            log.info("%sindex %s published: %d entries, %d embedded, %.2f s",
-                     build.label, report.version, report.entries, report.embedded, report.seconds)
+    try:
+        for build in publish_each(settings, settings.agencies(), encoder, tune_for_kb):
+            report = build.report
+            if report is None:
+                log.error("%skb change rejected, the bot keeps the last good index:\n%s", build.label, build.error)
+                ok = False
+            elif not report.unchanged:
+                log.info("%sindex %s published: %d entries, %d embedded, %.2f s",
+                         build.label, report.version, report.entries, report.embedded, report.seconds)
+    except OSError as err:  # a full disk, a read-only or vanished mount: the watcher itself keeps running
+        where = f" ({err.filename})" if err.filename else ""
+        log.error("index NOT published: %s%s; the bot keeps the last good index. Free space or fix %s; the next "
+                  "kb change publishes again", err.strerror or type(err).__name__, where, settings.index_dir)
+        return False
     return ok
 
 

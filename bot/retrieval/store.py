@@ -45,22 +45,35 @@ class IndexStore:
         return self.root / "CURRENT"
 
     def publish(self, index: FaqIndex) -> str:
-        """Write ``index`` as a new version and make it live atomically; returns its name."""
+        """Write ``index`` as a new version and make it live atomically; returns its name.
+
+        Raises:
+            OSError: it could not be written (e.g. the disk is full); nothing half-written is left and the live
+                version stays live.
+        """
         name = index.version or "empty"
         versions = self.root / "versions"
         versions.mkdir(parents=True, exist_ok=True)
         target = versions / name
         if not target.is_dir():
             staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=versions))
-            index.save(staging)
+            try:
+                index.save(staging)
+            except BaseException:  # e.g. the disk is full: leave no half-written version taking up the space
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
             try:
                 staging.rename(target)
             except OSError:  # another builder published the same version meanwhile
                 shutil.rmtree(staging, ignore_errors=True)
         fd, tmp = tempfile.mkstemp(prefix=".CURRENT-", dir=self.root)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(name + "\n")
-        os.replace(tmp, self.pointer)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(name + "\n")
+            os.replace(tmp, self.pointer)
+        except BaseException:  # CURRENT still names the old version, which keeps serving
+            Path(tmp).unlink(missing_ok=True)
+            raise
         self._prune(keep=name)
         return name
 
