@@ -2,6 +2,8 @@
 
 - resolved tickets closed before the cut-off, with their replies, notes and history, and their
   helpdesk deliveries in the outbox (receipts and dead letters name the case number);
+- dead letters in the outbox (rejected or given up deliveries of open tickets too) and the receipts of discarded
+  ones, queued before the cut-off (:func:`bot.tickets.dead_letters.purge_dead`);
 - conversations (Rasa trackers) whose last message is older than the cut-off;
 - "did this help?" votes older than the cut-off.
 Open tickets are never deleted, however old: a question handed to a person stays until answered.
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.conversations.erase import TrackerEraser
 from bot.feedback.models import Feedback
 from bot.outbox.store import items as outbox_items
+from bot.tickets.dead_letters import purge_dead
 from bot.tickets.models import Ticket, utcnow
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,7 @@ class RetentionReport:
     tickets: int
     conversations: int
     votes: int
+    dead_letters: int = 0
 
 
 def purge(session: Session, days: int, eraser: Optional[TrackerEraser] = None,
@@ -49,10 +53,11 @@ def purge(session: Session, days: int, eraser: Optional[TrackerEraser] = None,
         session.execute(delete(outbox_items).where(outbox_items.c.kind.like("helpdesk:%"),
                                                    outbox_items.c.key.in_([t.case_number for t in old])))
     votes = session.execute(delete(Feedback).where(Feedback.created_at < cutoff)).rowcount
+    dead = purge_dead(session, cutoff)
     session.commit()
     conversations = eraser.erase_inactive(cutoff.timestamp()) if eraser is not None else 0
-    report = RetentionReport(tickets=len(old), conversations=conversations, votes=int(votes or 0))
-    if report.tickets or report.conversations or report.votes:
-        log.info("retention (%d days): deleted %d ticket(s), %d conversation(s), %d vote(s)", days,
-                 report.tickets, report.conversations, report.votes)
+    report = RetentionReport(tickets=len(old), conversations=conversations, votes=int(votes or 0), dead_letters=dead)
+    if report.tickets or report.conversations or report.votes or report.dead_letters:
+        log.info("retention (%d days): deleted %d ticket(s), %d conversation(s), %d vote(s), %d dead letter(s)",
+                 days, report.tickets, report.conversations, report.votes, report.dead_letters)
     return report

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.config.agencies import Agencies
 from bot.staff.auth import aware, list_agents
-from bot.tickets import service
+from bot.tickets import dead_letters, service
 from bot.tickets.live import live_state
 from bot.tickets.models import STATUSES, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import CASE_NUMBER, ReplyIn
@@ -35,6 +35,8 @@ from bot.web.routers.inbox_auth import (
     render,
     templates,
 )
+from bot.web.routers.inbox_dead_letters import alert as dead_letter_alert
+from bot.web.routers.inbox_dead_letters import router as dead_letter_router
 from bot.web.routers.suggestions import link_context
 from bot.web.transcript import view_lines
 from bot.web.wording import count_noun
@@ -137,7 +139,8 @@ def queue(request: Request, login: CurrentLogin, db: Db,
                "filters": {"status": status_filter, "department": department, "topic": topic, "language": language},
                "status_options": STATUS_FILTERS, "department_options": [(k, names.name(k)) for k in allowed],
                "topic_options": topics, "language_options": LANGUAGES, "limit": QUEUE_LIMIT,
-               "flash": _flash(meldung, fall, an, request)}
+               "flash": _flash(meldung, fall, an, request),
+               "dead_letters": dead_letter_alert(dead_letters.count(db)) if login.agent.is_manager else ""}
     return render(request, "inbox/queue.html", context, login)
 
 
@@ -159,6 +162,8 @@ def _event_summary(event: TicketEvent, request: Request, agents: Dict[str, str])
         "handed_back": "Gespräch an den Assistenten zurückgegeben", "citizen_message": "Nachricht der Bürger:in",
         "notified": "Bürger:in benachrichtigt", "delivered": "An das Fachverfahren übermittelt",
         "faq_linked": f"Passender FAQ-Eintrag: {data.get('faq_id') or 'keiner passt'}",
+        "dead_letter": "Fehlgeschlagene Zustellung erneut angestoßen" if data.get("action") == "retry"
+                       else "Fehlgeschlagene Zustellung verworfen",
     }
     return summaries.get(event.kind, event.kind)
 
@@ -273,3 +278,5 @@ def hand_back(case: str, login: CheckedLogin, db: Db) -> RedirectResponse:
     service.hand_back(db, _visible_ticket(db, login, case), login.agent.username)
     return _back(case, "zurueck")
 
+
+router.include_router(dead_letter_router)  # /inbox/zustellungen

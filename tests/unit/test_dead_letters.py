@@ -1,0 +1,128 @@
+"""Dead letters: the listing, retry and discard, retention, and the managers' page and alert in the inbox.
+
+On SQLite and a real PostgreSQL; the web part through the real app (FastAPI's TestClient, logged-in agents).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from bot.config.settings import Settings
+from bot.helpdesk.outbox import enqueue, outbox
+from bot.tickets import dead_letters
+from bot.tickets.models import Ticket, TicketEvent
+from bot.tickets.retention import purge
+from bot.web.app import create_app
+from bot.web.deps import services_of
+from tests.helpers.inbox import CSRF, add_ticket, staff
+from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
+
+REJECTED = "422 vom Ticketsystem: Feld 'customer' ungültig für max@example.org"
+
+
+@pytest.fixture(params=DATABASES)
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FastAPI]:
+    """An app on a real database: SQLite, and PostgreSQL (a fresh database)."""
+    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else postgres_url()
+    made = create_app(Settings(home=tmp_path / "home", database_url=url))
+    yield made
+    services_of(made).close()
+    if url.startswith("postgresql"):
+        drop_postgres(url)
+
+
+def seed(app: FastAPI) -> None:
+    """AK-AAAA-0001's helpdesk delivery was rejected; AK-BBBB-0002's notification was refused by the mail server."""
+    add_ticket(app, "AK-AAAA-0001")
+    add_ticket(app, "AK-BBBB-0002")
+    with services_of(app).sessions() as session:
+        ticket = session.execute(select(Ticket).where(Ticket.case_number == "AK-AAAA-0001")).scalar_one()
+        assert enqueue(session, ticket, "zammad")
+        box = outbox(session, "zammad")
+        [item] = box.lease()
+        assert box.dead(item, REJECTED)
+        other = session.execute(select(Ticket).where(Ticket.case_number == "AK-BBBB-0002")).scalar_one()
+        other.events.append(TicketEvent(actor="system", kind="notify_failed", data={"reply_id": 7, "code": 550}))
+        session.commit()
+
+
+def test_listing_retry_discard_and_retention(app: FastAPI) -> None:
+    seed(app)
+    with services_of(app).sessions() as session:
+        letters = dead_letters.dead_letters(session)
+        assert [(x.kind, x.case_number, x.target) for x in letters] == [
+            ("notification", "AK-BBBB-0002", "E-Mail"), ("helpdesk", "AK-AAAA-0001", "zammad")]
+        assert "[E-MAIL]" in letters[1].error and "max@example.org" not in letters[1].error
+        assert letters[0].error == "Der Mailserver hat die Adresse abgelehnt (Code 550)."
+        dead_letters.retry(session, letters[1].ref, "leitung")
+        assert [i.key for i in outbox(session, "zammad").waiting()] == ["AK-AAAA-0001"]  # due again
+        assert outbox(session, "zammad").get("AK-AAAA-0001").attempts == 0
+        dead_letters.discard(session, letters[0].ref, "leitung")
+        assert dead_letters.count(session) == 0
+        with pytest.raises(dead_letters.DeadLetterGone):
+            dead_letters.retry(session, letters[0].ref, "leitung")
+        with pytest.raises(dead_letters.DeadLetterGone):
+            dead_letters.discard(session, "outbox-x", "leitung")
+        history = [(e.actor, e.data) for e in session.execute(
+            select(TicketEvent).where(TicketEvent.kind == "dead_letter").order_by(TicketEvent.id)).scalars()]
+        assert history[0] == ("leitung", {"action": "retry", "what": "helpdesk", "target": "zammad"})
+        assert history[1][0] == "leitung" and history[1][1]["action"] == "discard"
+
+        box = outbox(session, "zammad")  # rejected once more, then discarded: a receipt that is never queued again
+        [item] = box.lease()
+        box.dead(item, "abgelehnt")
+        dead_letters.discard(session, dead_letters.dead_letters(session)[0].ref, "leitung")
+        ticket = session.execute(select(Ticket).where(Ticket.case_number == "AK-AAAA-0001")).scalar_one()
+        assert not enqueue(session, ticket, "zammad") and outbox(session, "zammad").get("AK-AAAA-0001").payload == {}
+        assert enqueue(session, ticket, "other")
+        other = outbox(session, "other")
+        [item] = other.lease()
+        assert other.dead(item, "abgelehnt")  # a dead letter of an open ticket
+
+        report = purge(session, 90, now=datetime.now(timezone.utc) + timedelta(days=91))
+        assert report.dead_letters == 2 and report.tickets == 0  # the dead letter and the discarded receipt
+        assert outbox(session, "other").get("AK-AAAA-0001") is None and dead_letters.count(session) == 0
+
+
+def test_managers_see_the_alert_and_the_page_and_act_with_csrf(app: FastAPI) -> None:
+    seed(app)
+    manager = staff(app, "leitung", manager=True)
+    agent = staff(app, "sachbearbeitung", "buergerservice")
+    queue = manager.get("/inbox")
+    assert "2 Zustellungen sind endgültig fehlgeschlagen." in queue.text and 'href="/inbox/zustellungen"' in queue.text
+    assert "Zustellungen sind" not in agent.get("/inbox").text
+    assert agent.get("/inbox/zustellungen").status_code == 403
+
+    page = manager.get("/inbox/zustellungen")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "Weitergabe an das Ticketsystem (zammad)" in page.text and "E-Mail-Benachrichtigung" in page.text
+    assert "AK-AAAA-0001" in page.text and "AK-BBBB-0002" in page.text and "[E-MAIL]" in page.text
+    assert "max@example.org" not in page.text  # neither the rejected error nor the ticket's address
+    token = CSRF.search(page.text).group(1)
+    with services_of(app).sessions() as session:
+        helpdesk, notification = (dead_letters.dead_letters(session)[1].ref, dead_letters.dead_letters(session)[0].ref)
+
+    forged = manager.post("/inbox/zustellungen/erneut", data={"ref": helpdesk}, follow_redirects=False)
+    assert forged.status_code == 403
+    assert agent.post("/inbox/zustellungen/erneut", data={"ref": helpdesk, "csrf_token": CSRF.search(
+        agent.get("/inbox").text).group(1)}, follow_redirects=False).status_code == 403
+    done = manager.post("/inbox/zustellungen/erneut", data={"ref": helpdesk, "csrf_token": token},
+                        follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/inbox/zustellungen?meldung=erneut"
+    assert "Die Zustellung wird erneut versucht." in manager.get(done.headers["location"]).text
+    assert "1 Zustellung ist endgültig fehlgeschlagen." in manager.get("/inbox").text
+    gone = manager.post("/inbox/zustellungen/verwerfen", data={"ref": helpdesk, "csrf_token": token},
+                        follow_redirects=False)
+    assert "gibt es nicht mehr" in manager.get(gone.headers["location"]).text
+    manager.post("/inbox/zustellungen/verwerfen", data={"ref": notification, "csrf_token": token})
+    assert "Keine fehlgeschlagenen Zustellungen." in manager.get("/inbox/zustellungen").text
+    assert "endgültig fehlgeschlagen" not in manager.get("/inbox").text
+    assert "Frau Leitung: Fehlgeschlagene Zustellung verworfen" in manager.get("/inbox/tickets/AK-BBBB-0002").text
+    assert "Frau Leitung: Fehlgeschlagene Zustellung erneut angestoßen" in manager.get(
+        "/inbox/tickets/AK-AAAA-0001").text
