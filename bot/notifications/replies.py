@@ -38,9 +38,9 @@ TEXTS = {
 
 def pending(session: Session) -> List[Tuple[Ticket, Reply]]:
     """Replies to tickets with an e-mail address that have not been notified yet, oldest first."""
-    tickets = session.execute(
-        select(Ticket).join(Reply, Reply.ticket_id == Ticket.id).where(Ticket.email.isnot(None)).distinct()
-    ).scalars().all()
+    # the ids first: SELECT DISTINCT over the whole row fails on PostgreSQL (no equality operator for JSON columns)
+    with_replies = select(Reply.ticket_id).join(Ticket, Reply.ticket_id == Ticket.id).where(Ticket.email.isnot(None))
+    tickets = session.execute(select(Ticket).where(Ticket.id.in_(with_replies))).scalars().all()
     result: List[Tuple[Ticket, Reply]] = []
     for ticket in tickets:
         notified = {(e.data or {}).get("reply_id") for e in ticket.events if e.kind == "notified"}

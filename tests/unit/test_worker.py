@@ -20,6 +20,7 @@ from bot.tickets.departments import Departments
 from bot.tickets.schemas import ReplyIn, TicketCreate
 from bot.web.worker import build_jobs, health, run
 from tests.helpers.mail_sink import MailSink, running_sink
+from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
 from tests.helpers.servers import free_port
 from tests.helpers.ticket_api import ticket
 
@@ -66,9 +67,22 @@ def _settings(tmp_path: Path, port: int, **extra: object) -> Settings:
                     worker_port=free_port(), **extra)  # type: ignore[arg-type]
 
 
-def test_two_workers_at_once_send_each_notification_once(tmp_path: Path, smtp: tuple[MailSink, int]) -> None:
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tickets.sqlite3'}"
+        return
+    url = postgres_url()
+    try:
+        yield url
+    finally:
+        drop_postgres(url)
+
+
+def test_two_workers_at_once_send_each_notification_once(tmp_path: Path, smtp: tuple[MailSink, int],
+                                                          database_url: str) -> None:
     sink, port = smtp
-    settings = _settings(tmp_path, port)
+    settings = _settings(tmp_path, port, database_url=database_url)
     jobs = [build_jobs(settings), build_jobs(settings)]  # two processes' worth: own engines, own owners
     departments = Departments.load(settings.departments_file)
     with jobs[0].sessions() as session:
