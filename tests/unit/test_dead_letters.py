@@ -1,14 +1,17 @@
 """Dead letters: the listing, retry and discard, retention, and the managers' page and alert in the inbox.
 
-On SQLite and a real PostgreSQL; the web part through the real app (FastAPI's TestClient, logged-in agents).
+On SQLite and a real PostgreSQL; the web part through the app (FastAPI's TestClient, logged-in agents), and once
+through the real web service (uvicorn on a port) with a browser-like client.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
@@ -20,8 +23,9 @@ from bot.tickets.models import Ticket, TicketEvent
 from bot.tickets.retention import purge
 from bot.web.app import create_app
 from bot.web.deps import services_of
-from tests.helpers.inbox import CSRF, add_ticket, staff
+from tests.helpers.inbox import CSRF, PASSWORD, add_ticket, staff
 from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
+from tests.helpers.servers import ServerThread, free_port
 
 REJECTED = "422 vom Ticketsystem: Feld 'customer' ungültig für max@example.org"
 
@@ -126,3 +130,30 @@ def test_managers_see_the_alert_and_the_page_and_act_with_csrf(app: FastAPI) -> 
     assert "Frau Leitung: Fehlgeschlagene Zustellung verworfen" in manager.get("/inbox/tickets/AK-BBBB-0002").text
     assert "Frau Leitung: Fehlgeschlagene Zustellung erneut angestoßen" in manager.get(
         "/inbox/tickets/AK-AAAA-0001").text
+
+
+def test_the_page_through_the_real_web_service(tmp_path: Path) -> None:
+    from bot.staff.auth import create_agent
+
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'tickets.sqlite3'}")
+    seeding = create_app(settings)  # the same database; the served app is another instance, as in production
+    seed(seeding)
+    with services_of(seeding).sessions() as session:
+        create_agent(session, "leitung", "Frau Leitung", PASSWORD, [], True)
+    services_of(seeding).close()
+    port = free_port()
+    with ServerThread(settings, port), httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        token = CSRF.search(client.get("/inbox/login").text).group(1)
+        assert client.post("/inbox/login", data={"username": "leitung", "password": PASSWORD, "csrf_token": token,
+                                                 "next": "/inbox"}).status_code == 303
+        assert "2 Zustellungen sind endgültig fehlgeschlagen." in client.get("/inbox").text
+        page = client.get("/inbox/zustellungen")
+        assert page.status_code == 200 and "max@example.org" not in page.text
+        token = CSRF.search(page.text).group(1)
+        refs = list(dict.fromkeys(re.findall(r'name="ref" value="([^"]+)"', page.text)))  # two forms per row
+        assert refs and refs[0].startswith("notification-")
+        assert client.post("/inbox/zustellungen/verwerfen", data={"ref": refs[0]}).status_code == 403  # no token
+        for ref in refs:
+            done = client.post("/inbox/zustellungen/verwerfen", data={"ref": ref, "csrf_token": token})
+            assert done.status_code == 303
+        assert "Keine fehlgeschlagenen Zustellungen." in client.get("/inbox/zustellungen").text
