@@ -24,13 +24,15 @@ from typing import Any, Dict, FrozenSet
 from bot.privacy import redact
 
 FREE_TEXT_SLOTS: FrozenSet[str] = frozenset({"handoff_question", "handoff_email", "needs", "handoff_other_needs"})
-STRUCTURAL_KEYS: FrozenSet[str] = frozenset({"faq_id", "index_version", "state", "score", "owner"})
+# Made by the bot, not typed: entry ids, the index version, a need's state, and the retrieval's candidates (kb
+# entries' ids, titles and scores).
+STRUCTURAL_KEYS: FrozenSet[str] = frozenset({"faq_id", "index_version", "state", "score", "owner", "candidates"})
 
 
 def redact_value(value: Any) -> Any:
     """``value`` with personal data redacted in every string it holds (dicts and lists recursively).
 
-    The keys in :data:`STRUCTURAL_KEYS` keep their values: they are ids the bot made, not what the citizen typed.
+    The keys in :data:`STRUCTURAL_KEYS` keep their values: the bot made them, the citizen did not type them.
     """
     if isinstance(value, str):
         return redact(value)

@@ -26,7 +26,8 @@ def question_turn() -> List[Event]:
                                                 "custom": {"decision": "handoff", "faq_id": "kfz-2024-01-05"}}),
         SlotSet("handoff_question", QUESTION), SlotSet("lang", "de"),
         SlotSet("needs", [{"question": QUESTION, "state": "open", "faq_id": "kfz-2024-01-05",
-                           "index_version": "2024-01-05T10:00:00", "candidates": []}]),
+                           "index_version": "2024-01-05T10:00:00",
+                           "candidates": [{"faq_id": "wahl", "title": "Europawahl am 09.06.2024", "score": 0.4}]}]),
         SlotSet("handoff_other_needs", [QUESTION]),
         ActionExecuted("action_listen"),
     ]

@@ -53,6 +53,7 @@ def test_redact_event_replaces_the_citizens_text_and_keeps_ids() -> None:
     assert question["value"] == user["text"] and others["value"] == [user["text"]] and lang["value"] == "de"
     assert needs["value"][0]["question"] == user["text"]
     assert needs["value"][0]["index_version"] == "2024-01-05T10:00:00" and needs["value"][0]["faq_id"]
+    assert needs["value"][0]["candidates"][0]["title"] == "Europawahl am 09.06.2024"  # a kb title, not typed
     email = redact_event(SlotSet("handoff_email", EMAIL).as_dict())
     assert email["value"] == "[E-MAIL]" and redact_event(SlotSet("handoff_email", None).as_dict())["value"] is None
     action = ActionExecuted("action_listen").as_dict()
