@@ -101,7 +101,8 @@ def test_managers_see_the_alert_and_the_page_and_act_with_csrf(app: FastAPI) -> 
     queue = manager.get("/inbox")
     assert "2 Zustellungen sind endgültig fehlgeschlagen." in queue.text and 'href="/inbox/zustellungen"' in queue.text
     assert "Zustellungen sind" not in agent.get("/inbox").text
-    assert agent.get("/inbox/zustellungen").status_code == 403
+    refused = agent.get("/inbox/zustellungen")
+    assert refused.status_code == 403 and "sieht nur die Leitung" in refused.text and "AK-AAAA" not in refused.text
 
     page = manager.get("/inbox/zustellungen")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"

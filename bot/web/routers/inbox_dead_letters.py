@@ -45,8 +45,10 @@ def _manager(login: Login) -> Login:
 @router.get(ROUTE, response_class=HTMLResponse)
 def dead_letter_page(request: Request, login: CurrentLogin, db: Db,
                      meldung: Annotated[str, Query(max_length=20)] = "") -> HTMLResponse:
-    """Every dead letter, newest first, with the two buttons."""
-    _manager(login)
+    """Every dead letter, newest first, with the two buttons; other agents get a 403 page that says why."""
+    if not login.agent.is_manager:
+        return render(request, "inbox/dead_letters.html", {"active": "dead_letters", "forbidden": True}, login,
+                      status_code=status.HTTP_403_FORBIDDEN)
     rows = [{"ref": letter.ref, "kind": KIND_LABELS.get(letter.kind, letter.kind), "target": letter.target,
              "case": letter.case_number, "at": letter.at, "error": letter.error}
             for letter in dead_letters.dead_letters(db)]
