@@ -137,9 +137,12 @@ def retry(session: Session, ref: str, actor: str) -> DeadLetter:
     if kind == "outbox":
         session.execute(update(outbox_items).where(outbox_items.c.id == number, _dead_items()).values(
             dead=False, attempts=0, next_attempt_at=utcnow(), leased_until=None, leased_by=None))
-    else:
+    else:  # without its notify_failed event the reply counts as not notified: the next run sends it
+        ticket = _ticket_of(session, letter.case_number)
         event = session.get(TicketEvent, number)
-        if event is not None:
+        if ticket is not None and event in ticket.events:
+            ticket.events.remove(event)  # delete-orphan: deleted, and gone from the loaded ticket too
+        elif event is not None:
             session.delete(event)
     _audit(session, letter.case_number, actor, "retry", {"what": letter.kind, "target": letter.target})
     session.commit()

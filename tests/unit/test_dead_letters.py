@@ -158,3 +158,23 @@ def test_the_page_through_the_real_web_service(tmp_path: Path) -> None:
             done = client.post("/inbox/zustellungen/verwerfen", data={"ref": ref, "csrf_token": token})
             assert done.status_code == 303
         assert "Keine fehlgeschlagenen Zustellungen." in client.get("/inbox/zustellungen").text
+
+
+def test_a_retried_notification_is_sent_on_the_next_run(app: FastAPI) -> None:
+    from bot.notifications.replies import pending
+    from bot.tickets import service
+    from bot.tickets.schemas import ReplyIn
+
+    add_ticket(app, "AK-CCCC-0003")
+    with services_of(app).sessions() as session:
+        ticket = session.execute(select(Ticket).where(Ticket.case_number == "AK-CCCC-0003")).scalar_one()
+        reply = service.add_reply(session, ticket, ReplyIn(text="Ihre Antwort liegt vor.", author="Frau Weber"),
+                                  "weber")
+        ticket.events.append(TicketEvent(actor="system", kind="notify_failed", data={"reply_id": reply.id,
+                                                                                    "code": 550}))
+        session.commit()
+        [letter] = dead_letters.dead_letters(session)
+        assert letter.kind == "notification" and "Ihre Antwort" not in letter.error
+        dead_letters.retry(session, letter.ref, "leitung")
+        assert [(t.case_number, r.id) for t, r in pending(session)] == [("AK-CCCC-0003", reply.id)]
+        assert dead_letters.count(session) == 0
