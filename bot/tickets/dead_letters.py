@@ -30,6 +30,7 @@ from bot.tickets.models import Ticket, TicketEvent, utcnow
 
 HELPDESK, NOTIFICATION = "helpdesk", "notification"
 EVENT_KIND = "dead_letter"  # the manager's retry or discard, in the ticket's history
+DISCARDED = "discarded"  # the ``ref`` of a discarded outbox item's receipt
 LIMIT = 500
 
 
@@ -155,7 +156,7 @@ def discard(session: Session, ref: str, actor: str) -> DeadLetter:
     kind, number = _parse(ref)
     if kind == "outbox":  # a receipt without payload: the case is never queued (and delivered) again
         session.execute(update(outbox_items).where(outbox_items.c.id == number, _dead_items()).values(
-            dead=False, payload={}, delivered_at=utcnow(), ref="discarded", leased_until=None, leased_by=None))
+            dead=False, payload={}, delivered_at=utcnow(), ref=DISCARDED, leased_until=None, leased_by=None))
         _audit(session, letter.case_number, actor, "discard", {"what": letter.kind, "target": letter.target})
     else:
         _audit(session, letter.case_number, actor, "discard", {"what": letter.kind, "event_id": number})
@@ -172,11 +173,11 @@ def _find(session: Session, ref: str) -> DeadLetter:
 
 
 def purge_dead(session: Session, cutoff: datetime) -> int:
-    """Delete outbox dead letters and discarded receipts created before ``cutoff`` (retention); returns how many.
+    """Delete outbox dead letters whose last attempt, and receipts discarded, before ``cutoff`` (retention).
 
-    Failed notifications are ticket events: they go with their ticket.
+    Returns how many rows were deleted. Failed notifications are ticket events: they go with their ticket.
     """
-    old = outbox_items.c.created_at < cutoff
-    result = session.execute(delete(outbox_items).where(old, (outbox_items.c.dead.is_(True))
-                                                        | (outbox_items.c.ref == "discarded")))
-    return int(result.rowcount or 0)
+    c = outbox_items.c
+    died = c.dead.is_(True) & (c.created_at < cutoff) & (c.next_attempt_at < cutoff)
+    discarded = (c.ref == DISCARDED) & (c.delivered_at < cutoff)
+    return int(session.execute(delete(outbox_items).where(died | discarded)).rowcount or 0)

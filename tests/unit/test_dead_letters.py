@@ -178,3 +178,26 @@ def test_a_retried_notification_is_sent_on_the_next_run(app: FastAPI) -> None:
         dead_letters.retry(session, letter.ref, "leitung")
         assert [(t.case_number, r.id) for t, r in pending(session)] == [("AK-CCCC-0003", reply.id)]
         assert dead_letters.count(session) == 0
+
+
+def test_retention_counts_from_the_last_attempt_and_keeps_other_receipts(app: FastAPI) -> None:
+    from sqlalchemy import insert
+
+    from bot.outbox.store import items
+
+    now = datetime.now(timezone.utc)
+    old, recent = now - timedelta(days=100), now - timedelta(days=1)
+    rows = {"died-long-ago": dict(dead=True, created_at=old, next_attempt_at=old),
+            "retried-died-yesterday": dict(dead=True, created_at=old, next_attempt_at=recent),
+            "discarded-long-ago": dict(dead=False, created_at=old, next_attempt_at=old, delivered_at=old,
+                                       ref=dead_letters.DISCARDED),
+            "delivered-long-ago": dict(dead=False, created_at=old, next_attempt_at=old, delivered_at=old, ref="4711"),
+            "waiting": dict(dead=False, created_at=old, next_attempt_at=recent)}
+    with services_of(app).sessions() as session:
+        for key, values in rows.items():
+            session.execute(insert(items).values(kind="helpdesk:zammad", key=key, payload={}, attempts=3, **values))
+        session.commit()
+        assert dead_letters.purge_dead(session, now - timedelta(days=90)) == 2
+        session.commit()
+        left = {row.key for row in session.execute(select(items.c.key))}
+    assert left == {"retried-died-yesterday", "delivered-long-ago", "waiting"}
