@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Callable, List
 
-from bot.run import lean_imports, rasa_speedups
+from bot.run import lean_imports, rasa_speedups, strict_trackers
 
 
 def main() -> None:
@@ -24,6 +24,7 @@ def main() -> None:
 
     install_redacting_filter()  # personal data never reaches Rasa's logs
     rasa_speedups.install()
+    strict_trackers.install()  # a tracker store error fails the message, never a silent in-memory fallback
     _log_format_after_rasas_own()
     _serve_metrics(sys.argv[1:])
 
