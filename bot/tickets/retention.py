@@ -3,7 +3,7 @@
 - resolved tickets closed before the cut-off, with their replies, notes and history, and their
   helpdesk deliveries in the outbox (receipts and dead letters name the case number);
 - dead letters in the outbox (rejected or given up deliveries of open tickets too) and the receipts of discarded
-  ones, queued before the cut-off (:func:`bot.tickets.dead_letters.purge_dead`);
+  ones, last tried or discarded before the cut-off (:func:`bot.tickets.dead_letters.purge_dead`);
 - conversations (Rasa trackers) whose last message is older than the cut-off;
 - "did this help?" votes older than the cut-off.
 Open tickets are never deleted, however old: a question handed to a person stays until answered.
