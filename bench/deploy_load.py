@@ -28,15 +28,16 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.deploy_audit import audit, created, lost_or_duplicated  # noqa: E402
 from bench.load import machine  # noqa: E402
-from bench.load_client import Message, Turn, check_events, latency_summary, load_pools  # noqa: E402
+from bench.load_client import Message, Turn, latency_summary, load_pools  # noqa: E402
 from tests.helpers.deployment import Deployment, deploy, missing_tools  # noqa: E402
 from tests.helpers.netns import Network  # noqa: E402
 
@@ -81,11 +82,6 @@ async def talk(client: httpx.AsyncClient, url: str, sender: str, texts: Sequence
         replies.append(reply if error is None else [])
 
 
-def created(replies: Sequence[Sequence[Dict[str, Any]]]) -> bool:
-    """Whether the bot said a ticket was created (``custom.step == "created"``) in one of ``replies``."""
-    return any((m.get("custom") or {}).get("step") == "created" for reply in replies for m in reply)
-
-
 async def phase(deployment: Deployment, conversations: int, turns: int, handoff_every: int, seed: int,
                 timeout: float, sent: Dict[str, Dict[str, Any]]) -> Dict[str, Any]:
     """``conversations`` citizens at once through nginx; their turns and replies are added to ``sent``."""
@@ -122,65 +118,10 @@ async def phase(deployment: Deployment, conversations: int, turns: int, handoff_
             if turn.error:
                 errors[turn.error] = errors.get(turn.error, 0) + 1
     return {"conversations": conversations, "turns": turns, **result, "errors_by_kind": errors,
+            "answered_msg_per_s": (result["messages"] - result["errors"]) / wall,
             "handoffs_asked": sum(1 for s in talks if sent[s]["handoff"]),
             "handoffs_confirmed": sum(1 for s in talks if created(sent[s]["replies"])),
             "loadavg_before": list(load_before), "loadavg_after": list(os.getloadavg())}
-
-
-def stored(deployment: Deployment, senders: Sequence[str]) -> Tuple[Dict[str, List[Tuple[str, str]]],
-                                                                     Dict[str, int]]:
-    """Every sender's tracker events (type, text) from PostgreSQL, and the number of tickets per conversation."""
-    import sqlalchemy as sa
-
-    events: Dict[str, List[Tuple[str, str]]] = {sender: [] for sender in senders}
-    tickets: Dict[str, int] = {}
-    for database, query in (("rasa", "SELECT sender_id, type_name, data FROM events WHERE type_name IN "
-                                     "('user', 'bot') ORDER BY id"),
-                            ("auskunft", "SELECT conversation_id, count(*) FROM tickets GROUP BY conversation_id")):
-        engine = sa.create_engine(f"{deployment.pg_url}/{database}")
-        try:
-            with engine.connect() as connection:
-                rows = connection.execute(sa.text(query)).fetchall()
-        finally:
-            engine.dispose()
-        for row in rows:
-            if database == "rasa" and row[0] in events:
-                events[row[0]].append((row[1], json.loads(row[2]).get("text") or ""))
-            elif database == "auskunft":
-                tickets[row[0]] = int(row[1])
-    return events, tickets
-
-
-def audit(deployment: Deployment, sent: Dict[str, Dict[str, Any]]) -> Dict[str, int]:
-    """Sent messages and answers against the stored events, confirmed handoffs against the tickets."""
-    events, tickets = stored(deployment, list(sent))
-    totals: Dict[str, int] = {"conversations": len(sent), "bot_sent": 0, "bot_stored": 0, "bot_lost": 0,
-                              "bot_duplicated": 0, "tickets_expected": 0, "tickets_stored": 0, "tickets_lost": 0,
-                              "tickets_duplicated": 0, "tickets_unexpected": 0}
-    for sender, record in sent.items():
-        turns: List[Turn] = record["turns"]
-        user = [text for kind, text in events[sender] if kind == "user"]
-        for key, value in check_events([(t.text, t.error is None) for t in turns], user).items():
-            totals[key] = totals.get(key, 0) + value
-        if all(t.error is None for t in turns):  # a failed request may or may not have reached Rasa
-            want = len([m for reply in record["replies"] for m in reply])
-            have = sum(1 for kind, _ in events[sender] if kind == "bot")
-            totals["bot_sent"] += want
-            totals["bot_stored"] += have
-            totals["bot_lost" if have < want else "bot_duplicated"] += abs(want - have)
-        expected, found = int(created(record["replies"])), tickets.get(sender, 0)
-        totals["tickets_expected"] += expected
-        totals["tickets_stored"] += found
-        totals["tickets_lost"] += max(0, expected - found)
-        totals["tickets_duplicated" if expected else "tickets_unexpected"] += max(0, found - expected)
-    return totals
-
-
-def lost_or_duplicated(audit_: Dict[str, int]) -> int:
-    """Everything that should be stored once and is not."""
-    return sum(audit_.get(key, 0) for key in ("lost", "duplicated", "reordered", "unexpected", "bot_lost",
-                                               "bot_duplicated", "tickets_lost", "tickets_duplicated",
-                                               "tickets_unexpected", "nginx_missing"))
 
 
 async def on_hosts(deployment: Deployment, args: argparse.Namespace) -> Dict[str, Any]:
@@ -204,7 +145,9 @@ async def on_hosts(deployment: Deployment, args: argparse.Namespace) -> Dict[str
     print(f"  stored: {a['conversations']} conversations, user events sent {a['sent']} stored {a['stored']} lost "
           f"{a['lost']} (+{a['lost_after_error']} after an error) duplicated {a['duplicated']}; answers sent "
           f"{a['bot_sent']} stored {a['bot_stored']}; tickets expected {a['tickets_expected']} stored "
-          f"{a['tickets_stored']} lost {a['tickets_lost']} duplicated {a['tickets_duplicated']}", flush=True)
+          f"{a['tickets_stored']} lost {a['tickets_lost']} duplicated {a['tickets_duplicated']}; in the "
+          f"{a['clean_conversations']} conversations without a failed request: lost {a['clean_lost']} duplicated "
+          f"{a['clean_duplicated']} reordered {a['clean_reordered']} unexpected {a['clean_unexpected']}", flush=True)
     return out
 
 
@@ -223,6 +166,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--subnet", default="10.232.0")
     parser.add_argument("--port", type=int, default=18700, help="nginx on 127.0.0.1")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--report", type=Path, metavar="JSON",
+                        help="print the table of an earlier run's results (with --json: rewrite them so)")
     args = parser.parse_args()
     if args.turns < len(HANDOFF) + 1:
         parser.error(f"--turns needs at least {len(HANDOFF) + 1} (a question and the handoff)")
@@ -231,6 +176,12 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    if args.report:  # the table again from a results file (derived figures recomputed), nothing started
+        earlier = json.loads(args.report.read_text(encoding="utf-8"))
+        report(earlier)
+        if args.json:
+            args.json.write_text(json.dumps(earlier, indent=2) + "\n")
+        return 0
     reason = missing_tools()
     if reason:
         print(f"error: {reason}", file=sys.stderr)
@@ -254,8 +205,6 @@ def main() -> int:
         out["aborted"] = f"time limit of {args.time_limit:.0f} s reached" if isinstance(
             err, asyncio.TimeoutError) else str(err)[-2000:]
     out["machine"]["loadavg_end"] = list(os.getloadavg())
-    one, two = out["hosts"].get("1", {}).get("phases", {}), out["hosts"].get("2", {}).get("phases", {})
-    out["scaling"] = {n: two[n]["msg_per_s"] / one[n]["msg_per_s"] for n in one if n in two and one[n]["msg_per_s"]}
     report(out)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -264,17 +213,35 @@ def main() -> int:
     return 1 if out.get("aborted") or bad else 0
 
 
+def scaling(out: Dict[str, Any]) -> Dict[str, Dict[str, Optional[float]]]:
+    """Two hosts / one host per phase, of all messages per second and of the answered ones (None: 0 answered)."""
+    one, two = out["hosts"].get("1", {}).get("phases", {}), out["hosts"].get("2", {}).get("phases", {})
+    ratios: Dict[str, Dict[str, Optional[float]]] = {}
+    for n in (n for n in one if n in two):
+        answered = [(r["messages"] - r["errors"]) / r["wall_s"] for r in (one[n], two[n])]
+        ratios[n] = {"msg_per_s": two[n]["msg_per_s"] / one[n]["msg_per_s"],
+                     "answered_msg_per_s": answered[1] / answered[0] if answered[0] else None}
+    return ratios
+
+
 def report(out: Dict[str, Any]) -> None:
-    """The figures as a table on stdout."""
-    print(f"\n{'hosts':<6}{'conv':>6}{'msgs':>7}{'errors':>8}{'wall s':>8}{'msg/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
-          f"{'p99 ms':>8}{'load before/after':>19}")
+    """The figures as a table on stdout (``scaling`` and ``answered_msg_per_s`` are derived here)."""
+    for result in out["hosts"].values():
+        for r in result["phases"].values():
+            r["answered_msg_per_s"] = (r["messages"] - r["errors"]) / r["wall_s"]
+    out["scaling"] = scaling(out)
+    print(f"\n{'hosts':<6}{'conv':>6}{'msgs':>7}{'errors':>8}{'wall s':>8}{'msg/s':>8}{'answered/s':>11}"
+          f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'load before/after':>19}")
     for hosts, result in out["hosts"].items():
         for conversations, r in result["phases"].items():
             print(f"{hosts:<6}{conversations:>6}{r['messages']:>7}{r['errors']:>8}{r['wall_s']:>8.1f}"
-                  f"{r['msg_per_s']:>8.1f}" + "".join(f"{r.get(k, 0):>8.0f}" for k in ("p50_ms", "p95_ms", "p99_ms"))
+                  f"{r['msg_per_s']:>8.1f}{r['answered_msg_per_s']:>11.1f}"
+                  + "".join(f"{r.get(k, 0):>8.0f}" for k in ("p50_ms", "p95_ms", "p99_ms"))
                   + f"{r['loadavg_before'][0]:>10.1f} / {r['loadavg_after'][0]:.1f}")
     for conversations, ratio in out["scaling"].items():
-        print(f"scaling at {conversations} conversations: 2 hosts / 1 host = {ratio:.2f}x msg/s")
+        answered = ratio["answered_msg_per_s"]
+        print(f"scaling at {conversations} conversations: 2 hosts / 1 host = {ratio['msg_per_s']:.2f}x msg/s, "
+              + (f"{answered:.2f}x answered msg/s" if answered is not None else "one host answered none"))
     for hosts, result in out["hosts"].items():
         a = result.get("audit")
         if a:
