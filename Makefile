@@ -55,13 +55,19 @@ $(AXE): tests/e2e/package-lock.json
 	npm ci --prefix tests/e2e --no-audit --no-fund
 	@touch $@
 
+.PHONY: oidc-deps
+oidc-deps: ## Install the OpenID Connect provider of the staff sign-in tests (oidc-provider on Node.js, in tests/oidc)
+	@test tests/oidc/node_modules/.package-lock.json -nt tests/oidc/package-lock.json || { \
+	  command -v npm >/dev/null || { echo "error: npm not found; install Node.js 20 or later (with npm) for the staff sign-in tests"; exit 1; }; \
+	  npm ci --prefix tests/oidc --no-audit --no-fund; }
+
 run: setup ## Install, build the index, train and start all services (Ctrl-C stops)
 	@$(VENV)/bin/auskunft run
 
 stop: ## Stop a running 'make run' tidily
 	@$(VENV)/bin/auskunft stop
 
-test: setup-dev browser-deps deploy-deps ## Run all tests: unit, real-model integration and end-to-end (real services)
+test: setup-dev browser-deps deploy-deps oidc-deps ## Run all tests: unit, real-model integration and end-to-end (real services)
 	$(PY) -m pytest tests
 
 test-fast: setup-dev ## Run the fast offline unit tests only

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
-from pydantic import BaseSettings, Field, SecretStr, validator
+from pydantic import BaseSettings, Field, SecretStr, root_validator, validator
 
 from bot.config.decision import DecisionConfig
 
@@ -138,6 +138,21 @@ class Settings(BaseSettings):
                                       "minutes without a request (checked to the minute)")
     secure_cookies: Optional[bool] = Field(None, description="mark the inbox cookies Secure (sent over HTTPS only); "
                                            "not set: on when public_url starts with https://")
+    # Staff sign-in with the agency's identity provider (OpenID Connect) and the second factor of local accounts
+    oidc_issuer: str = Field("", description="issuer URL of the identity provider for staff sign-in, exactly as "
+                             "its discovery document says, e.g. https://login.musterstadt.de/realms/verwaltung; "
+                             "empty = local accounts only (docs/agents.md, 'Sign-in with the identity provider')")
+    oidc_client_id: str = Field("", description="this service's client id at the identity provider")
+    oidc_client_secret: Optional[SecretStr] = Field(None, description="the client's secret (never logged)")
+    oidc_groups_file: Path = Field(PROJECT_ROOT / "oidc-groups.yml", description="YAML: which provider groups give "
+                                   "which departments, agencies and roles (manager, editor); a person in no listed "
+                                   "group cannot sign in")
+    oidc_groups_claim: str = Field("groups", regex=r"^[A-Za-z0-9_.:-]{1,80}$", description="the ID token or "
+                                   "UserInfo claim that lists the person's groups")
+    oidc_redirect_uri: str = Field("", description="the redirect URI registered at the provider; empty = this "
+                                   "service's address as the browser reaches it + /inbox/oidc/callback")
+    totp_required: bool = Field(False, description="every local account must use a second factor (a code from an "
+                                "authenticator app, TOTP); accounts without one set it up at their next login")
     # Notifications to citizens who left an e-mail address
     smtp_host: str = Field("", description="SMTP server for reply notifications; empty = no e-mail")
     smtp_port: int = Field(25, ge=1, le=65535)
@@ -172,7 +187,7 @@ class Settings(BaseSettings):
         env_prefix = "AUSKUNFT_"
         env_file = ".env"
 
-    @validator("home", "kb_dir", "departments_file", "agencies_file")
+    @validator("home", "kb_dir", "departments_file", "agencies_file", "oidc_groups_file")
     def _absolute(cls, value: Path) -> Path:  # noqa: N805 - pydantic validator signature
         return value.expanduser().resolve()
 
@@ -198,6 +213,30 @@ class Settings(BaseSettings):
 
         parse_networks(value)  # raises ValueError naming the entry
         return value
+
+    @validator("oidc_issuer", "oidc_redirect_uri")
+    def _oidc_url(cls, value: str, field: Any) -> str:  # noqa: N805 - pydantic validator signature
+        if value and not re.match(r"^(https://[^/\s?#]+|http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?)(/[^\s?#]*)?$",
+                                  value):
+            raise ValueError(f"{field.name}: {value!r} is not an https:// URL without query or fragment, e.g. "
+                             "https://login.musterstadt.de/realms/verwaltung (http:// only on loopback, for tests)")
+        return value
+
+    @root_validator(skip_on_failure=True)
+    def _oidc_complete(cls, values: dict[str, Any]) -> dict[str, Any]:  # noqa: N805 - pydantic validator signature
+        if values.get("oidc_issuer"):
+            if not (values.get("oidc_client_id") or "").strip():
+                raise ValueError("oidc_client_id: empty, but oidc_issuer is set; give the client id registered at "
+                                 "the identity provider")
+            secret = values.get("oidc_client_secret")
+            if secret is None or not secret.get_secret_value():
+                raise ValueError("oidc_client_secret: not set, but oidc_issuer is set; give the client's secret "
+                                 "from the identity provider")
+            groups = values.get("oidc_groups_file")
+            if groups is not None and not groups.is_file():
+                raise ValueError(f"oidc_groups_file: {str(groups)!r} does not exist; create it as described in "
+                                 "docs/agents.md")
+        return values
 
     @property
     def allowed_origin_list(self) -> List[str]:

@@ -130,7 +130,7 @@ def authenticate(session: Session, username: str, password: str, throttle: Optio
     if agent is None:
         throttle.unknown_name(name, address)  # before the (costly) hash of the dummy
     valid = verify_password(password, agent.password_hash if agent is not None else _dummy_hash())
-    if agent is None or not valid or not agent.active:
+    if agent is None or not valid or not agent.active or agent.external_subject:  # provider accounts: no password
         throttle.failed(name, address)
         return None
     throttle.succeeded(name)

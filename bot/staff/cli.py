@@ -1,4 +1,4 @@
-"""``auskunft agent add|list|disable|enable|reset-password|revoke-sessions|remove``: the staff logins of the inbox.
+"""``auskunft agent add|list|disable|enable|reset-password|reset-totp|revoke-sessions|remove``: the inbox logins.
 
 Exit codes: 0 done; 1 refused (invalid input, the passwords differ, the last manager, not confirmed); 2 no such
 agent (or another error that says what to do). Every change is recorded in ``staff_audit`` with the system user
@@ -157,6 +157,18 @@ def cmd_agent_reset_password(args: argparse.Namespace) -> int:
     return _change(args, change)
 
 
+def cmd_agent_reset_totp(args: argparse.Namespace) -> int:
+    """Remove an agent's second factor (a lost phone) and end their sessions."""
+    from bot.staff.totp import reset
+
+    def change(session: Any, username: str) -> str:
+        agent = reset(session, username, actor())
+        return f"second factor of {agent.username} removed; their sessions have ended (they set up a new one at " \
+               "/inbox/zwei-faktor, or at their next login when AUSKUNFT_TOTP_REQUIRED=true)"
+
+    return _change(args, change)
+
+
 def cmd_agent_revoke_sessions(args: argparse.Namespace) -> int:
     """Log an agent out everywhere."""
     from bot.staff.accounts import revoke_sessions
@@ -206,6 +218,8 @@ def register(subparsers: Any) -> None:
                              ("enable", cmd_agent_enable, "let a disabled agent log in again"),
                              ("reset-password", cmd_agent_reset_password,
                               f"set a new password (from ${PASSWORD_ENV} or asked twice); sessions end"),
+                             ("reset-totp", cmd_agent_reset_totp,
+                              "remove an agent's second factor (lost phone); sessions end"),
                              ("revoke-sessions", cmd_agent_revoke_sessions, "log an agent out everywhere"),
                              ("remove", cmd_agent_remove, "delete an agent (asks to confirm)")):
         command = agent.add_parser(name, help=text)

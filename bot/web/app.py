@@ -32,6 +32,8 @@ from bot.web.routers import (
     inbox_analytics,
     inbox_auth,
     inbox_live,
+    inbox_oidc,
+    inbox_totp,
     metrics,
     pages,
     suggestions,
@@ -74,6 +76,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app = FastAPI(title="Auskunft", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Chat widget, chat proxy, ticket and feedback API of the Auskunft FAQ bot.")
     app.state.services = services  # the one thing kept on the app; routers get its parts from bot.web.deps
+    app.state.oidc = inbox_oidc.build(settings, services.departments, services.agencies)  # staff sign-in, or None
 
     app.add_middleware(GuardMiddleware, max_body_bytes=MAX_BODY_BYTES)  # headers; 413 before the body is read
     app.add_middleware(GZipMiddleware, minimum_size=500)
@@ -84,6 +87,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                            expose_headers=["Retry-After"], max_age=600)  # the widget says how long to wait on a 429
     app.add_middleware(LatencyMiddleware)  # outermost: times every request, 413s included (by route template)
     for router in (health.router, tickets.router, feedback.router, chat.router, cases.router, inbox_auth.router,
+                   inbox_totp.router, inbox_oidc.router,
                    inbox.router, inbox_analytics.router, inbox_live.router, editor.router, suggestions.router,
                    accounts.router, metrics.router, pages.router):
         app.include_router(router)

@@ -27,7 +27,9 @@ from bot.config.settings import Settings
 from bot.staff import auth
 from bot.staff.models import Agent, AgentSession
 from bot.staff.throttle import LoginThrottled
+from bot.staff.totp import new_secret as totp_secret
 from bot.tickets.departments import Departments
+from bot.web import login_pending
 from bot.web.deps import DbDep, LimitsDep, LoginThrottleDep, SettingsDep, services_of
 from bot.web.ratelimit import address_key
 
@@ -143,7 +145,9 @@ def _login_page(request: Request, next_url: str, error: str = "", notice: str = 
                 status_code: int = 200) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
     response = render(request, "inbox/login.html", {"login_csrf": token, "next": safe_next(next_url),
-                                                    "error": error, "flash": notice}, status_code=status_code)
+                                                    "error": error, "flash": notice,
+                                                    "oidc": bool(services_of(request.app).settings.oidc_issuer)},
+                      status_code=status_code)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, path=COOKIE_PATH, httponly=True, samesite="strict",
                         secure=services_of(request.app).settings.cookies_secure)
     return response
@@ -192,6 +196,14 @@ def login(request: Request, db: Db, settings: SettingsDep, throttle: LoginThrott
     if agent is None:
         return _login_page(request, next_url, "Benutzername oder Passwort ist falsch.",
                            status_code=status.HTTP_401_UNAUTHORIZED)
+    if agent.totp_secret or settings.totp_required:  # the second step (bot.web.routers.inbox_totp): no session yet
+        second = RedirectResponse("/inbox/login/code", status_code=status.HTTP_303_SEE_OTHER)
+        token, _ = login_pending.start(throttle.limiter, agent.id, safe_next(next_url),
+                                       "" if agent.totp_secret else totp_secret())
+        second.set_cookie(login_pending.COOKIE, token, max_age=int(login_pending.PENDING_S),
+                          path=login_pending.COOKIE_PATH, httponly=True, samesite="strict",
+                          secure=settings.cookies_secure)
+        return second
     token, row = auth.start_session(db, agent, settings.agent_session_minutes, settings.session_idle_minutes)
     response = RedirectResponse(safe_next(next_url), status_code=status.HTTP_303_SEE_OTHER)
     _set_login_cookie(response, token, row, settings)
