@@ -63,7 +63,7 @@ class Reply(Base):  # type: ignore[misc,valid-type]
 
 
 EVENT_KINDS = ("created", "status", "assigned", "transferred", "note", "reply", "read", "handed_back",
-               "citizen_message", "notified", "delivered", "faq_linked")
+               "citizen_message", "notified", "notify_failed", "delivered", "faq_linked")
 
 
 class TicketEvent(Base):  # type: ignore[misc,valid-type]

@@ -31,6 +31,7 @@ from bot.web.routers import (
     inbox,
     inbox_analytics,
     inbox_auth,
+    inbox_canned,
     inbox_live,
     inbox_oidc,
     inbox_totp,
@@ -89,7 +90,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     for router in (health.router, tickets.router, feedback.router, chat.router, cases.router, inbox_auth.router,
                    inbox_totp.router, inbox_oidc.router,
                    inbox.router, inbox_analytics.router, inbox_live.router, editor.router, suggestions.router,
-                   accounts.router, metrics.router, pages.router):
+                   accounts.router, inbox_canned.router, metrics.router, pages.router):
         app.include_router(router)
     app.mount("/widget", StaticFiles(directory=WIDGET), name="widget")
     app.mount("/site", StaticFiles(directory=SITE), name="site")

@@ -364,7 +364,8 @@ def test_detail_shows_transcript_candidates_and_contact_with_html_escaped(app: F
     text = page.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Ich bin umgezogen." in text
     assert "<script>" not in text and "<b>Ummeldung" not in text and "&lt;b&gt;Ummeldung&lt;/b&gt;?" in text
-    assert re.findall(r"<script[^>]*>", text) == ['<script src="/inbox-static/live.js" defer>']  # only our file
+    assert re.findall(r"<script[^>]*>", text) == [f'<script src="/inbox-static/{name}.js" defer>'  # only our files
+                                                  for name in ("live", "canned", "keys", "notify")]
     assert "Bürger:in" in text and "Assistent" in text and "Mitarbeiter:in" in text
     assert "ummeldung" in text and "<td>0,71</td>" in text and "<td>0,42</td>" in text and "Bürgeramt" in text
     assert 'href="mailto:max@example.org"' in text and "Ja, die Bürger:in hat der Weiterleitung zugestimmt" in text

@@ -5,6 +5,7 @@
  * anyone's text); when EventSource is missing or its connection is refused, it polls /inbox/events/state every
  * 10 s instead. The queue marks tickets with a new citizen message and says when it changed; the ticket page
  * loads the transcript again (/inbox/tickets/<case>/verlauf, escaped HTML from the server) and announces it.
+ * New tickets and new citizen messages are also reported as the document event "auskunft:live" (for notify.js).
  * Served as a file: the inbox's Content-Security-Policy allows no inline script.
  */
 (function () {
@@ -78,9 +79,23 @@
       .catch(function () { say("Der Gesprächsverlauf konnte nicht neu geladen werden.", true); });
   }
 
+  function announce(state) {
+    // For notify.js: case numbers of new tickets and of tickets with a new citizen message (never any text).
+    if (!previous) { return; }
+    var added = [], messages = [];
+    Object.keys(state.tickets).forEach(function (key) {
+      var now = state.tickets[key], before = previous.tickets[key];
+      if (!before) { added.push(key); } else if (now.u && (!before.u || before.v !== now.v)) { messages.push(key); }
+    });
+    if (added.length || messages.length) {
+      document.dispatchEvent(new CustomEvent("auskunft:live", {detail: {added: added, messages: messages}}));
+    }
+  }
+
   function apply(state) {
     if (!state || typeof state.tickets !== "object") { return; }
     var changed = changedCases(state);
+    announce(state);
     if (mode === "queue") {
       var waiting = document.querySelector(".waiting-count strong");
       if (waiting) { waiting.textContent = String(state.waiting); }
