@@ -129,7 +129,7 @@ def test_editor_previews_a_question_and_opens_check_and_analytics(new_page: NewP
     editor.page.get_by_label("Benutzername").fill("redaktion")
     editor.page.get_by_label("Passwort").fill(PASSWORD)
     editor.page.get_by_role("button", name="Anmelden").click()
-    expect(editor.page.get_by_role("heading", name="Vorschau: als Bürger:in fragen")).to_be_visible()
+    expect(editor.page.get_by_role("heading", name="Vorschau: als Bürgerin oder Bürger fragen")).to_be_visible()
     expect(editor.page.get_by_role("link", name="Warteschlange")).to_have_count(0)
 
     editor.page.get_by_label("Frage", exact=True).fill("Ich habe meinen Personalausweis verloren")

@@ -62,7 +62,7 @@ def test_an_editor_creates_an_entry_the_bot_answers_and_a_conflicting_edit_is_re
 
         page.get_by_label("id (Dateiname)").fill(entry_id)
         page.get_by_label("Ordner (Thema)").fill("freizeit")
-        page.get_by_label("Titel (die Frage, wie Bürger:innen sie stellen)").fill(QUESTION)
+        page.get_by_label("Titel (die Frage, wie Bürgerinnen und Bürger sie stellen)").fill(QUESTION)
         page.get_by_label("Weitere Formulierungen (eine pro Zeile)").fill(
             "Ruderboot mieten im Stadtpark\nBootsverleih im Stadtpark")
         page.get_by_label("Quelle (Adresse der amtlichen Seite)").fill("musterstadt.example/stadtpark")  # no https://
@@ -70,7 +70,7 @@ def test_an_editor_creates_an_entry_the_bot_answers_and_a_conflicting_edit_is_re
         page.get_by_label("Antwort (Markdown)").fill(
             f"Ja. Der **{marker}** verleiht Ruderboote von April bis Oktober.\n\n"
             "- Preis: 8 € pro Stunde\n- [Öffnungszeiten](https://musterstadt.example/stadtpark)")
-        page.get_by_label("Fassung in Einfacher Sprache (freiwillig)").fill("Sie können ein Boot mieten.")
+        page.get_by_label("Fassung in Einfacher Sprache (optional)").fill("Sie können ein Boot mieten.")
         page.get_by_role("button", name="Speichern").click()
         expect(page.locator("#failure")).to_contain_text("Nicht gespeichert")
         expect(page.locator("#source-meldung-1")).to_contain_text("ist keine Web-Adresse")

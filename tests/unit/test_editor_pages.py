@@ -85,7 +85,7 @@ def test_an_editor_without_departments_lands_on_the_editor_pages(app: FastAPI) -
     response = client.get("/inbox", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/inbox/editor"
     page = client.get("/inbox/editor").text
-    assert "Vorschau: als Bürger:in fragen" in page and '<a href="/inbox/editor" aria-current="page">Redaktion' in page
+    assert "Vorschau: als Bürgerin oder Bürger fragen" in page and '<a href="/inbox/editor" aria-current="page">Redaktion' in page
     assert "Warteschlange</a>" not in page and "(Redaktion)" in page
 
 
