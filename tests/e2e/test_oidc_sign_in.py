@@ -1,7 +1,7 @@
 """Staff sign-in against a real OpenID Connect provider (the certified ``oidc-provider`` package on Node.js) and
 the real web service (uvicorn), walked with an HTTP client as a browser would: the provider's groups become
-departments, agencies and roles; a tampered state, a wrong nonce, an ID token for another audience, a person
-without a mapped group and a disabled account are each refused with a German message and no session."""
+departments, agencies and roles; a tampered state, a wrong nonce, an ID token for another audience (or signed by
+another key, expired, from another issuer), a person without a mapped group and a disabled account are each refused with a German message and no session."""
 
 from __future__ import annotations
 
@@ -142,6 +142,18 @@ def test_an_id_token_for_another_audience_is_refused(stack: Stack, caplog: pytes
         back = sign_in_at_provider(client, _start(stack, client), "f3a1-weber", stack.web)
         stack.provider.next_id_token_claims(name="Petra Weber")
         assert client.get(back).status_code == 303
+
+
+@pytest.mark.parametrize("claims, reason", [({"_foreign_key": True}, "bad_signature"),
+                                            ({"exp": 1_000_000_000, "iat": 999_999_000}, "expired_token"),
+                                            ({"iss": "https://login.example/realms/andere"}, "'iss'")])
+def test_an_id_token_with_a_foreign_signature_an_expiry_or_another_issuer_is_refused(
+        stack: Stack, caplog: pytest.LogCaptureFixture, claims: dict, reason: str) -> None:
+    with _browser() as client, caplog.at_level(logging.WARNING, logger="bot.web.routers.inbox_oidc"):
+        back = sign_in_at_provider(client, _start(stack, client), "f3a1-weber", stack.web)
+        stack.provider.next_id_token_claims(**claims)
+        _refused(client.get(back), 400, "Die Antwort des Anmeldedienstes konnte nicht geprüft werden")
+    assert reason in caplog.text, caplog.text
 
 
 def test_a_person_without_a_mapped_group_is_refused_and_gets_no_account(stack: Stack) -> None:

@@ -8,7 +8,7 @@
 // Its login form is the package's development form (any listed account id, any password); consent is given
 // automatically. For the refusal tests it has one control route: POST /_test/next-id-token with a JSON object of
 // claims makes the next ID token from the token endpoint carry them instead (re-signed with the provider's own key,
-// so that only the changed claim is wrong). It prints "listening <issuer>" when it is ready.
+// so that only the changed claim is wrong; with "_foreign_key": true by another key under the same kid). It prints "listening <issuer>" when it is ready.
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { SignJWT, decodeJwt, decodeProtectedHeader, importJWK } from 'jose';
@@ -55,10 +55,12 @@ provider.use(async (ctx, next) => {
   }
   await next();
   if (ctx.path === '/token' && nextClaims && ctx.status === 200 && ctx.body && ctx.body.id_token) {
-    const claims = { ...decodeJwt(ctx.body.id_token), ...nextClaims };
+    const { _foreign_key: foreign, ...changes } = nextClaims;  // _foreign_key: signed by a key not in the JWKS
+    const claims = { ...decodeJwt(ctx.body.id_token), ...changes };
     const { kid } = decodeProtectedHeader(ctx.body.id_token);
+    const key = foreign ? generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey : signingKey;
     ctx.body = { ...ctx.body,
-                 id_token: await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(signingKey) };
+                 id_token: await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid }).sign(key) };
     nextClaims = null;
   }
 });
