@@ -18,12 +18,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from bot.config.agencies import Agencies
-from bot.staff.auth import aware, list_agents
+from bot.notifications.replies import reply_states
+from bot.staff.auth import aware, can_edit, list_agents
 from bot.tickets import dead_letters, service
 from bot.tickets.live import live_state
 from bot.tickets.models import STATUSES, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import CASE_NUMBER, ReplyIn
-from bot.web.deps import AgenciesDep, ReplyHookDep
+from bot.web.deps import AgenciesDep, ReplyHookDep, services_of
 from bot.web.markdown import render_markdown
 from bot.web.routers.inbox_auth import (
     STATUS_LABELS,
@@ -37,6 +38,7 @@ from bot.web.routers.inbox_auth import (
 )
 from bot.web.routers.inbox_dead_letters import alert as dead_letter_alert
 from bot.web.routers.inbox_dead_letters import router as dead_letter_router
+from bot.web.routers.inbox_canned import ticket_canned
 from bot.web.routers.suggestions import link_context
 from bot.web.transcript import view_lines
 from bot.web.wording import count_noun
@@ -58,6 +60,7 @@ FLASH = {"uebernommen": "Sie haben das Ticket übernommen.", "status": "Der Stat
          "verknuepft": "Der passende FAQ-Eintrag ist vermerkt; die Redaktion prüft die Formulierung.",
          "kein_eintrag": "Vermerkt: kein FAQ-Eintrag passt."}
 MAX_TEXT = 5000
+CANNED_INSERTED = "Der Textbaustein steht im Antwortfeld. Prüfen Sie den Text und senden Sie ihn dann ab."
 
 
 def _flash(code: str, case: str = "", to: str = "", request: Optional[Request] = None) -> str:
@@ -160,7 +163,9 @@ def _event_summary(event: TicketEvent, request: Request, agents: Dict[str, str])
         "transferred": f"Übergeben: {names.name(data.get('from')) or '–'} → {names.name(data.get('to'))}",
         "note": "Interne Notiz", "reply": "Antwort an die Bürger:in",
         "handed_back": "Gespräch an den Assistenten zurückgegeben", "citizen_message": "Nachricht der Bürger:in",
-        "notified": "Bürger:in benachrichtigt", "delivered": "An das Fachverfahren übermittelt",
+        "notified": "Bürger:in per E-Mail benachrichtigt",
+        "notify_failed": f"E-Mail-Benachrichtigung abgelehnt (Mailserver: {data.get('code') or '–'})",
+        "delivered": "An das Fachverfahren übermittelt",
         "faq_linked": f"Passender FAQ-Eintrag: {data.get('faq_id') or 'keiner passt'}",
         "dead_letter": "Fehlgeschlagene Zustellung erneut angestoßen" if data.get("action") == "retry"
                        else "Fehlgeschlagene Zustellung verworfen",
@@ -173,6 +178,27 @@ def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db, agen
                   meldung: Annotated[str, Query(max_length=20)] = "") -> HTMLResponse:
     """One ticket: transcript, candidates, contact, history and the actions; the view is audit-logged."""
     ticket = _visible_ticket(db, login, case)
+    return _ticket_page(request, login, db, agencies, ticket, FLASH.get(meldung, ""),
+                        meldung in ("leer", "zu_lang", "ungueltig", "notiz_fehlt"))
+
+
+@router.post("/tickets/{case}/insert", response_class=HTMLResponse)
+def insert_canned(case: str, request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep,
+                  text: Annotated[str, Form(max_length=MAX_TEXT * 2)] = "",
+                  chosen: Annotated[str, Form(alias="baustein", max_length=20)] = "") -> HTMLResponse:
+    """Without JavaScript: the page again with the chosen canned reply added to the text typed so far (not sent)."""
+    ticket = _visible_ticket(db, login, case)
+    options = {str(o["id"]): o for o in ticket_canned(db, ticket, login, departments_of(request))}
+    if chosen not in options:
+        return _ticket_page(request, login, db, agencies, ticket, "Bitte wählen Sie einen Textbaustein.", True,
+                            draft=text, status_code=status.HTTP_400_BAD_REQUEST)
+    draft = (text.rstrip() + "\n\n" if text.strip() else "") + str(options[chosen]["text"])
+    return _ticket_page(request, login, db, agencies, ticket, CANNED_INSERTED, False, draft=draft, chosen=chosen)
+
+
+def _ticket_page(request: Request, login: Login, db: Session, agencies: Agencies, ticket: Ticket, flash: str,
+                 error: bool, draft: str = "", chosen: str = "", status_code: int = 200) -> HTMLResponse:
+    """The ticket page (audit-logged as a read); ``draft`` fills the reply box."""
     service.record_read(db, ticket, login.agent.username)
     names = departments_of(request)
     agents = {a.username: a.display_name for a in list_agents(db)}
@@ -192,9 +218,12 @@ def ticket_detail(case: str, request: Request, login: CurrentLogin, db: Db, agen
                "language": LANGUAGES.get(ticket.language, ticket.language),
                "status_options": [(s, STATUS_LABELS[s]) for s in STATUSES],
                "transfer_options": [(k, names.name(k)) for k in names.keys() if k != ticket.department],
-               "flash": FLASH.get(meldung, ""), "error": meldung in ("leer", "zu_lang", "ungueltig", "notiz_fehlt"),
+               "flash": flash, "error": error, "draft": draft, "canned": ticket_canned(db, ticket, login, names),
+               "canned_chosen": chosen,
+               "notices": reply_states(ticket, bool(services_of(request.app).settings.smtp_host)),
+               "can_edit": can_edit(login.agent), "agency_key": ticket.agency or "",
                **link_context(db, ticket, agencies)}
-    return render(request, "inbox/ticket.html", context, login)
+    return render(request, "inbox/ticket.html", context, login, status_code=status_code)
 
 
 def _agency_name(agencies: Agencies, key: Optional[str]) -> str:
