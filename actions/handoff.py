@@ -19,7 +19,7 @@ from bot.config.agencies import UnknownAgency
 from bot.config.settings import get_settings
 from bot.metrics import count_handoff_result
 from bot.privacy import redact
-from bot.run.runtime_env import api_token
+from bot.run.runtime_env import actions_token
 from bot.tickets.client import HandoffRefused, TicketClient, local_outbox, new_case_number
 from bot.tickets.schemas import is_one_address
 
@@ -32,7 +32,7 @@ def ticket_client() -> TicketClient:
     settings = get_settings()
     key = f"{settings.resolved_ticket_service_url}|{settings.home}"
     if key not in _clients:
-        client = TicketClient(settings.resolved_ticket_service_url, api_token(settings),
+        client = TicketClient(settings.resolved_ticket_service_url, actions_token(settings),
                               local_outbox(settings.home / "outbox.sqlite3"))
         if len(client.outbox):
             client.start_worker()

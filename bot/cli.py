@@ -384,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     stop.set_defaults(func=cmd_stop)
     from bot.staff.cli import register as register_agent_commands
     register_agent_commands(sub)
+    from bot.staff.token_cli import register as register_token_commands
+    register_token_commands(sub)
     return parser
 
 

@@ -89,7 +89,7 @@ def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mini_kb: 
     home = tmp_path / "home"
     monkeypatch.setenv("AUSKUNFT_HOME", str(home))
     monkeypatch.setenv("AUSKUNFT_KB_DIR", str(mini_kb))
-    monkeypatch.setenv("AUSKUNFT_API_TOKEN", "test-token-1234567890")
+    monkeypatch.setenv("AUSKUNFT_API_TOKEN", "test-token-1234567890-abcdefghijklmn")
     # The hashing test encoder makes calibration meaningless; these tests are about the fixed thresholds.
     monkeypatch.setenv("AUSKUNFT_THRESHOLDS", "fixed")
     get_settings.cache_clear()

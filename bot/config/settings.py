@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.config.agencies import Agencies
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIN_SECRET_LENGTH = 32  # api_token, actions_api_token, vector_key
 FIXED_BY = frozenset({"answer_threshold", "clarify_threshold", "min_margin"})  # set explicitly: no calibration
 
 
@@ -92,7 +93,17 @@ class Settings(BaseSettings):
                                         "than this starts a new session at its next quiet point (slots carried "
                                         "over), so a turn costs the same at turn 200; about 8 events per turn; 0 = off")
     ticket_service_url: str = Field("", description="base URL of the ticket API; empty = the local web service")
-    api_token: Optional[SecretStr] = Field(None, description="bearer token between action server and ticket API")
+    api_token: Optional[SecretStr] = Field(None, description="legacy bearer token of the ticket, feedback and "
+                                           "metrics API with every scope (at least 32 characters); prefer scoped "
+                                           "tokens: auskunft token create (docs/api-tokens.md)")
+    actions_api_token: Optional[SecretStr] = Field(None, description="the action server's token for the ticket "
+                                                   "API, made with auskunft token create actions --scope "
+                                                   "tickets:create --scope feedback:create (rotate and revoke it "
+                                                   "like any token); not set: one derived from api_token that may "
+                                                   "only create tickets and votes")
+    vector_key: Optional[SecretStr] = Field(None, description="key the web service signs query vectors with and "
+                                            "Rasa checks them with (at least 32 characters); not set: derived "
+                                            "from api_token")
     allowed_origins: str = Field("", description="comma-separated origins of the agency's website(s) that embed "
                                  "the widget from another origin, e.g. https://www.musterstadt.de")
     max_message_chars: int = Field(2000, ge=50, le=20000)
@@ -190,6 +201,14 @@ class Settings(BaseSettings):
     @validator("home", "kb_dir", "departments_file", "agencies_file", "oidc_groups_file")
     def _absolute(cls, value: Path) -> Path:  # noqa: N805 - pydantic validator signature
         return value.expanduser().resolve()
+    @validator("api_token", "actions_api_token", "vector_key")
+    def _long_secret(cls, value: Optional[SecretStr], field: Any) -> Optional[SecretStr]:  # noqa: N805
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"{field.name} (AUSKUNFT_{field.name.upper()}) is {len(value.get_secret_value())} "
+                             f"characters long; use at least {MIN_SECRET_LENGTH} random characters, e.g. from "
+                             "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
+        return value
+
 
     @validator("allowed_origins")
     def _origins(cls, value: str) -> str:  # noqa: N805 - pydantic validator signature

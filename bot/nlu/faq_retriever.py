@@ -36,7 +36,7 @@ from bot.retrieval.index import FORMAT_VERSION, FaqIndex
 from bot.retrieval.language import normalise_language
 from bot.retrieval.searcher import FaqSearcher, SearchResult
 from bot.retrieval.store import IndexStore
-from bot.run.runtime_env import api_token
+from bot.run.runtime_env import vector_key
 
 logger = logging.getLogger(__name__)
 FAQ_KEY = "faq"
@@ -218,9 +218,9 @@ class FaqRetriever(GraphComponent):
                 searcher.index().languages.vocabulary)
 
     def _vector_key(self) -> str:
-        """The key the web service signs query vectors with (the shared API token)."""
+        """The key the web service signs query vectors with (``vector_key``, by default derived from the API token)."""
         if self._key is None:
-            self._key = api_token(self._settings)
+            self._key = vector_key(self._settings)
         return self._key
 
     def process(self, messages: List[Message]) -> List[Message]:

@@ -1,11 +1,19 @@
-"""What every process of the bot shares: the API token and the environment the children get.
+"""What every process of the bot shares: the API token, the keys derived from it and the children's environment.
 
 The web app, the action server and the process supervisor (:mod:`bot.run.services`) all read these;
 keeping them here means neither the web app nor the actions import the supervisor.
+
+``api_token`` is the legacy token with every scope of the API. The children do not get it: the action server
+gets a create-only token (``actions_api_token``, by default derived from the legacy token, which the web
+service accepts with the scopes ``tickets:create`` and ``feedback:create`` only), Rasa the key the web service
+signs query vectors with (``vector_key``, also derived), and only the web service the legacy token and the
+mail and helpdesk secrets (:func:`service_secrets`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from typing import Dict
@@ -32,6 +40,72 @@ def api_token(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def derived_key(secret: str, purpose: str) -> str:
+    """A key for one purpose derived from a secret (HMAC-SHA-256; the secret cannot be recovered from it)."""
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+ACTIONS_PURPOSE = "auskunft:actions-api-token"
+VECTORS_PURPOSE = "auskunft:query-vector-key"
+DERIVED_PREFIX = "akd_"
+
+
+def derived_actions_token(legacy: str) -> str:
+    """The action server's create-only token derived from the legacy token (the web service derives it too)."""
+    return DERIVED_PREFIX + derived_key(legacy, ACTIONS_PURPOSE)
+
+
+def actions_token(settings: Settings) -> str:
+    """The token the action server sends to the ticket and feedback API.
+
+    ``actions_api_token`` when set (a scoped token made with ``auskunft token create``); otherwise one derived
+    from the legacy token, which the web service accepts with the scopes ``tickets:create`` and
+    ``feedback:create`` only.
+    """
+    if settings.actions_api_token is not None:
+        return settings.actions_api_token.get_secret_value()
+    return derived_actions_token(api_token(settings))
+
+
+def vector_key(settings: Settings) -> str:
+    """The key the web service signs query vectors with and Rasa checks them with (``vector_key`` or derived)."""
+    if settings.vector_key is not None:
+        return settings.vector_key.get_secret_value()
+    return derived_key(api_token(settings), VECTORS_PURPOSE)
+
+
+SECRET_VARIABLES = ("AUSKUNFT_API_TOKEN", "AUSKUNFT_ACTIONS_API_TOKEN", "AUSKUNFT_VECTOR_KEY",
+                    "AUSKUNFT_SMTP_PASSWORD", "AUSKUNFT_ZAMMAD_TOKEN", "AUSKUNFT_WEBHOOK_SECRET",
+                    "AUSKUNFT_OIDC_CLIENT_SECRET")
+"""Secrets no child inherits from the supervisor's environment; :func:`service_secrets` hands out each one."""
+WEB_SECRETS = ("AUSKUNFT_SMTP_PASSWORD", "AUSKUNFT_ZAMMAD_TOKEN", "AUSKUNFT_WEBHOOK_SECRET",
+               "AUSKUNFT_OIDC_CLIENT_SECRET")
+
+
+def service_secrets(settings: Settings, service: str) -> Dict[str, str]:
+    """The secrets one child needs, on top of :func:`child_env`.
+
+    Args:
+        settings: the supervisor's settings.
+        service: ``web``, ``worker``, ``actions``, ``rasa`` (or ``rasa-<n>``); any other (the kb watcher, build
+            steps) gets none.
+
+    Returns:
+        web: the legacy token, the query-vector key and the mail, helpdesk and sign-in secrets of the supervisor's
+        environment; worker: those last secrets only; actions: its create-only token; rasa: the query-vector key.
+    """
+    passed = {name: os.environ[name] for name in WEB_SECRETS if os.environ.get(name)}
+    if service == "web":
+        return {**passed, "AUSKUNFT_API_TOKEN": api_token(settings), "AUSKUNFT_VECTOR_KEY": vector_key(settings)}
+    if service == "worker":  # delivers tickets and notifications like the web service, serves no API
+        return passed
+    if service == "actions":
+        return {"AUSKUNFT_ACTIONS_API_TOKEN": actions_token(settings)}
+    if service == "rasa" or service.startswith("rasa-"):
+        return {"AUSKUNFT_VECTOR_KEY": vector_key(settings)}
+    return {}
+
+
 # numpy's BLAS otherwise starts a thread per core for every small product (a query against the index):
 # under load those threads spin and take the cores the other processes need. One thread each; the
 # cores serve concurrent conversations instead (py-spy: index scoring fell from 16 % of Rasa's time).
@@ -39,25 +113,25 @@ BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 
 
 def child_env(settings: Settings) -> Dict[str, str]:
-    """The environment every child gets: the same settings, offline model hub, quiet TF.
+    """The environment every child gets: the same settings, offline model hub, quiet TF, no API secrets.
 
     Also the variables ``endpoints.yml`` is expanded with, so the web app reads Rasa's tracker
-    store where Rasa writes it.
+    store where Rasa writes it. The variables in :data:`SECRET_VARIABLES` are removed; each service gets
+    the ones it needs from :func:`service_secrets`.
 
     Args:
         settings: the settings the children should share.
 
     Returns:
-        ``os.environ`` plus the bot's variables.
+        ``os.environ`` without the secrets, plus the bot's variables.
     """
-    env = dict(os.environ)
+    env = {name: value for name, value in os.environ.items() if name not in SECRET_VARIABLES}
     env.update(
         {
             "AUSKUNFT_HOME": str(settings.home),
             "AUSKUNFT_KB_DIR": str(settings.kb_dir),
             "AUSKUNFT_ACTION_URL": f"http://{settings.internal_host}:{settings.action_port}/webhook",
             "AUSKUNFT_TRACKER_DB": str(settings.home / "trackers.sqlite3"),
-            "AUSKUNFT_API_TOKEN": api_token(settings),
             # endpoints.yml sends it to the action server; empty = not checked (Rasa needs the variable set)
             "AUSKUNFT_INTERNAL_TOKEN": settings.internal_token.get_secret_value() if settings.internal_token else "",
             "AUSKUNFT_SPACY_MODEL": str(settings.spacy_model_dir),

@@ -26,7 +26,7 @@ from typing import Dict, List, Tuple
 from bot.config.settings import PROJECT_ROOT, Settings
 from bot.errors import AuskunftError
 from bot.run.rasa_workers import worker_count
-from bot.run.runtime_env import child_env
+from bot.run.runtime_env import child_env, service_secrets
 from bot.run.services import Service, model_path, prepare_tracker_db, services
 
 SERVED = ("web", "rasa", "actions", "watcher", "worker")
@@ -47,7 +47,8 @@ def _supervisor_name(name: str, worker: int) -> str:
 def worker_service(settings: Settings) -> Service:
     """The background worker (:mod:`bot.web.worker`); only ``auskunft serve`` starts it."""
     return Service("worker", [sys.executable, "-m", "bot.run.lean_imports", "bot.web.worker"],
-                   f"http://{settings.internal_host}:{settings.worker_port}/health")
+                   f"http://{settings.internal_host}:{settings.worker_port}/health",
+                   env=service_secrets(settings, "worker"))
 
 
 def service_for(settings: Settings, name: str, worker: int = 1) -> Service:

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional
 
 from bot.config.settings import PROJECT_ROOT, Settings
 from bot.run.rasa_workers import worker_count, worker_ports
-from bot.run.runtime_env import child_env
+from bot.run.runtime_env import child_env, service_secrets
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
 # Request bodies Sanic reads before any handler runs (its default is 100 MB). Rasa gets one message with
@@ -112,6 +112,8 @@ def services(settings: Settings, watch_kb: bool = True) -> List[Service]:
                               f"http://{internal}:{port}/", env={"SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY)}))
     if watch_kb:
         result.append(Service("kb-watch", [*lean, "bot.cli", "kb", "watch"], None))
+    for service in result:  # each child gets only the secrets it needs (bot.run.runtime_env.service_secrets)
+        service.env.update(service_secrets(settings, service.name))
     return result
 
 

@@ -20,10 +20,12 @@ from bot.config.settings import Settings
 from bot.conversations.erase import TrackerEraser
 from bot.limits.policy import CitizenLimits
 from bot.retrieval.searcher import FaqSearcher
+from bot.staff.api_tokens import Principal
 from bot.staff.throttle import LoginThrottle
 from bot.tickets.departments import Departments
 from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours
+from bot.web.api_auth import authenticate
 from bot.web.editor_state import AnalyticsEntry, AnalyticsKey
 from bot.web.query_vectors import QueryVectors
 from bot.web.state import WebServices
@@ -152,7 +154,7 @@ AnalyticsCacheDep = Annotated[Dict[AnalyticsKey, AnalyticsEntry], Depends(get_an
 
 def require_token(expected: TokenDep,
                   credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(_bearer)]) -> None:
-    """Refuse requests without the service's bearer token (compared in constant time)."""
+    """Refuse requests without the legacy bearer token (constant time); the API's routes use :func:`require_scope`."""
     given = credentials.credentials if credentials else ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
         raise HTTPException(
@@ -160,3 +162,34 @@ def require_token(expected: TokenDep,
             detail="missing or wrong API token (send 'Authorization: Bearer <AUSKUNFT_API_TOKEN>')",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+def require_scope(scope: str) -> Callable[..., Principal]:
+    """A dependency that lets through only tokens with ``scope`` and returns the caller.
+
+    401 for a missing, unknown, revoked or expired token; 403 for a valid token without the scope.
+    """
+
+    def check(services: ServicesDep, session: DbDep,
+              credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(_bearer)]) -> Principal:
+        principal = authenticate(credentials.credentials if credentials else "", services.api_token, session)
+        if principal is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Bearer"},
+                                detail="missing, unknown, revoked or expired API token (send 'Authorization: "
+                                       "Bearer <token>'; tokens: auskunft token list)")
+        if not principal.allows(scope):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                detail=f"the token {principal.name!r} lacks the scope {scope!r} (auskunft token "
+                                       f"create NAME --scope {scope})")
+        return principal
+
+    check.__name__ = f"require_{scope.replace(':', '_')}"
+    return check
+
+
+TicketsCreateDep = Annotated[Principal, Depends(require_scope("tickets:create"))]
+TicketsReadDep = Annotated[Principal, Depends(require_scope("tickets:read"))]
+TicketsWriteDep = Annotated[Principal, Depends(require_scope("tickets:write"))]
+FeedbackCreateDep = Annotated[Principal, Depends(require_scope("feedback:create"))]
+FeedbackReadDep = Annotated[Principal, Depends(require_scope("feedback:read"))]
+MetricsReadDep = Annotated[Principal, Depends(require_scope("metrics:read"))]

@@ -22,7 +22,7 @@ from bot.web.openapi import render
 def describe() -> Dict[str, Any]:
     """The OpenAPI document of the app (built with throw-away settings; nothing is served)."""
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(home=Path(home), api_token="x" * 20)  # type: ignore[call-arg,arg-type]  # pydantic v1
+        settings = Settings(home=Path(home), api_token="x" * 32)  # type: ignore[call-arg,arg-type]  # pydantic v1
         app = create_app(settings)
         try:
             return app.openapi()

@@ -21,11 +21,12 @@ from bot.db.engine import make_engine, session_factory
 from bot.helpdesk import Connector, connector_from_settings, enqueue
 from bot.limits.policy import CitizenLimits
 from bot.limits.stores import limiter_for
-from bot.run.runtime_env import api_token, child_env
+from bot.run.runtime_env import api_token, child_env, vector_key
 from bot.staff.throttle import LoginThrottle
 from bot.tickets.departments import Departments
 from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours
+from bot.web.api_auth import warn_about_legacy_token
 from bot.web.background import Jobs
 from bot.web.editor_state import EditorResources
 from bot.web.query_vectors import QueryVectors
@@ -39,7 +40,8 @@ class WebServices:
         settings: the settings the app was built with.
         engine: the ticket database.
         sessions: makes one database session (per request, per job).
-        api_token: the bearer token of the ticket and feedback API.
+        api_token: the legacy bearer token of the ticket and feedback API (every scope; see
+            :mod:`bot.web.api_auth`).
         eraser: deletes a conversation from Rasa's tracker store ("delete my conversation", retention).
         departments: the departments tickets go to.
         agencies: the agencies this deployment serves.
@@ -89,12 +91,13 @@ class WebServices:
         jobs = Jobs(settings, sessions, departments, eraser)
         jobs.deliver_to(connector)
         limiter = limiter_for(settings, engine)  # one store for the citizen limits and the login delays
+        warn_about_legacy_token(settings)
         return cls(settings=settings, engine=engine, sessions=sessions, api_token=api_token(settings), eraser=eraser,
                    departments=departments, agencies=agencies, office_hours=office_hours, helpdesk=connector,
                    jobs=jobs, login_throttle=LoginThrottle(limiter, api_token(settings)),
                    editor=EditorResources(settings, agencies),
                    limits=CitizenLimits.from_settings(settings, limiter, api_token(settings)),
-                   vectors=QueryVectors(settings, api_token(settings)))
+                   vectors=QueryVectors(settings, vector_key(settings)))
 
     def ticket_created(self, session: Session, ticket: Ticket) -> None:
         """After the ticket API created a ticket: queue it for the helpdesk (the inbox needs nothing)."""

@@ -87,7 +87,7 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         "AUSKUNFT_RASA_WORKERS": str(RASA_WORKERS),  # conversations are spread over two Rasa processes
         "AUSKUNFT_ACTION_PORT": str(ports["ACTION"]),
         "AUSKUNFT_WEB_PORT": str(ports["WEB"]),
-        "AUSKUNFT_API_TOKEN": "e2e-token-0123456789",
+        "AUSKUNFT_API_TOKEN": "e2e-token-0123456789-abcdefghijklmn",
         "AUSKUNFT_SMTP_HOST": "127.0.0.1",
         "AUSKUNFT_SMTP_PORT": str(ports["SMTP"]),
         "AUSKUNFT_OFFICE_HOURS": "Mo-So 00:00-23:59",

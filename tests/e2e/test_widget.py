@@ -276,7 +276,7 @@ def web_without_bot(services: Running, tmp_path: Path) -> Iterator[str]:
     """A second real web service whose Rasa is not running (its port has no listener)."""
     port = free_port()
     env = {**os.environ, "AUSKUNFT_HOME": str(tmp_path), "AUSKUNFT_RASA_PORT": str(free_port()),
-           "AUSKUNFT_RASA_WORKERS": "1", "AUSKUNFT_WEB_PORT": str(port), "AUSKUNFT_API_TOKEN": "other-token-0123456789"}
+           "AUSKUNFT_RASA_WORKERS": "1", "AUSKUNFT_WEB_PORT": str(port), "AUSKUNFT_API_TOKEN": "other-token-0123456789-abcdefghijkl"}
     process = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "bot.web.app:create_app",
                                 "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-TOKEN = "test-token-1234567890"
+TOKEN = "test-token-1234567890-abcdefghijklmn"  # at least 32 characters (settings)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 

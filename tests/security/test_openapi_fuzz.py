@@ -27,7 +27,7 @@ from bot.web.app import create_app
 from bot.web.deps import get_http, services_of
 
 pytestmark = [pytest.mark.slow]
-TOKEN = "fuzz-token-0123456789"
+TOKEN = "fuzz-token-0123456789-abcdefghijklmn"
 EXAMPLES = 150
 """Per operation; 13 operations: about 2,000 requests."""
 SENT: List[int] = []

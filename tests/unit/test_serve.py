@@ -16,7 +16,7 @@ from bot.run.services import model_path, services
 
 def _settings(tmp_path: Path, **extra: object) -> Settings:
     return Settings(home=tmp_path / "home", host="0.0.0.0", internal_host="10.0.0.5", rasa_port=7000,  # noqa: S104
-                    rasa_workers=2, action_port=7055, web_port=7080, api_token=SecretStr("t" * 20), **extra)
+                    rasa_workers=2, action_port=7055, web_port=7080, api_token=SecretStr("t" * 32), **extra)
 
 
 def _train(settings: Settings) -> None:

@@ -1,4 +1,4 @@
-"""``/metrics``: the web service's Prometheus metrics, for requests with the API token only.
+"""``/metrics``: the web service's Prometheus metrics, for tokens with the scope ``metrics:read`` only.
 
 Prometheus sends the token with ``authorization: {type: Bearer, credentials_file: ...}`` in its scrape config
 (docs/deployment.md, "Monitoring"). Not in the OpenAPI description: it is for the monitoring, not for clients.
@@ -13,15 +13,15 @@ from fastapi import APIRouter, Depends, Response
 from bot.metrics import CONTENT_TYPE, render, set_index_source, set_outbox_source
 from bot.outbox.depth import outbox_depths
 from bot.retrieval.store import IndexStore
-from bot.web.deps import require_token
+from bot.web.deps import require_scope
 from bot.web.state import WebServices
 
 router = APIRouter(tags=["metrics"], include_in_schema=False)
 
 
-@router.get("/metrics", dependencies=[Depends(require_token)], response_class=Response)
+@router.get("/metrics", dependencies=[Depends(require_scope("metrics:read"))], response_class=Response)
 def read_metrics() -> Response:
-    """Every metric of this process in the Prometheus text format (401 without the bearer token)."""
+    """Every metric of this process in the Prometheus text format (401 without a token, 403 without the scope)."""
     return Response(render(), media_type=CONTENT_TYPE)
 
 

@@ -1,13 +1,20 @@
-"""``/api/tickets``: create (idempotent), list, read, change status, reply."""
+"""``/api/tickets``: create (idempotent), list, read, change status, reply.
+
+Each route needs its scope (``tickets:create``, ``tickets:read``, ``tickets:write``; see
+:mod:`bot.web.api_auth`); a token limited to agencies sees only their tickets (404 for the others), and every
+read of a ticket is written to its history (``read`` by ``token:<name>``), like an agent opening it.
+"""
 
 from __future__ import annotations
 
 from typing import List, Optional
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.metrics import count_ticket_created
+from bot.staff.api_tokens import Principal
 from bot.tickets import service
 from bot.tickets.models import Ticket, utcnow
 from bot.tickets.schemas import (
@@ -20,22 +27,28 @@ from bot.tickets.schemas import (
     TicketSummary,
 )
 from bot.web.deps import (
+    AgenciesDep,
     DbDep,
     DepartmentsDep,
     LimitsDep,
     OfficeHoursDep,
     ReplyHookDep,
     TicketHookDep,
-    require_token,
+    TicketsCreateDep,
+    TicketsReadDep,
+    TicketsWriteDep,
 )
 from bot.web.ratelimit import too_many_requests
 
-router = APIRouter(prefix="/api/tickets", tags=["tickets"], dependencies=[Depends(require_token)])
+router = APIRouter(prefix="/api/tickets", tags=["tickets"],
+                   responses={401: {"description": "missing, unknown, revoked or expired API token"},
+                              403: {"description": "the token lacks the route's scope"}})
 
 
-def _found(session: Session, case_number: str) -> Ticket:
+def _found(session: Session, case_number: str, caller: Principal, default_agency: str) -> Ticket:
+    """The ticket if it exists and the caller's agencies include its agency; 404 otherwise (the same answer)."""
     ticket = service.get_ticket(session, case_number)
-    if ticket is None:
+    if ticket is None or not caller.sees(ticket.agency, default_agency):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no ticket with case number {case_number}")
     return ticket
 
@@ -48,14 +61,19 @@ HANDOFF_BUDGET = ("handoff budget spent: too many tickets from this citizen's ad
              responses={429: {"description": "The handoff budget of the conversation's address (or the global one) "
                               "is spent: no ticket was made; do not queue it, tell the citizen"}})
 def create_ticket(data: TicketCreate, response: Response, session: DbDep, departments: DepartmentsDep,
-                  hours: OfficeHoursDep, ticket_created: TicketHookDep, limits: LimitsDep) -> TicketCreated:
+                  hours: OfficeHoursDep, ticket_created: TicketHookDep, limits: LimitsDep, caller: TicketsCreateDep,
+                  agencies: AgenciesDep) -> TicketCreated:
     """Create a ticket in its department's queue; repeating the same request returns the stored ticket with 200.
 
     The answer says where the ticket stands (queue position) and, outside office hours, when the
     office opens next, so the bot can tell the citizen when to expect an answer. A new ticket counts against
     the handoff budget of the address the conversation's messages came from (``/api/chat``), however the handoff
-    was triggered; beyond it the answer is 429 with ``Retry-After``.
+    was triggered; beyond it the answer is 429 with ``Retry-After``. A token limited to agencies creates
+    tickets for those agencies only (403 otherwise).
     """
+    if not caller.sees(data.agency, agencies.default.key):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=f"the token {caller.name!r} may not create tickets "
+                                                              f"for the agency {data.agency or agencies.default.key!r}")
     if service.get_ticket(session, data.case_number) is None:  # a repeated delivery is not a new handoff
         decision = limits.handoff(data.conversation_id)
         if not decision.allowed:
@@ -81,31 +99,64 @@ def create_ticket(data: TicketCreate, response: Response, session: DbDep, depart
 @router.get("", response_model=List[TicketSummary])
 def list_tickets(
     session: DbDep,
+    caller: TicketsReadDep,
+    agencies: AgenciesDep,
     status_: Optional[str] = Query(None, alias="status", regex="^(open|new|in_progress|waiting|resolved)$"),
     department: Optional[str] = Query(None, max_length=60),
     language: Optional[str] = Query(None, regex="^(de|en)$"),
     limit: int = Query(100, ge=1, le=1000),
 ) -> List[Ticket]:
-    """Tickets, oldest first, filtered by status (``open`` = not resolved), department and language."""
-    return service.list_tickets(session, status_, limit, [department] if department else None, language)
+    """Tickets, oldest first, filtered by status (``open`` = not resolved), department and language.
+
+    Only the token's agencies; a list shows no transcripts, so it is not recorded as a read of each ticket.
+    """
+    departments = [department] if department else None
+    if caller.agencies is None:
+        return service.list_tickets(session, status_, limit, departments, language)
+    return _of_agencies(session, sorted(caller.agencies), agencies.default.key, status_, departments, language, limit)
+
+
+def _of_agencies(session: Session, keys: List[str], default: str, status_: Optional[str],
+                 departments: Optional[List[str]], language: Optional[str], limit: int) -> List[Ticket]:
+    """:func:`bot.tickets.service.list_tickets` narrowed to some agencies (a ticket without one is ``default``'s)."""
+    held = Ticket.agency.in_(keys)
+    query = select(Ticket).where(or_(held, Ticket.agency.is_(None)) if default in keys else held)
+    if status_ == "open":
+        query = query.where(Ticket.status.in_(service.OPEN))
+    elif status_:
+        query = query.where(Ticket.status == status_)
+    if departments is not None:
+        query = query.where(Ticket.department.in_(departments))
+    if language:
+        query = query.where(Ticket.language == language)
+    return list(session.execute(query.order_by(Ticket.created_at, Ticket.id).limit(limit)).scalars())
 
 
 @router.get("/{case_number}", response_model=TicketOut)
-def read_ticket(case_number: str, session: DbDep) -> Ticket:
-    """One ticket with transcript, candidates and replies."""
-    return _found(session, case_number)
+def read_ticket(case_number: str, session: DbDep, caller: TicketsReadDep, agencies: AgenciesDep) -> TicketOut:
+    """One ticket with transcript, candidates and replies; the read is recorded in its history.
+
+    The answer's events are taken before the read is recorded: it shows the ticket as it was read.
+    """
+    ticket = _found(session, case_number, caller, agencies.default.key)
+    result = TicketOut.from_orm(ticket)
+    service.record_read(session, ticket, caller.actor)
+    return result
 
 
 @router.patch("/{case_number}", response_model=TicketOut)
-def change_status(case_number: str, change: StatusChange, session: DbDep) -> Ticket:
+def change_status(case_number: str, change: StatusChange, session: DbDep, caller: TicketsWriteDep,
+                  agencies: AgenciesDep) -> Ticket:
     """Move a ticket through new → in_progress → waiting → resolved."""
-    return service.set_status(session, _found(session, case_number), change.status, actor="api")
+    ticket = _found(session, case_number, caller, agencies.default.key)
+    return service.set_status(session, ticket, change.status, actor=caller.actor)
 
 
 @router.post("/{case_number}/replies", response_model=ReplyOut, status_code=status.HTTP_201_CREATED)
-def reply(case_number: str, data: ReplyIn, session: DbDep, reply_stored: ReplyHookDep) -> object:
+def reply(case_number: str, data: ReplyIn, session: DbDep, reply_stored: ReplyHookDep, caller: TicketsWriteDep,
+          agencies: AgenciesDep) -> object:
     """Store an agent's reply to the citizen (shown in the chat; e-mailed where the citizen left an address)."""
-    ticket = _found(session, case_number)
+    ticket = _found(session, case_number, caller, agencies.default.key)
     stored = service.add_reply(session, ticket, data)
     reply_stored(session, ticket, stored)
     return stored
