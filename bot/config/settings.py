@@ -193,7 +193,6 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(120.0, ge=5, le=3600, description="how long a worker holds a ticket delivery or a "
                                  "notification it took: if it dies meanwhile, another worker takes it after this")
 
-
     class Config:
         env_prefix = "AUSKUNFT_"
         env_file = ".env"
@@ -201,6 +200,7 @@ class Settings(BaseSettings):
     @validator("home", "kb_dir", "departments_file", "agencies_file", "oidc_groups_file")
     def _absolute(cls, value: Path) -> Path:  # noqa: N805 - pydantic validator signature
         return value.expanduser().resolve()
+
     @validator("api_token", "actions_api_token", "vector_key")
     def _long_secret(cls, value: Optional[SecretStr], field: Any) -> Optional[SecretStr]:  # noqa: N805
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
@@ -208,7 +208,6 @@ class Settings(BaseSettings):
                              f"characters long; use at least {MIN_SECRET_LENGTH} random characters, e.g. from "
                              "python -c 'import secrets; print(secrets.token_urlsafe(32))'")
         return value
-
 
     @validator("allowed_origins")
     def _origins(cls, value: str) -> str:  # noqa: N805 - pydantic validator signature
