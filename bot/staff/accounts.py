@@ -11,7 +11,7 @@ so that someone is always left who can manage the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,13 @@ from bot.tickets.departments import Departments
 from bot.tickets.models import utcnow
 
 ROLES = ("manager", "editor")
+
+
+class Keep:
+    """The agencies argument of :func:`update` that leaves an account's agencies as they are."""
+
+
+KEEP = Keep()
 AUDIT_LIMIT = 50
 
 
@@ -83,8 +90,9 @@ def record(session: Session, actor: str, action: str, target: str, detail: Optio
 
 
 def audit_log(session: Session, limit: int = AUDIT_LIMIT) -> List[StaffAudit]:
-    """The latest account changes, newest first."""
-    query = select(StaffAudit).order_by(StaffAudit.at.desc(), StaffAudit.id.desc()).limit(limit)
+    """The latest account changes, newest first (changes to canned replies have their own list)."""
+    query = (select(StaffAudit).where(StaffAudit.action.notlike("canned\\_%", escape="\\"))
+             .order_by(StaffAudit.at.desc(), StaffAudit.id.desc()).limit(limit))
     return list(session.execute(query).scalars())
 
 
@@ -168,8 +176,10 @@ def _end_sessions(session: Session, agent: Agent) -> int:
 
 
 def create(session: Session, username: str, display_name: str, password: str, departments: Iterable[str],
-           roles: Iterable[str], actor: str, known: Departments) -> Agent:
+           roles: Iterable[str], actor: str, known: Departments, agencies: Optional[Sequence[str]] = None) -> Agent:
     """Create an account (as :func:`bot.staff.auth.create_agent`) and record who did it.
+
+    ``agencies`` is the result of :func:`bot.staff.agency_scope.check_agencies` (None: every agency).
 
     Raises:
         AccountError: an invalid field (``field`` names it) or the user name is taken.
@@ -183,15 +193,22 @@ def create(session: Session, username: str, display_name: str, password: str, de
     if get_agent(session, name) is not None:
         raise AccountError(f"agent {name!r} exists already; choose another user name", "username", "taken")
     agent = create_agent(session, name, display, password, keys, is_manager="manager" in checked_roles, known=known,
-                         is_editor="editor" in checked_roles)
-    record(session, actor, "created", agent.username, {"departments": keys, "roles": checked_roles})
+                         is_editor="editor" in checked_roles, agencies=agencies)
+    detail: Dict[str, Any] = {"departments": keys, "roles": checked_roles}
+    if agent.agencies is not None:
+        detail["agencies"] = agent.agencies
+    record(session, actor, "created", agent.username, detail)
     session.commit()
     return agent
 
 
 def update(session: Session, username: str, actor: str, known: Departments, display_name: Optional[str] = None,
-           departments: Optional[Iterable[str]] = None, roles: Optional[Iterable[str]] = None) -> Agent:
-    """Change the display name, departments and/or roles (None: leave as it is); nothing is saved on an error.
+           departments: Optional[Iterable[str]] = None, roles: Optional[Iterable[str]] = None,
+           agencies: Union[Sequence[str], None, Keep] = KEEP) -> Agent:
+    """Change the display name, departments, roles and/or agencies; nothing is saved on an error.
+
+    None (``KEEP`` for ``agencies``) leaves a field as it is; ``agencies`` comes checked by
+    :func:`bot.staff.agency_scope.check_agencies` (None there: every agency).
 
     Raises:
         UnknownAgent: no such account.
@@ -211,6 +228,8 @@ def update(session: Session, username: str, actor: str, known: Departments, disp
         changed["departments"] = keys
     if new_roles != roles_of(agent):
         changed["roles"] = new_roles
+    if not isinstance(agencies, Keep) and (None if agencies is None else list(agencies)) != agent.agencies:
+        changed["agencies"] = agent.agencies = None if agencies is None else list(agencies)
     if changed:
         agent.display_name, agent.departments = display, keys
         agent.is_manager, agent.is_editor = "manager" in new_roles, "editor" in new_roles

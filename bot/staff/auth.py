@@ -61,7 +61,8 @@ def list_agents(session: Session) -> List[Agent]:
 
 
 def create_agent(session: Session, username: str, display_name: str, password: str, departments: Iterable[str],
-                 is_manager: bool = False, known: Optional[Departments] = None, is_editor: bool = False) -> Agent:
+                 is_manager: bool = False, known: Optional[Departments] = None, is_editor: bool = False,
+                 agencies: Optional[Sequence[str]] = None) -> Agent:
     """Create an agent.
 
     Args:
@@ -73,6 +74,8 @@ def create_agent(session: Session, username: str, display_name: str, password: s
         is_manager: sees all departments and their analytics.
         known: the valid departments (default: the configured ``departments.yml``).
         is_editor: sees the editor pages (preview, kb check, analytics); an editor needs no department.
+        agencies: the agency keys the account works for; None = every agency (checked by the caller, see
+            :func:`bot.staff.agency_scope.check_agencies`).
 
     Raises:
         ValueError: invalid user name, display name, password or department (the message names it),
@@ -100,7 +103,8 @@ def create_agent(session: Session, username: str, display_name: str, password: s
     if get_agent(session, name) is not None:
         raise ValueError(f"agent {name!r} exists already")
     agent = Agent(username=name, display_name=display, password_hash=hash_password(password), departments=keys,
-                  is_manager=bool(is_manager), is_editor=bool(is_editor), active=True)
+                  is_manager=bool(is_manager), is_editor=bool(is_editor), active=True,
+                  agencies=None if agencies is None else list(agencies))
     session.add(agent)
     session.commit()
     return agent

@@ -46,11 +46,13 @@ def cmd_agent_add(args: argparse.Namespace) -> int:
     """Create an agent; the password is never printed or logged."""
     from bot.config.settings import get_settings
     from bot.staff.accounts import create
+    from bot.staff.agency_scope import check_agencies
     from bot.tickets.departments import Departments
 
     settings = get_settings()
     try:
         departments = Departments.load(settings.departments_file)
+        agencies = check_agencies(args.agencies, [a.key for a in settings.agencies()], args.all_agencies)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -61,7 +63,8 @@ def cmd_agent_add(args: argparse.Namespace) -> int:
     engine, session = _open(settings)
     try:
         roles = (["manager"] if args.manager else []) + (["editor"] if args.editor else [])
-        agent = create(session, args.username, args.name, password, args.departments, roles, actor(), departments)
+        agent = create(session, args.username, args.name, password, args.departments, roles, actor(), departments,
+                       agencies)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -72,7 +75,8 @@ def cmd_agent_add(args: argparse.Namespace) -> int:
                                                                             for k in agent.departments)
     if agent.is_editor:
         scope = f"{scope}, editor" if scope else "editor"
-    print(f"agent {agent.username} ({agent.display_name}) created: {scope}")
+    where = "" if agencies is None else f" for {', '.join(agencies)}"
+    print(f"agent {agent.username} ({agent.display_name}) created{where}: {scope}")
     return 0
 
 
@@ -81,15 +85,18 @@ def cmd_agent_list(args: argparse.Namespace) -> int:
     from bot.config.settings import get_settings
     from bot.staff.auth import list_agents
 
-    engine, session = _open(get_settings())
+    settings = get_settings()
+    several = len(settings.agencies()) > 1  # then each line ends with the account's agencies
+    engine, session = _open(settings)
     try:
         agents = list_agents(session)
         for agent in agents:
             roles = ["manager"] if agent.is_manager else ["agent"] if agent.departments else []
             role = "+".join(roles + (["editor"] if agent.is_editor else [])) or "agent"
             state = "" if agent.active else "  (inactive)"
+            where = "all agencies" if agent.agencies is None else ",".join(agent.agencies) or "no agency"
             print(f"{agent.username:<20} {agent.display_name:<30} {role:<14} "
-                  f"{','.join(agent.departments or []) or '-'}{state}")
+                  f"{','.join(agent.departments or []) or '-'}{f'  [{where}]' if several else ''}{state}")
         if not agents:
             print("no agents yet; create one with: auskunft agent add USERNAME --name NAME --department KEY")
     finally:
@@ -208,6 +215,11 @@ def register(subparsers: Any) -> None:
     add.add_argument("--name", required=True, help='display name, e.g. "Frau Weber"')
     add.add_argument("--department", dest="departments", action="append", default=[], metavar="KEY",
                      help="a department key from departments.yml (repeat for several)")
+    add.add_argument("--agency", dest="agencies", action="append", default=[], metavar="KEY",
+                     help="an agency of agencies.yml whose tickets, figures and kb the account sees (repeatable; "
+                          "required where the deployment serves several agencies)")
+    add.add_argument("--all-agencies", action="store_true",
+                     help="every agency: only for the deployment's own administrators (several agencies)")
     add.add_argument("--manager", action="store_true", help="sees all departments and their analytics")
     add.add_argument("--editor", action="store_true", help="content editor: preview, kb check and FAQ analytics "
                      "at /inbox/editor (needs no department)")

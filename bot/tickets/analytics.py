@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from bot.tickets.models import Ticket, utcnow
+from bot.tickets.scope import Scope, restrict
 
 REASONS = ("low_confidence", "asked_for_human", "not_helpful", "choices_rejected", "repeated_miss", "no_candidates")
 OPEN_STATUSES = ("new", "in_progress", "waiting")
@@ -55,9 +56,8 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
-def _scoped(query: Select, departments: Optional[Sequence[str]], since: Optional[datetime] = None) -> Select:
-    if departments is not None:
-        query = query.where(Ticket.department.in_(list(departments)))
+def _scoped(query: Select, departments: Scope, since: Optional[datetime] = None) -> Select:
+    query = restrict(query, departments)
     if since is not None:
         query = query.where(Ticket.created_at >= since.astimezone(timezone.utc))
     return query
@@ -83,7 +83,7 @@ def window_start(days: int, now: Optional[datetime] = None, tz: tzinfo = timezon
     return datetime(first.year, first.month, first.day, tzinfo=tz)
 
 
-def tickets_per_day(session: Session, departments: Optional[Sequence[str]] = None, days: int = 14,
+def tickets_per_day(session: Session, departments: Scope = None, days: int = 14,
                     now: Optional[datetime] = None, tz: tzinfo = timezone.utc) -> List[DayCount]:
     """Tickets created per local day for the last ``days`` days (oldest first, days without tickets as 0)."""
     start = window_start(days, now, tz)
@@ -95,7 +95,7 @@ def tickets_per_day(session: Session, departments: Optional[Sequence[str]] = Non
     return [DayCount(day, count) for day, count in sorted(counts.items())]
 
 
-def first_reply_times(session: Session, departments: Optional[Sequence[str]] = None,
+def first_reply_times(session: Session, departments: Scope = None,
                       since: Optional[datetime] = None) -> ReplyTimes:
     """Median and 90th percentile of created_at → first_reply_at over the replied tickets."""
     query = _scoped(select(Ticket.created_at, Ticket.first_reply_at).where(Ticket.first_reply_at.isnot(None)),
@@ -105,7 +105,7 @@ def first_reply_times(session: Session, departments: Optional[Sequence[str]] = N
     return ReplyTimes(len(seconds), percentile(seconds, 0.5), percentile(seconds, 0.9))
 
 
-def backlog(session: Session, departments: Optional[Sequence[str]] = None) -> Dict[str, int]:
+def backlog(session: Session, departments: Scope = None) -> Dict[str, int]:
     """Open tickets now, per status (new, in_progress, waiting)."""
     query = _scoped(select(Ticket.status, func.count(Ticket.id)).where(Ticket.status.in_(OPEN_STATUSES))
                     .group_by(Ticket.status), departments)
@@ -113,7 +113,7 @@ def backlog(session: Session, departments: Optional[Sequence[str]] = None) -> Di
     return {status: found.get(status, 0) for status in OPEN_STATUSES}
 
 
-def handoff_reasons(session: Session, departments: Optional[Sequence[str]] = None,
+def handoff_reasons(session: Session, departments: Scope = None,
                     since: Optional[datetime] = None) -> Dict[str, int]:
     """Tickets per handoff reason: the known reasons first (0 when absent), then any others found."""
     query = _scoped(select(Ticket.reason, func.count(Ticket.id)).group_by(Ticket.reason), departments, since)
@@ -123,14 +123,14 @@ def handoff_reasons(session: Session, departments: Optional[Sequence[str]] = Non
     return result
 
 
-def out_of_hours_count(session: Session, departments: Optional[Sequence[str]] = None,
+def out_of_hours_count(session: Session, departments: Scope = None,
                        since: Optional[datetime] = None) -> int:
     """Tickets created outside office hours."""
     query = _scoped(select(func.count(Ticket.id)).where(Ticket.out_of_hours.is_(True)), departments, since)
     return int(session.execute(query).scalar_one())
 
 
-def overview(session: Session, departments: Optional[Sequence[str]] = None, days: int = 14,
+def overview(session: Session, departments: Scope = None, days: int = 14,
              now: Optional[datetime] = None, tz: tzinfo = timezone.utc) -> Overview:
     """All figures for tickets created in the last ``days`` local days (the backlog: all open tickets)."""
     since = window_start(days, now, tz)

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.tickets.analytics import REASONS, _aware, percentile, window_start
 from bot.tickets.models import Ticket, utcnow
+from bot.tickets.scope import Scope, restrict
 
 OPEN_NOW = ("new", "waiting")
 
@@ -55,12 +56,11 @@ def _seconds(start: datetime, end: datetime) -> float:
     return max(0.0, (_aware(end) - _aware(start)).total_seconds())
 
 
-def _group(session: Session, column: str, departments: Optional[Sequence[str]], since: datetime,
+def _group(session: Session, column: str, departments: Scope, since: datetime,
            only: Optional[Sequence[Optional[str]]] = None) -> List[GroupFigures]:
     """Figures grouped by the Ticket column ``column`` ("department" or "assignee")."""
     query = select(getattr(Ticket, column), Ticket.status, Ticket.created_at, Ticket.first_reply_at, Ticket.closed_at)
-    if departments is not None:
-        query = query.where(Ticket.department.in_(list(departments)))
+    query = restrict(query, departments)
     counts: Dict[Optional[str], Dict[str, int]] = {}
     replies: Dict[Optional[str], List[float]] = {}
     resolutions: Dict[Optional[str], List[float]] = {}
@@ -89,13 +89,13 @@ def _group(session: Session, column: str, departments: Optional[Sequence[str]], 
     return sorted(result, key=lambda g: (g.key is None, g.key or ""))
 
 
-def per_department(session: Session, departments: Optional[Sequence[str]] = None, days: int = 14,
+def per_department(session: Session, departments: Scope = None, days: int = 14,
                    now: Optional[datetime] = None, tz: tzinfo = timezone.utc) -> List[GroupFigures]:
     """Workload and times per department (sorted by key; tickets without a department last)."""
     return _group(session, "department", departments, window_start(days, now, tz))
 
 
-def per_agent(session: Session, departments: Optional[Sequence[str]] = None, days: int = 14,
+def per_agent(session: Session, departments: Scope = None, days: int = 14,
               now: Optional[datetime] = None, tz: tzinfo = timezone.utc,
               agents: Optional[Sequence[Optional[str]]] = None) -> List[GroupFigures]:
     """Workload and times per assignee (user name; ``None`` for unassigned tickets, last).
@@ -111,7 +111,7 @@ def per_agent(session: Session, departments: Optional[Sequence[str]] = None, day
     return _group(session, "assignee", departments, window_start(days, now, tz), agents)
 
 
-def reasons_per_week(session: Session, departments: Optional[Sequence[str]] = None, days: int = 14,
+def reasons_per_week(session: Session, departments: Scope = None, days: int = 14,
                      now: Optional[datetime] = None, tz: tzinfo = timezone.utc) -> List[WeekReasons]:
     """Tickets per handoff reason and local calendar week (oldest first; weeks without tickets as 0)."""
     start = window_start(days, now, tz)
@@ -122,8 +122,7 @@ def reasons_per_week(session: Session, departments: Optional[Sequence[str]] = No
         weeks[monday] = {reason: 0 for reason in REASONS}
         monday += timedelta(days=7)
     query = select(Ticket.created_at, Ticket.reason).where(Ticket.created_at >= start.astimezone(timezone.utc))
-    if departments is not None:
-        query = query.where(Ticket.department.in_(list(departments)))
+    query = restrict(query, departments)
     for created, reason in session.execute(query):
         day = _aware(created).astimezone(tz).date()
         week = weeks.get(day - timedelta(days=day.weekday()))

@@ -7,18 +7,19 @@ read of it. The state carries case numbers and numbers, never what anyone wrote.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.tickets.models import Ticket, TicketEvent
+from bot.tickets.scope import Scope, restrict
 from bot.tickets.service import OPEN, waiting_count
 
 MAX_TICKETS = 1000  # the newest open tickets reported; the queue shows at most 500
 
 
-def live_state(session: Session, departments: Optional[Sequence[str]], reader: str,
+def live_state(session: Session, departments: Scope, reader: str,
                watch: Optional[str] = None) -> Dict[str, Any]:
     """The open tickets' versions and unread flags for one agent, and the number waiting.
 
@@ -37,8 +38,7 @@ def live_state(session: Session, departments: Optional[Sequence[str]], reader: s
     shown = Ticket.status.in_(OPEN) if not watch else or_(Ticket.status.in_(OPEN), Ticket.case_number == watch)
     query = (select(Ticket.case_number, version, message, read).join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
              .where(shown).group_by(Ticket.id, Ticket.case_number).order_by(Ticket.id.desc()).limit(MAX_TICKETS))
-    if departments is not None:
-        query = query.where(Ticket.department.in_(list(departments)))
+    query = restrict(query, departments)
     tickets = {str(number): {"v": int(v or 0), "u": bool(m and (r is None or m > r))}
                for number, v, m, r in session.execute(query).all()}
     return {"waiting": waiting_count(session, departments), "tickets": tickets}

@@ -5,7 +5,7 @@ Every change is recorded as a :class:`TicketEvent` (history, internal notes, aud
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from bot.privacy import redact
 from bot.tickets.departments import Departments
 from bot.tickets.models import STATUSES, Reply, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import ReplyIn, TicketCreate, TranscriptLine
+from bot.tickets.scope import Scope, restrict
 
 OPEN = ("new", "in_progress", "waiting")
 TOPIC_PAGE = 500  # tickets read at a time when filtering by topic
@@ -76,7 +77,7 @@ def get_ticket(session: Session, case_number: str) -> Optional[Ticket]:
 
 
 def list_tickets(session: Session, status: Optional[str] = None, limit: int = 100,
-                 departments: Optional[Sequence[str]] = None, language: Optional[str] = None,
+                 departments: Scope = None, language: Optional[str] = None,
                  topic: Optional[str] = None) -> List[Ticket]:
     """Tickets, oldest first, optionally filtered by status, department(s), language and topic (kb owner).
 
@@ -88,8 +89,7 @@ def list_tickets(session: Session, status: Optional[str] = None, limit: int = 10
         query = query.where(Ticket.status.in_(OPEN))
     elif status:
         query = query.where(Ticket.status == status)
-    if departments is not None:
-        query = query.where(Ticket.department.in_(list(departments)))
+    query = restrict(query, departments)
     if language:
         query = query.where(Ticket.language == language)
     if not topic:
@@ -111,11 +111,10 @@ def topic_of(ticket: Ticket) -> str:
     return str(candidates[0].get("owner") or "") if candidates else ""
 
 
-def waiting_count(session: Session, departments: Optional[Sequence[str]] = None) -> int:
+def waiting_count(session: Session, departments: Scope = None) -> int:
     """Tickets nobody has started on yet (status ``new``)."""
     query = select(func.count(Ticket.id)).where(Ticket.status == "new")
-    if departments is not None:
-        query = query.where(Ticket.department.in_(list(departments)))
+    query = restrict(query, departments)
     return int(session.execute(query).scalar_one())
 
 

@@ -40,6 +40,7 @@ from bot.web.routers import (
     suggestions,
     tickets,
 )
+from bot.web.routers.inbox_access import Refused, refused_page
 from bot.web.routers.pages import SITE, STATIC, WIDGET
 from bot.web.security import GuardMiddleware
 from bot.web.state import WebServices
@@ -92,6 +93,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                    inbox.router, inbox_analytics.router, inbox_live.router, editor.router, suggestions.router,
                    accounts.router, inbox_canned.router, metrics.router, pages.router):
         app.include_router(router)
+    app.add_exception_handler(Refused, refused_page)  # the "no access" pages of the editor and account routes
     app.mount("/widget", StaticFiles(directory=WIDGET), name="widget")
     app.mount("/site", StaticFiles(directory=SITE), name="site")
     app.mount("/inbox-static", StaticFiles(directory=STATIC / "inbox"), name="inbox-static")

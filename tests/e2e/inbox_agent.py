@@ -21,8 +21,13 @@ PASSWORD = "ein-langes-testpasswort"
 def create_account(services: Running, username: str, password: str, name: str, *flags: str) -> None:
     """Create an inbox account with the real CLI (``flags``: ``--manager``, ``--editor``, ``--department KEY``).
 
+    With ``--agency KEY`` the account works for that agency only; without, for every agency (``--all-agencies``:
+    the end-to-end deployment serves several).
+
     The password goes in through ``AUSKUNFT_AGENT_PASSWORD`` and is never printed.
     """
+    if "--agency" not in flags:  # the deployment serves several agencies: an unscoped account is asked for
+        flags = (*flags, "--all-agencies")
     args = [sys.executable, "-m", "bot.cli", "agent", "add", username, "--name", name, *flags]
     done = subprocess.run(args, cwd=ROOT, env={**services.env, "AUSKUNFT_AGENT_PASSWORD": password},
                           capture_output=True, text=True, timeout=120)

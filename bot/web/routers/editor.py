@@ -13,7 +13,7 @@ import time
 from typing import Annotated, Any, Dict, Optional
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
 from bot.calibration import thresholds_for
@@ -27,9 +27,11 @@ from bot.web.deps import AgenciesDep, AnalyticsCacheDep, SearcherForDep, Setting
 from bot.web.markdown import render_markdown
 from bot.web.routers import editor_entries, editor_review
 from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of, refused
+from bot.web.routers.inbox_access import editor_gate
 from bot.web.routers.inbox_auth import CurrentLogin, Db, Login, render, templates
 
-router = APIRouter(prefix="/inbox/editor", include_in_schema=False)
+router = APIRouter(prefix="/inbox/editor", include_in_schema=False,
+                   dependencies=[Depends(editor_gate)])  # role and agency of every editor route, sub-routers too
 router.include_router(editor_entries.router)  # /inbox/editor/entries: FAQ editing in the browser
 router.include_router(editor_review.router)  # /inbox/editor/review: the review queue (AUSKUNFT_EDITOR_REVIEW)
 logger = logging.getLogger(__name__)

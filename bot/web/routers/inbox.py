@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Dict, List, Optional
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Form, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from bot.tickets.models import STATUSES, Ticket, TicketEvent, utcnow
 from bot.tickets.schemas import CASE_NUMBER, ReplyIn
 from bot.web.deps import AgenciesDep, ReplyHookDep, services_of
 from bot.web.markdown import render_markdown
+from bot.web.routers.inbox_access import visible_ticket
 from bot.web.routers.inbox_auth import (
     STATUS_LABELS,
     CheckedLogin,
@@ -77,11 +78,8 @@ def _flash(code: str, case: str = "", to: str = "", request: Optional[Request] =
 
 
 def _visible_ticket(db: Session, login: Login, case: str) -> Ticket:
-    """The ticket if it is in one of the agent's departments; 404 otherwise (also for unknown numbers)."""
-    ticket = service.get_ticket(db, case)
-    if ticket is None or not login.can_see(ticket.department):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"Kein Ticket {case} in Ihren Abteilungen")
-    return ticket
+    """The ticket if it is in the agent's departments and agencies; 404 otherwise (see :func:`visible_ticket`)."""
+    return visible_ticket(db, login, case)
 
 
 def _back(case: str, code: str) -> RedirectResponse:
@@ -127,18 +125,19 @@ def queue(request: Request, login: CurrentLogin, db: Db,
     status_filter = status_filter if status_filter in STATUS_FILTERS else "open"
     department = department if department in allowed else ""
     language = language if language in LANGUAGES else ""
-    scope = [department] if department else login.scope
-    topics = sorted({service.topic_of(t) for t in service.list_tickets(db, None, 1000, login.scope)} - {""})
+    scope = login.tickets.narrowed(department) if department else login.tickets
+    topics = sorted({service.topic_of(t) for t in service.list_tickets(db, None, 1000, login.tickets)} - {""})
     tickets = service.list_tickets(db, None if status_filter == "all" else status_filter, QUEUE_LIMIT, scope,
                                    language or None, topic or None)
     agents = {a.username: a.display_name for a in list_agents(db)}
-    unread = {case for case, mark in live_state(db, login.scope, login.agent.username)["tickets"].items() if mark["u"]}
+    live = live_state(db, login.tickets, login.agent.username)["tickets"]
+    unread = {case for case, mark in live.items() if mark["u"]}
     rows = [{"case": t.case_number, "unread": t.case_number in unread, "age": _age(t), "created_at": t.created_at,
              "department": names.name(t.department), "topic": service.topic_of(t) or "–", "language": t.language,
              "status": STATUS_LABELS.get(t.status, t.status), "status_key": t.status,
              "assignee": agents.get(t.assignee or "", t.assignee or "–"),
              "excerpt": _excerpt(t.question)} for t in tickets]
-    context = {"active": "queue", "rows": rows, "waiting": service.waiting_count(db, login.scope),
+    context = {"active": "queue", "rows": rows, "waiting": service.waiting_count(db, login.tickets),
                "filters": {"status": status_filter, "department": department, "topic": topic, "language": language},
                "status_options": STATUS_FILTERS, "department_options": [(k, names.name(k)) for k in allowed],
                "topic_options": topics, "language_options": LANGUAGES, "limit": QUEUE_LIMIT,

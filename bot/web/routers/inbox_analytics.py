@@ -43,7 +43,7 @@ def _period(days: int) -> int:
 
 def _tables(request: Request, login: Login, db: Session, days: int) -> Dict[str, Table]:
     """The three managers' tables for the login's scope."""
-    tz, scope = local_tz(request), login.scope
+    tz, scope = local_tz(request), login.tickets
     names = departments_of(request)
     department_names: Dict[Optional[str], str] = {None: "ohne Abteilung"}
     department_names.update({key: names.name(key) for key in names.keys()})
@@ -71,7 +71,7 @@ def analytics_page(request: Request, login: CurrentLogin, db: Db, days: Days = 1
     """Volume, time to first reply, backlog, handoff reasons and the tables per department, agent and week."""
     days = _period(days)
     names = departments_of(request)
-    figures = analytics.overview(db, login.scope, days=days, tz=local_tz(request))
+    figures = analytics.overview(db, login.tickets, days=days, tz=local_tz(request))
     bars = _bars([d.count for d in figures.per_day], [d.day.strftime("%d.%m.") for d in figures.per_day])
     context = {"active": "analytics", "figures": figures, "bars": bars,
                "chart_width": len(bars) * (bars[1]["x"] if len(bars) > 1 else CHART_WIDTH),

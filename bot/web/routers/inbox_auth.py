@@ -23,12 +23,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, sta
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from bot.config.agencies import DEFAULT_KEY
 from bot.config.settings import Settings
 from bot.staff import auth
 from bot.staff.models import Agent, AgentSession
 from bot.staff.throttle import LoginThrottled
 from bot.staff.totp import new_secret as totp_secret
 from bot.tickets.departments import Departments
+from bot.tickets.models import Ticket
+from bot.tickets.scope import TicketScope
 from bot.web import login_pending
 from bot.web.deps import DbDep, LimitsDep, LoginThrottleDep, SettingsDep, services_of
 from bot.web.ratelimit import address_key
@@ -62,15 +65,40 @@ class Login:
 
     agent: Agent
     csrf_token: str
+    agencies: Optional[Tuple[str, ...]] = None
+    """The agencies the account works for; None = every agency (see :func:`login_for`)."""
+    default_agency: str = DEFAULT_KEY
 
     @property
     def scope(self) -> Optional[List[str]]:
         """The department keys the agent works on; None for a manager (all departments)."""
         return None if self.agent.is_manager else list(self.agent.departments or [])
 
+    @property
+    def tickets(self) -> TicketScope:
+        """The tickets this login may see (departments and agencies): every inbox query is narrowed by it."""
+        scope = self.scope
+        return TicketScope(None if scope is None else tuple(scope), self.agencies, self.default_agency)
+
     def can_see(self, department: Optional[str]) -> bool:
-        """Whether a ticket of ``department`` is in this agent's queues."""
+        """Whether a ticket of ``department`` is in this agent's queues (the agency is checked by :meth:`sees`)."""
         return bool(self.agent.is_manager) or department in (self.agent.departments or [])
+
+    def sees(self, ticket: Ticket) -> bool:
+        """Whether ``ticket`` is in this login's scope: one of its departments and one of its agencies."""
+        return self.tickets.allows(ticket)
+
+    def serves(self, agency: str) -> bool:
+        """Whether the account works for the agency ``agency``."""
+        return self.agencies is None or agency in self.agencies
+
+
+def login_for(request: Request, agent: Agent, csrf_token: str) -> Login:
+    """The login of ``agent`` with its agency scope (None where the deployment serves a single agency)."""
+    agencies = services_of(request.app).agencies
+    scoped = agent.agencies is not None and len(agencies) > 1
+    return Login(agent, csrf_token, tuple(agent.agencies or ()) if scoped else None, agencies.default.key)
+
 
 
 def local_tz(request: Request) -> tzinfo:
@@ -115,7 +143,7 @@ def current_login(request: Request, db: Db) -> Login:
             raise HTTPException(status.HTTP_303_SEE_OTHER, detail="Bitte anmelden", headers={"Location": location})
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="nicht angemeldet")
     agent, row = found
-    return Login(agent, row.csrf_token)
+    return login_for(request, agent, row.csrf_token)
 
 
 CurrentLogin = Annotated[Login, Depends(current_login)]
@@ -136,6 +164,8 @@ def render(request: Request, name: str, context: Dict[str, Any], login: Optional
     """Render an inbox template (autoescaped) with the agent, CSRF token and time zone; never cached."""
     full = {"agent": login.agent if login else None, "csrf_token": login.csrf_token if login else "",
             "tz": local_tz(request), **context}
+    if login is not None and full.get("agency_options"):  # the editor's agency menu: the account's agencies only
+        full["agency_options"] = [(key, name) for key, name in full["agency_options"] if login.serves(key)]
     response = templates.TemplateResponse(request, name, full, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response

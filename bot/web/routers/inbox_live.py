@@ -27,7 +27,8 @@ from bot.tickets import service
 from bot.tickets.live import live_state
 from bot.tickets.schemas import CASE_NUMBER
 from bot.web.deps import services_of
-from bot.web.routers.inbox_auth import COOKIE, Login, render
+from bot.web.routers.inbox_access import visible_ticket
+from bot.web.routers.inbox_auth import COOKIE, Login, login_for, render
 from bot.web.transcript import view_lines
 
 router = APIRouter(prefix="/inbox", include_in_schema=False)
@@ -47,12 +48,12 @@ def _login(request: Request) -> Optional[Login]:
         if found is None or not (found[0].is_manager or found[0].departments):
             return None
         db.expunge_all()
-        return Login(found[0], found[1].csrf_token)
+        return login_for(request, found[0], found[1].csrf_token)
 
 
 def _state(request: Request, login: Login, watch: str) -> Dict[str, Any]:
     with services_of(request.app).sessions() as db:
-        return live_state(db, login.scope, login.agent.username, watch or None)
+        return live_state(db, login.tickets, login.agent.username, watch or None)
 
 
 def _checked(watch: str) -> str:
@@ -114,9 +115,7 @@ def _fragment(request: Request, case: str) -> Optional[Dict[str, Any]]:
     if login is None:
         return None
     with services_of(request.app).sessions() as db:
-        ticket = service.get_ticket(db, case)
-        if ticket is None or not login.can_see(ticket.department):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"Kein Ticket {case} in Ihren Abteilungen")
+        ticket = visible_ticket(db, login, case)
         service.record_read(db, ticket, login.agent.username)
         return {"transcript": view_lines(ticket.transcript or []), "login": login}
 

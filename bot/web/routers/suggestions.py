@@ -10,19 +10,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Dict, List
 
-from fastapi import APIRouter, Form, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.config.agencies import Agencies
 from bot.suggestions import service
 from bot.suggestions.models import PhrasingSuggestion
-from bot.tickets import service as tickets
 from bot.tickets.models import Ticket
 from bot.web.deps import AgenciesDep
 from bot.web.routers.editor import AgencyKey, _agency_context, _refused, agency_of
-from bot.web.routers.inbox_auth import CheckedLogin, CurrentLogin, Db, render
+from bot.web.routers.inbox_access import editor_gate, visible_ticket
+from bot.web.routers.inbox_auth import CheckedLogin, CurrentLogin, Db, Login, render
 
 router = APIRouter(include_in_schema=False)
+EDITOR = [Depends(editor_gate)]  # the editor routes: role and agency (the ticket link is for agents)
 NONE = "__kein__"  # the form's value for "no entry fits"
 FLASH = {"uebernommen": "Die Formulierung wurde in den Eintrag übernommen.",
          "vorhanden": "Der Eintrag hatte diese Formulierung schon; nichts geändert.",
@@ -44,9 +45,7 @@ def link_context(db: Db, ticket: Ticket, agencies: Agencies) -> Dict[str, Any]:
 def link(case: str, login: CheckedLogin, db: Db, agencies: AgenciesDep,
          faq_id: Annotated[str, Form(max_length=80)] = "") -> RedirectResponse:
     """Record the entry that answers the ticket (or that none does); the question becomes a pending phrasing."""
-    ticket = tickets.get_ticket(db, case)
-    if ticket is None or not login.can_see(ticket.department):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"Kein Ticket {case} in Ihren Abteilungen")
+    ticket = visible_ticket(db, login, case)
     known = [o.id for o in service.entry_options(service.agency_for(agencies, ticket.agency))]
     if not faq_id:
         code = "ungueltig"
@@ -72,7 +71,7 @@ def _page(request: Request, login: Any, db: Db, agencies: Agencies, agency_key: 
     return render(request, "editor/suggestions.html", context, login, status_code=status_code)
 
 
-@router.get("/inbox/editor/suggestions", response_class=HTMLResponse)
+@router.get("/inbox/editor/suggestions", response_class=HTMLResponse, dependencies=EDITOR)
 def suggestions_page(request: Request, login: CurrentLogin, db: Db, agencies: AgenciesDep,
                      agency_key: AgencyKey = "",
                      meldung: Annotated[str, Query(max_length=20)] = "") -> HTMLResponse:
@@ -82,9 +81,10 @@ def suggestions_page(request: Request, login: CurrentLogin, db: Db, agencies: Ag
     return _page(request, login, db, agencies, agency_key, FLASH.get(meldung, ""))
 
 
-def _suggestion(db: Db, suggestion_id: int) -> PhrasingSuggestion:
+def _suggestion(db: Db, suggestion_id: int, login: Login, agencies: Agencies) -> PhrasingSuggestion:
+    """The suggestion, if it belongs to one of the login's agencies (404 otherwise, as for an unknown id)."""
     found = db.get(PhrasingSuggestion, suggestion_id)
-    if found is None:
+    if found is None or not login.serves(found.agency or agencies.default.key):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"Kein Vorschlag {suggestion_id}")
     return found
 
@@ -95,13 +95,13 @@ def _done(agencies: Agencies, agency_key: str, code: str) -> RedirectResponse:
     return RedirectResponse(f"/inbox/editor/suggestions?meldung={code}{query}", status_code=status.HTTP_303_SEE_OTHER)
 
 
-@router.post("/inbox/editor/suggestions/{suggestion_id}/accept")
+@router.post("/inbox/editor/suggestions/{suggestion_id}/accept", dependencies=EDITOR)
 def accept(suggestion_id: int, request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep,
            agency_key: Annotated[str, Form(alias="agency", max_length=40)] = "") -> Response:
     """Write the phrasing into the entry's kb file (validated, committed); on failure the page says why (409)."""
     if (refused := _refused(request, login)) is not None:
         return refused
-    suggestion = _suggestion(db, suggestion_id)
+    suggestion = _suggestion(db, suggestion_id, login, agencies)
     try:
         done = service.accept(db, suggestion, agencies, login.agent.username, login.agent.display_name,
                               getattr(login.agent, "email", None))
@@ -111,14 +111,14 @@ def accept(suggestion_id: int, request: Request, login: CheckedLogin, db: Db, ag
     return _done(agencies, agency_key, "vorhanden" if done.outcome == "war schon vorhanden" else "uebernommen")
 
 
-@router.post("/inbox/editor/suggestions/{suggestion_id}/reject")
+@router.post("/inbox/editor/suggestions/{suggestion_id}/reject", dependencies=EDITOR)
 def reject(suggestion_id: int, request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep,
            agency_key: Annotated[str, Form(alias="agency", max_length=40)] = "") -> Response:
     """Mark the phrasing rejected; the kb is not touched."""
     if (refused := _refused(request, login)) is not None:
         return refused
     try:
-        service.reject(db, _suggestion(db, suggestion_id), login.agent.username)
+        service.reject(db, _suggestion(db, suggestion_id, login, agencies), login.agent.username)
     except service.SuggestionError as err:
         return _page(request, login, db, agencies, agency_key, error=f"Nicht abgelehnt: {err}",
                      status_code=status.HTTP_409_CONFLICT)
