@@ -72,6 +72,7 @@ def test_a_manager_creates_edits_and_deletes_a_canned_reply_and_each_change_is_a
                      ("canned_removed", "chefin", f"baustein:{row.id}", None)]
     history = chefin.get("/inbox/canned-replies").text
     assert history.count("<td>Rückruf</td>") == 3 and "<td>Abteilung</td>" in history
+    assert "canned_" not in chefin.get("/inbox/accounts").text  # not an account change
 
 
 def test_invalid_input_is_refused_with_the_message_at_each_field_and_nothing_is_saved(app: FastAPI) -> None:
