@@ -149,6 +149,8 @@ def test_a_manager_of_one_town_sees_only_that_towns_tickets_and_figures(app: Fas
     queue = chief.get("/inbox?status=all").text
     assert TOWN_A in queue and TOWN_B not in queue
     assert chief.get(f"/inbox/tickets/{TOWN_B}").status_code == 404
+    figures = chief.get("/inbox/analytics").text
+    assert "Behörden: Gemeinde Adorf." in figures and "1 Ticket insgesamt" in figures
     global_chief = account(app, "admin", None, manager=True)
     assert TOWN_B in global_chief.get("/inbox?status=all").text
     assert global_chief.get(f"/inbox/tickets/{TOWN_B}").status_code == 200

@@ -26,7 +26,7 @@ from bot.tickets.models import utcnow
 from bot.web.deps import AgenciesDep, AnalyticsCacheDep, SearcherForDep, SettingsDep, TrackerEngineDep
 from bot.web.markdown import render_markdown
 from bot.web.routers import editor_entries, editor_review
-from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of, refused
+from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of
 from bot.web.routers.inbox_access import editor_gate
 from bot.web.routers.inbox_auth import CurrentLogin, Db, Login, render, templates
 
@@ -78,7 +78,6 @@ templates.env.filters["markdown"] = render_markdown  # answers as the widget sho
 
 
 _agency_context = agency_context  # the names the suggestions router imports
-_refused = refused
 
 
 def _unavailable(request: Request, login: Login, active: str, err: Exception) -> HTMLResponse:
@@ -93,8 +92,6 @@ def preview_page(request: Request, login: CurrentLogin, settings: SettingsDep, a
                  searcher_for: SearcherForDep, q: Annotated[str, Query(max_length=MAX_QUESTION)] = "",
                  lang: Annotated[str, Query(max_length=4)] = "auto", agency_key: AgencyKey = "") -> HTMLResponse:
     """Ask as a citizen: the bot's decision on a question, its candidates with scores and the answer."""
-    if (refused := _refused(request, login)) is not None:
-        return refused
     agency = agency_of(agencies, agency_key)
     lang = lang if lang in LANG_OPTIONS else "auto"
     context: Dict[str, Any] = {"active": "editor-preview", "q": q, "lang": lang, "lang_options": LANG_OPTIONS,
@@ -129,8 +126,6 @@ def check_page(request: Request, login: CurrentLogin, agencies: AgenciesDep, age
     page works without JavaScript. An agency with several kb layers is checked one layer at a time (``?layer=``;
     0: its own, the last one).
     """
-    if (refused := _refused(request, login)) is not None:
-        return refused
     agency = agency_of(agencies, agency_key)
     layers = list(reversed(agency.layers))  # the agency's own layer first
     if layer >= len(layers):
@@ -152,8 +147,6 @@ def analytics_page(request: Request, login: CurrentLogin, db: Db, settings: Sett
                    searcher_for: SearcherForDep, engine: TrackerEngineDep, cache: AnalyticsCacheDep,
                    days: Annotated[int, Query(ge=1, le=366)] = 30, agency_key: AgencyKey = "") -> HTMLResponse:
     """Containment rate, the most common missing topics and use and feedback per FAQ entry (of one agency)."""
-    if (refused := _refused(request, login)) is not None:
-        return refused
     from bot.editor.usage import editor_analytics
 
     agency = agency_of(agencies, agency_key)

@@ -1,15 +1,16 @@
-"""Who may use the editor pages and which agency a page is about: shared by every router under ``/inbox/editor``."""
+"""Which agency an editor page is about: shared by every router under ``/inbox/editor``.
+
+Who may use the pages (editors and managers, for their agencies only) is checked once for every editor route by
+:func:`bot.web.routers.inbox_access.editor_gate`, the editor router's dependency.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Dict, Optional
+from typing import Annotated, Any, Dict
 
-from fastapi import HTTPException, Query, Request, status
-from fastapi.responses import HTMLResponse
+from fastapi import HTTPException, Query, status
 
 from bot.config.agencies import AGENCY_KEY, Agencies, Agency, UnknownAgency
-from bot.staff.auth import can_edit
-from bot.web.routers.inbox_auth import Login, render
 
 AgencyKey = Annotated[str, Query(alias="agency", max_length=40, regex=f"^$|{AGENCY_KEY.pattern}")]
 
@@ -31,9 +32,3 @@ def agency_context(agencies: Agencies, agency: Agency) -> Dict[str, Any]:
     return {"agency": agency, "agency_options": [(a.key, a.name) for a in agencies] if len(agencies) > 1 else [],
             "agency_query": "" if agency.is_default else f"?agency={agency.key}"}
 
-
-def refused(request: Request, login: Login) -> Optional[HTMLResponse]:
-    """A 403 page for agents who are neither editors nor managers; None for those who may see the pages."""
-    if can_edit(login.agent):
-        return None
-    return render(request, "editor/forbidden.html", {"active": ""}, login, status_code=status.HTTP_403_FORBIDDEN)

@@ -36,7 +36,7 @@ from bot.editor.entry_store import (
 from bot.kb.loader import ID_PATTERN, LANGUAGES
 from bot.suggestions.git_commit import commit_file, editor_identity
 from bot.web.deps import AgenciesDep, services_of
-from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of, refused
+from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of
 from bot.web.routers.inbox_auth import CheckedLogin, CurrentLogin, Db, Login, render
 
 router = APIRouter(prefix="/entries", include_in_schema=False)  # under the editor router: /inbox/editor/entries
@@ -66,8 +66,6 @@ def _entry(agency: Agency, faq_id: str) -> Located:
 def entries_page(request: Request, login: CurrentLogin, agencies: AgenciesDep,
                  agency_key: AgencyKey = "") -> HTMLResponse:
     """Every entry of the agency with a link to its form, and "Neuer Eintrag"."""
-    if (no := refused(request, login)) is not None:
-        return no
     agency = agency_of(agencies, agency_key)
     rows = [{"entry": entry, "shared": index < len(agency.layers) - 1} for entry, index in entries_of(agency.layers)]
     return render(request, "editor/entries.html", {"active": "editor-entries", "rows": rows,
@@ -79,8 +77,6 @@ def add_phrasing(request: Request, login: CurrentLogin, agencies: AgenciesDep, q
                  faq_id: Annotated[str, Query(alias="eintrag", max_length=80)] = "",
                  agency_key: AgencyKey = "") -> Response:
     """"Add this question as a phrasing": open the chosen entry's form with the question added to ``questions``."""
-    if (no := refused(request, login)) is not None:
-        return no
     agency = agency_of(agencies, agency_key)
     found = _entry(agency, faq_id)
     return RedirectResponse(f"/inbox/editor/entries/{found.entry.id}/edit{_query(agency, frage=question)}",
@@ -92,8 +88,6 @@ def new_form(request: Request, login: CurrentLogin, agencies: AgenciesDep, quest
              folder: Annotated[str, Query(alias="ordner", max_length=60)] = "",
              agency_key: AgencyKey = "") -> HTMLResponse:
     """An empty form for a new entry (the question, if given, as its first phrasing)."""
-    if (no := refused(request, login)) is not None:
-        return no
     agency = agency_of(agencies, agency_key)
     form = EntryForm.blank(date.today(), folder if FOLDER.match(folder) else "").with_question(question)
     return _form_page(request, login, agencies, agency, form, None, "")
@@ -105,8 +99,6 @@ def edit_form(faq_id: str, request: Request, login: CurrentLogin, agencies: Agen
               commit: Annotated[str, Query(max_length=40, regex="^[0-9a-f]*$")] = "",
               agency_key: AgencyKey = "") -> HTMLResponse:
     """The entry's form, filled from its file (``?frage=``: with that question added as the last phrasing)."""
-    if (no := refused(request, login)) is not None:
-        return no
     agency = agency_of(agencies, agency_key)
     found = _entry(agency, faq_id)
     form = EntryForm.of_entry(found.entry).with_question(question)
@@ -196,8 +188,6 @@ def create(request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep,
            folder: Short = "", action: Short = "preview", content_hash: Annotated[str, Form(alias="hash")] = "",
            agency_key: Annotated[str, Form(alias="agency", max_length=40)] = "") -> Response:
     """Preview or save a new entry (as ``<folder>/<id>.md`` in the agency's own kb layer)."""
-    if (no := refused(request, login)) is not None:
-        return no
     form = EntryForm.of_values(dict(id=id, title=title, questions=questions, lang=lang, tags=tags, source=source,
                                     owner=owner, updated=updated, review_by=review_by, plain=plain, tests=tests,
                                     answer=answer, folder=folder))
@@ -211,8 +201,6 @@ def update(faq_id: str, request: Request, login: CheckedLogin, db: Db, agencies:
            action: Short = "preview", content_hash: Annotated[str, Form(alias="hash", max_length=64)] = "",
            agency_key: Annotated[str, Form(alias="agency", max_length=40)] = "") -> Response:
     """Preview or save an existing entry; refused (409) if its file changed since the form was opened."""
-    if (no := refused(request, login)) is not None:
-        return no
     found = _entry(agency_of(agencies, agency_key), faq_id)
     form = EntryForm.of_values(dict(title=title, questions=questions, lang=lang, tags=tags, source=source,
                                     owner=owner, updated=updated, review_by=review_by, plain=plain, tests=tests,

@@ -23,7 +23,7 @@ from bot.editor.entry_store import EntrySaveError, Saved
 from bot.staff.models import Agent, KbDraft
 from bot.suggestions.git_commit import commit_file, editor_identity
 from bot.web.deps import AgenciesDep, services_of
-from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of, refused
+from bot.web.routers.editor_access import AgencyKey, agency_context, agency_of
 from bot.web.routers.inbox_auth import CheckedLogin, CurrentLogin, Db, Login, render, templates
 
 router = APIRouter(prefix="/review", include_in_schema=False)  # under the editor router: /inbox/editor/review
@@ -65,8 +65,6 @@ def _draft(db: Session, agency: Agency, draft_id: int) -> KbDraft:
 def review_list(request: Request, login: CurrentLogin, db: Db, agencies: AgenciesDep, agency_key: AgencyKey = "",
                 meldung: Annotated[str, Query(max_length=20)] = "") -> HTMLResponse:
     """The agency's open drafts (with what they change) and the latest decisions."""
-    if (no := refused(request, login)) is not None:
-        return no
     agency = agency_of(agencies, agency_key)
     rows = []
     for draft in queue.open_drafts(db, agency.key):
@@ -83,8 +81,6 @@ def draft_page(draft_id: int, request: Request, login: CurrentLogin, db: Db, age
                agency_key: AgencyKey = "", meldung: Annotated[str, Query(max_length=20)] = "",
                commit: Annotated[str, Query(max_length=40, regex="^[0-9a-f]*$")] = "") -> HTMLResponse:
     """One draft: who proposed it, the diff against the current file, the check, and the actions."""
-    if (no := refused(request, login)) is not None:
-        return no
     agency = agency_of(agencies, agency_key)
     flash = FLASH.get(meldung, "")
     if flash and commit:
@@ -131,8 +127,6 @@ def _commit(login: Login, draft: KbDraft, db: Session) -> Any:
 def approve(draft_id: int, request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep,
             agency_key: AgencyForm = "") -> Response:
     """Write the draft's file (checked, against its base version) and mark it approved; refused for its author."""
-    if (no := refused(request, login)) is not None:
-        return no
     agency = agency_of(agencies, agency_key)
     draft = _draft(db, agency, draft_id)
     layer = queue.target_layer(agency.layers, draft.path, draft.base_sha)
@@ -160,8 +154,6 @@ def approve(draft_id: int, request: Request, login: CheckedLogin, db: Db, agenci
 def reject(draft_id: int, request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep,
            note: Annotated[str, Form(max_length=queue.MAX_NOTE)] = "", agency_key: AgencyForm = "") -> Response:
     """Mark the draft rejected with a note for its author; the file stays as it is."""
-    if (no := refused(request, login)) is not None:
-        return no
     agency = agency_of(agencies, agency_key)
     draft = _draft(db, agency, draft_id)
     try:
@@ -177,8 +169,6 @@ def reject(draft_id: int, request: Request, login: CheckedLogin, db: Db, agencie
 def withdraw(draft_id: int, request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep,
              agency_key: AgencyForm = "") -> Response:
     """The author takes the draft back."""
-    if (no := refused(request, login)) is not None:
-        return no
     agency = agency_of(agencies, agency_key)
     draft = _draft(db, agency, draft_id)
     try:

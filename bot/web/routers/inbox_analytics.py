@@ -25,6 +25,7 @@ from bot.web.analytics_tables import (
     reasons_table,
     to_csv,
 )
+from bot.web.deps import services_of
 from bot.web.routers.inbox import REASON_LABELS
 from bot.web.routers.inbox_auth import CurrentLogin, Db, Login, departments_of, local_tz, render
 from bot.web.wording import duration
@@ -66,6 +67,14 @@ def _bars(counts: List[int], labels: List[str]) -> List[Dict[str, Any]]:
              "label": label if i % every == 0 else ""} for i, (c, label) in enumerate(zip(counts, labels, strict=True))]
 
 
+def _agency_names(request: Request, login: Login) -> str:
+    """The agencies the figures are about, where the account works for some agencies only ('' otherwise)."""
+    if login.agencies is None:
+        return ""
+    names = {a.key: a.name for a in services_of(request.app).agencies}
+    return ", ".join(names.get(key, key) for key in login.agencies)
+
+
 @router.get("/analytics", response_class=HTMLResponse)
 def analytics_page(request: Request, login: CurrentLogin, db: Db, days: Days = 14) -> HTMLResponse:
     """Volume, time to first reply, backlog, handoff reasons and the tables per department, agent and week."""
@@ -80,6 +89,7 @@ def analytics_page(request: Request, login: CurrentLogin, db: Db, days: Days = 1
                "p90": duration(figures.reply_times.p90_seconds),
                "reasons": [(REASON_LABELS.get(k, k), v) for k, v in figures.reasons.items()],
                "scope": "alle" if login.scope is None else ", ".join(names.name(k) for k in login.scope),
+               "agency_scope": _agency_names(request, login),
                "periods": PERIODS, "tables": _tables(request, login, db, days), "cell": html_cell}
     return render(request, "inbox/analytics.html", context, login)
 

@@ -18,7 +18,7 @@ from bot.suggestions import service
 from bot.suggestions.models import PhrasingSuggestion
 from bot.tickets.models import Ticket
 from bot.web.deps import AgenciesDep
-from bot.web.routers.editor import AgencyKey, _agency_context, _refused, agency_of
+from bot.web.routers.editor import AgencyKey, _agency_context, agency_of
 from bot.web.routers.inbox_access import editor_gate, visible_ticket
 from bot.web.routers.inbox_auth import CheckedLogin, CurrentLogin, Db, Login, render
 
@@ -76,8 +76,6 @@ def suggestions_page(request: Request, login: CurrentLogin, db: Db, agencies: Ag
                      agency_key: AgencyKey = "",
                      meldung: Annotated[str, Query(max_length=20)] = "") -> HTMLResponse:
     """Pending phrasings of the agency's tickets: question, entry, agent, date, with Accept and Reject."""
-    if (refused := _refused(request, login)) is not None:
-        return refused
     return _page(request, login, db, agencies, agency_key, FLASH.get(meldung, ""))
 
 
@@ -99,8 +97,6 @@ def _done(agencies: Agencies, agency_key: str, code: str) -> RedirectResponse:
 def accept(suggestion_id: int, request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep,
            agency_key: Annotated[str, Form(alias="agency", max_length=40)] = "") -> Response:
     """Write the phrasing into the entry's kb file (validated, committed); on failure the page says why (409)."""
-    if (refused := _refused(request, login)) is not None:
-        return refused
     suggestion = _suggestion(db, suggestion_id, login, agencies)
     try:
         done = service.accept(db, suggestion, agencies, login.agent.username, login.agent.display_name,
@@ -115,8 +111,6 @@ def accept(suggestion_id: int, request: Request, login: CheckedLogin, db: Db, ag
 def reject(suggestion_id: int, request: Request, login: CheckedLogin, db: Db, agencies: AgenciesDep,
            agency_key: Annotated[str, Form(alias="agency", max_length=40)] = "") -> Response:
     """Mark the phrasing rejected; the kb is not touched."""
-    if (refused := _refused(request, login)) is not None:
-        return refused
     try:
         service.reject(db, _suggestion(db, suggestion_id, login, agencies), login.agent.username)
     except service.SuggestionError as err:
