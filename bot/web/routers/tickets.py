@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import List, Optional
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.metrics import count_ticket_created
@@ -26,6 +25,7 @@ from bot.tickets.schemas import (
     TicketOut,
     TicketSummary,
 )
+from bot.tickets.scope import TicketScope
 from bot.web.deps import (
     AgenciesDep,
     DbDep,
@@ -110,26 +110,9 @@ def list_tickets(
 
     Only the token's agencies; a list shows no transcripts, so it is not recorded as a read of each ticket.
     """
-    departments = [department] if department else None
-    if caller.agencies is None:
-        return service.list_tickets(session, status_, limit, departments, language)
-    return _of_agencies(session, sorted(caller.agencies), agencies.default.key, status_, departments, language, limit)
-
-
-def _of_agencies(session: Session, keys: List[str], default: str, status_: Optional[str],
-                 departments: Optional[List[str]], language: Optional[str], limit: int) -> List[Ticket]:
-    """:func:`bot.tickets.service.list_tickets` narrowed to some agencies (a ticket without one is ``default``'s)."""
-    held = Ticket.agency.in_(keys)
-    query = select(Ticket).where(or_(held, Ticket.agency.is_(None)) if default in keys else held)
-    if status_ == "open":
-        query = query.where(Ticket.status.in_(service.OPEN))
-    elif status_:
-        query = query.where(Ticket.status == status_)
-    if departments is not None:
-        query = query.where(Ticket.department.in_(departments))
-    if language:
-        query = query.where(Ticket.language == language)
-    return list(session.execute(query.order_by(Ticket.created_at, Ticket.id).limit(limit)).scalars())
+    scope = TicketScope((department,) if department else None,
+                        tuple(sorted(caller.agencies)) if caller.agencies is not None else None, agencies.default.key)
+    return service.list_tickets(session, status_, limit, scope, language)
 
 
 @router.get("/{case_number}", response_model=TicketOut)
