@@ -52,6 +52,12 @@ def audit(deployment: Deployment, sent: Dict[str, Dict[str, Any]]) -> Dict[str, 
     may be stored late (after the next one: ``reordered``) or not at all (``lost_after_error``).
     """
     events, tickets = stored(deployment, list(sent))
+    return tally(sent, events, tickets)
+
+
+def tally(sent: Dict[str, Dict[str, Any]], events: Dict[str, List[Tuple[str, str]]],
+          tickets: Dict[str, int]) -> Dict[str, Any]:
+    """The counts of :func:`audit` from what was sent and what is stored (events per sender, tickets per one)."""
     totals: Dict[str, Any] = {"conversations": len(sent), "bot_sent": 0, "bot_stored": 0, "bot_lost": 0,
                               "bot_duplicated": 0, "tickets_expected": 0, "tickets_stored": 0, "tickets_lost": 0,
                               "tickets_duplicated": 0, "tickets_unexpected": 0, "clean_conversations": 0,
@@ -60,7 +66,7 @@ def audit(deployment: Deployment, sent: Dict[str, Dict[str, Any]]) -> Dict[str, 
     for sender, record in sent.items():
         turns: List[Turn] = record["turns"]
         words = {as_words(t.text): t.text for t in turns if is_payload(t.text)}
-        user = [words.get(text, text) for kind, text in events[sender] if kind == "user"]
+        user = [words.get(text, text) for kind, text in events.get(sender, []) if kind == "user"]
         found = check_events([(t.text, t.error is None) for t in turns], user)
         for key, value in found.items():
             totals[key] = totals.get(key, 0) + value
@@ -70,7 +76,7 @@ def audit(deployment: Deployment, sent: Dict[str, Dict[str, Any]]) -> Dict[str, 
             for key in ("lost", "duplicated", "reordered", "unexpected"):
                 totals[f"clean_{key}"] += found[key]
             want = len([m for reply in record["replies"] for m in reply])
-            have = sum(1 for kind, _ in events[sender] if kind == "bot")
+            have = sum(1 for kind, _ in events.get(sender, []) if kind == "bot")
             totals["bot_sent"] += want
             totals["bot_stored"] += have
             totals["bot_lost" if have < want else "bot_duplicated"] += abs(want - have)
