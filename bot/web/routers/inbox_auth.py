@@ -100,7 +100,6 @@ def login_for(request: Request, agent: Agent, csrf_token: str) -> Login:
     return Login(agent, csrf_token, tuple(agent.agencies or ()) if scoped else None, agencies.default.key)
 
 
-
 def local_tz(request: Request) -> tzinfo:
     """The agency's time zone from the settings (UTC if unknown)."""
     try:
