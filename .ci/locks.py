@@ -12,19 +12,29 @@ Usage, with the Python of a full environment (``.venv/bin/python`` after ``make 
 
     python .ci/locks.py check          # exit 1 and name every difference between the locks and the environment
     python .ci/locks.py write          # write both lock files from the installed packages (make lock, fresh venv)
+
+Every pin carries the SHA-256 of each file the index offers for that version (and of any copy in a local
+``file://`` index or find-links folder pip is configured with), so ``pip install -r`` runs in hash-checking mode:
+a file that differs from the one published is refused. ``write`` fetches them (network); ``check`` only reads.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import hashlib
 import importlib.metadata as metadata
+import json
+import subprocess
 import sys
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Dict, Iterable, List, Set, Tuple
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVING_LOCK = ROOT / "requirements.lock"
@@ -34,6 +44,8 @@ FULL_EXTRAS = ("train", "dev")
 # Installed by the Makefile before the locks (pinned there), as `pip freeze` leaves them out.
 BOOTSTRAP = frozenset({"pip", "setuptools", "wheel"})
 # Declared dependencies that serving never imports; left out of requirements.lock on purpose.
+INDEX = "https://pypi.org/simple"
+HASH_PREFIX = "--hash=sha256:"
 NOT_NEEDED: Dict[str, str] = {
     "jax": "tensorflow 2.12 declares it for TFLite conversion only and falls back when the import fails "
            "(bot/run/rasa_launcher.py blocks it anyway); jax and jaxlib are ~0.3 GB",
@@ -125,14 +137,88 @@ def full_names(installed: Dict[str, metadata.Distribution]) -> Tuple[Set[str], S
     return names - BOOTSTRAP, missing
 
 
-def read_lock(path: Path) -> Dict[str, str]:
-    """Canonical name -> the lock's ``name==version`` line."""
-    pins: Dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+def _entries(path: Path) -> Dict[str, Tuple[str, List[str]]]:
+    """Canonical name -> (``name==version``, its hashes), joining a pin's continuation lines."""
+    entries: Dict[str, Tuple[str, List[str]]] = {}
+    joined = path.read_text(encoding="utf-8").replace("\\\n", " ")
+    for line in joined.splitlines():
         line = line.strip()
         if line and not line.startswith("#"):
-            pins[canonicalize_name(line.split("==")[0])] = line
-    return pins
+            pin, *options = line.split()
+            hashes = [o[len(HASH_PREFIX):] for o in options if o.startswith(HASH_PREFIX)]
+            entries[canonicalize_name(pin.split("==")[0])] = (pin, hashes)
+    return entries
+
+
+def read_lock(path: Path) -> Dict[str, str]:
+    """Canonical name -> the lock's ``name==version`` pin (without its hashes)."""
+    return {name: pin for name, (pin, _) in _entries(path).items()}
+
+
+def read_hashes(path: Path) -> Dict[str, List[str]]:
+    """Canonical name -> the SHA-256 hashes the lock allows for that pin."""
+    return {name: hashes for name, (_, hashes) in _entries(path).items()}
+
+
+def _file_version(filename: str, name: str) -> str:
+    """The version in a wheel or sdist file name of package ``name`` ('' when it is neither)."""
+    from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, parse_sdist_filename, parse_wheel_filename
+    try:
+        if filename.endswith(".whl"):
+            found, version, _, _ = parse_wheel_filename(filename)
+        else:
+            found, version = parse_sdist_filename(filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return ""
+    return str(version) if canonicalize_name(str(found)) == name else ""
+
+
+def _local_dirs() -> List[Path]:
+    """The local folders pip may take files from: ``file://`` indexes and find-links in pip's configuration."""
+    listing = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True,
+                             check=False).stdout
+    dirs: List[Path] = []
+    for line in listing.splitlines():
+        key, _, value = line.partition("=")
+        if key.endswith(("find-links", "index-url")):
+            for item in value.strip("'\"").split():
+                path = Path(item[len("file://"):] if item.startswith("file://") else item)
+                if path.is_dir():
+                    dirs.append(path)
+    return dirs
+
+
+def _hashes(name: str, version: str, local: List[Path]) -> List[str]:
+    """SHA-256 of every file of ``name`` ``version`` on the index and in the local folders (sorted, no repeats)."""
+    request = urllib.request.Request(f"{INDEX}/{name}/",  # noqa: S310 (a fixed https URL)
+                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    found: Set[str] = set()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310
+            files = json.load(response)["files"]
+    except OSError as error:
+        print(f"warning: {name}: the index did not answer ({error}); only local copies are hashed", file=sys.stderr)
+        files = []
+    wanted = Version(version)
+    for item in files:
+        file_version = _file_version(item["filename"], name)
+        if file_version and Version(file_version) == wanted and "sha256" in item.get("hashes", {}):
+            found.add(item["hashes"]["sha256"])
+    for folder in local:
+        for path in [*folder.glob("*"), *(folder / name).glob("*")]:
+            file_version = _file_version(path.name, name) if path.is_file() else ""
+            if file_version and Version(file_version) == wanted:
+                found.add(hashlib.sha256(path.read_bytes()).hexdigest())
+    return sorted(found)
+
+
+def _hashed(pins: List[str], hashes: Dict[str, List[str]]) -> str:
+    """The lock's body: each pin followed by its hashes on continuation lines."""
+    lines = []
+    for pin in pins:
+        options = [f"    {HASH_PREFIX}{h}" for h in hashes[canonicalize_name(pin.split("==")[0])]]
+        lines.append(" \\\n".join([pin, *options]))
+    return "\n".join(lines) + "\n"
 
 
 def write() -> None:
@@ -145,9 +231,18 @@ def write() -> None:
             if name not in BOOTSTRAP | {PROJECT}}
     chosen = [pins[name] for name in sorted(serving)]
     rest = [pins[name] for name in sorted(set(pins) - serving)]
-    SERVING_LOCK.write_text(SERVING_HEADER + "\n".join(chosen) + "\n", encoding="utf-8")
-    DEV_LOCK.write_text(DEV_HEADER + "\n".join(rest) + "\n", encoding="utf-8")
-    print(f"{SERVING_LOCK.name}: {len(chosen)} packages; {DEV_LOCK.name}: {len(rest)} packages")
+    local = _local_dirs()
+    print(f"fetching the hashes of {len(pins)} packages from {INDEX} (and {len(local)} local folders) ...")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        fetched = pool.map(lambda n: (n, _hashes(n, installed[n].version, local)), sorted(pins))
+        hashes = dict(fetched)
+    unhashed = sorted(n for n, h in hashes.items() if not h)
+    if unhashed:
+        sys.exit(f"error: no file found to hash for {', '.join(unhashed)}: is the index reachable?")
+    SERVING_LOCK.write_text(SERVING_HEADER + _hashed(chosen, hashes), encoding="utf-8")
+    DEV_LOCK.write_text(DEV_HEADER + _hashed(rest, hashes), encoding="utf-8")
+    print(f"{SERVING_LOCK.name}: {len(chosen)} packages; {DEV_LOCK.name}: {len(rest)} packages; "
+          f"{sum(map(len, hashes.values()))} hashes")
 
 
 def problems() -> List[str]:
@@ -164,6 +259,8 @@ def problems() -> List[str]:
             version = dist.version if dist is not None else None
             if f"=={version}" != line[line.index("=="):]:
                 found.append(f"{path.name} pins {line}, installed: {version or 'nothing'}")
+        found += [f"{path.name} pins {pins[name]} without a hash (pip could not check the file)"
+                  for name, hashes in read_hashes(path).items() if not hashes]
     serving, missing = serving_names(installed)
     full, full_missing = full_names(installed)
     found += [f"not installed, so its requirements are unknown: {n}" for n in sorted(missing | full_missing)]

@@ -13,12 +13,13 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from bot.config.settings import Settings
 from bot.db.engine import make_engine
-from bot.db.upgrade import upgrade_to_head
+from bot.db.upgrade import alembic_config, upgrade_to_head
 from bot.decision import DecisionConfig, IntentExamples
 from bot.editor.preview import preview
 from bot.feedback.models import Feedback
@@ -247,7 +248,9 @@ def test_percent_is_german() -> None:
 
 def test_editor_column_is_added_to_an_older_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'alt.sqlite3'}"
-    engine = make_engine(url)
+    engine = make_engine(url, migrate=False)
+    with engine.begin() as connection:  # the schema of revision 0005, the last before accounts got agencies
+        command.upgrade(alembic_config(connection), "0005")
     with engine.begin() as connection:
         connection.exec_driver_sql("ALTER TABLE agents DROP COLUMN is_editor")
         connection.exec_driver_sql("DROP TABLE alembic_version")  # as the release before Alembic left it ...

@@ -31,6 +31,19 @@ def _copy_locks(locks: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     return serving, dev
 
 
+def _without(text: str, prefix: str) -> str:
+    """The lock text without the pin starting with ``prefix`` and its hash lines."""
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith(prefix):
+            skipping = True
+        elif not line.startswith("    --hash"):
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
 def test_the_lock_files_agree_with_pyproject_and_the_environment(locks: ModuleType) -> None:
     assert locks.problems() == []
 
@@ -55,6 +68,26 @@ def test_torch_in_the_serving_lock_is_found(locks: ModuleType, tmp_path: Path,
 def test_a_missing_serving_package_is_found(locks: ModuleType, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     serving, _ = _copy_locks(locks, tmp_path, monkeypatch)
-    serving.write_text("".join(line for line in serving.read_text().splitlines(keepends=True)
-                               if not line.startswith("onnxruntime==")))
+    serving.write_text(_without(serving.read_text(), "onnxruntime=="))
     assert "serving needs onnxruntime but requirements.lock lacks it" in locks.problems()
+
+
+def test_every_pin_carries_hashes(locks: ModuleType) -> None:
+    for path in (locks.SERVING_LOCK, locks.DEV_LOCK):
+        hashes = locks.read_hashes(path)
+        assert hashes and all(len(h) == 64 for values in hashes.values() for h in values)
+        assert not [name for name, values in hashes.items() if not values], path.name
+
+
+def test_a_pin_without_hashes_is_found(locks: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    serving, _ = _copy_locks(locks, tmp_path, monkeypatch)
+    text = serving.read_text()
+    start = text.index("\nfastapi==") + 1
+    end = text.index("\n", start)
+    pin = text[start:end].split()[0]
+    rest = text[end + 1:]
+    while rest.startswith("    --hash"):
+        rest = rest[rest.index("\n") + 1:]
+    serving.write_text(text[:start] + pin + "\n" + rest)
+    assert locks.read_lock(serving)["fastapi"] == pin
+    assert f"requirements.lock pins {pin} without a hash (pip could not check the file)" in locks.problems()

@@ -19,8 +19,8 @@ def _lock_pins(lock: Path) -> Set[Tuple[str, str]]:
     pins: Set[Tuple[str, str]] = set()
     for line in lock.read_text(encoding="utf-8").splitlines():
         line = line.strip()
-        if line and not line.startswith("#"):
-            name, version = line.split("==")
+        if line and not line.startswith(("#", "--hash")):
+            name, version = line.split()[0].split("==")
             pins.add((canonicalize_name(name), version))
     return pins
 

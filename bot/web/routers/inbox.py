@@ -37,9 +37,9 @@ from bot.web.routers.inbox_auth import (
     render,
     templates,
 )
+from bot.web.routers.inbox_canned import ticket_canned
 from bot.web.routers.inbox_dead_letters import alert as dead_letter_alert
 from bot.web.routers.inbox_dead_letters import router as dead_letter_router
-from bot.web.routers.inbox_canned import ticket_canned
 from bot.web.routers.suggestions import link_context
 from bot.web.transcript import view_lines
 from bot.web.wording import count_noun

@@ -76,8 +76,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the three tables and the account columns (second factors, links to the identity provider and agency
-    scopes are lost; the accounts stay)."""
+    """Drop the three tables and the account columns (second factors, OIDC links and agency scopes are lost)."""
     op.drop_index("ix_kb_drafts_status", table_name="kb_drafts")
     op.drop_index("ix_kb_drafts_agency", table_name="kb_drafts")
     op.drop_table("kb_drafts")
