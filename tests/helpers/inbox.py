@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, Dict, List, Optional
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from bot.config.settings import Settings
 from bot.tickets import service
 from bot.tickets.schemas import CandidateIn, TicketCreate, TranscriptLine
+from bot.web.app import create_app
 from bot.web.deps import services_of
+from tests.helpers.postgres import drop_postgres, postgres_url
 
 PASSWORD = "ein-langes-passwort-123"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@contextmanager
+def app_on_database(kind: str, tmp_path: Path) -> Iterator[FastAPI]:
+    """An app on a real database: ``sqlite`` (a file) or ``postgresql`` (a fresh database, dropped afterwards)."""
+    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if kind == "sqlite" else postgres_url()
+    made = create_app(Settings(home=tmp_path / "home", database_url=url))
+    try:
+        yield made
+    finally:
+        services_of(made).close()
+        if url.startswith("postgresql"):
+            drop_postgres(url)
 
 
 def add_ticket(app: FastAPI, case: str, owner: str = "Bürgeramt", language: str = "de", reason: str = "low_confidence",

@@ -23,8 +23,8 @@ from bot.tickets.models import Ticket, TicketEvent
 from bot.tickets.retention import purge
 from bot.web.app import create_app
 from bot.web.deps import services_of
-from tests.helpers.inbox import CSRF, PASSWORD, add_ticket, staff
-from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
+from tests.helpers.inbox import CSRF, PASSWORD, add_ticket, app_on_database, staff
+from tests.helpers.postgres import DATABASES
 from tests.helpers.servers import ServerThread, free_port
 
 REJECTED = "422 vom Ticketsystem: Feld 'customer' ungültig für max@example.org"
@@ -33,12 +33,8 @@ REJECTED = "422 vom Ticketsystem: Feld 'customer' ungültig für max@example.org
 @pytest.fixture(params=DATABASES)
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FastAPI]:
     """An app on a real database: SQLite, and PostgreSQL (a fresh database)."""
-    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else postgres_url()
-    made = create_app(Settings(home=tmp_path / "home", database_url=url))
-    yield made
-    services_of(made).close()
-    if url.startswith("postgresql"):
-        drop_postgres(url)
+    with app_on_database(request.param, tmp_path) as made:
+        yield made
 
 
 def seed(app: FastAPI) -> None:

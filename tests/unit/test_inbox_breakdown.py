@@ -16,14 +16,12 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bot.config.settings import Settings
 from bot.tickets import breakdown
 from bot.tickets.breakdown import GroupFigures
 from bot.web.analytics_tables import Table, csv_cell, html_cell, to_csv
-from bot.web.app import create_app
 from bot.web.deps import services_of
-from tests.helpers.inbox import add_ticket, staff
-from tests.helpers.postgres import DATABASES, drop_postgres, postgres_url
+from tests.helpers.inbox import add_ticket, app_on_database, staff
+from tests.helpers.postgres import DATABASES
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=timezone.utc)  # a Friday in ISO week 11
 MIN, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
@@ -32,12 +30,8 @@ MIN, HOUR, DAY = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
 @pytest.fixture(params=DATABASES)
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FastAPI]:
     """An app on a real database: SQLite, and PostgreSQL (a fresh database)."""
-    url = f"sqlite:///{tmp_path / 'tickets.sqlite3'}" if request.param == "sqlite" else postgres_url()
-    made = create_app(Settings(home=tmp_path / "home", database_url=url))
-    yield made
-    services_of(made).close()
-    if url.startswith("postgresql"):
-        drop_postgres(url)
+    with app_on_database(request.param, tmp_path) as made:
+        yield made
 
 
 def seed(app: FastAPI, now: datetime = NOW) -> None:
