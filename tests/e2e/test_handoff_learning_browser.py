@@ -70,7 +70,7 @@ def test_the_agent_links_the_entry_and_the_editor_accepts_the_phrasing(new_page:
     agent.get_by_label("FAQ-Eintrag", exact=True).select_option("personalausweis")
     agent.get_by_role("button", name="Eintrag vermerken").click()
     expect(agent.locator("#link-state")).to_contain_text("wartet auf die Redaktion")
-    expect(agent.get_by_role("status")).to_contain_text("FAQ-Eintrag ist vermerkt")
+    expect(agent.get_by_role("status").filter(has_text="FAQ-Eintrag ist vermerkt")).to_be_visible()
 
     editor = new_page(bypass_csp=True).page  # axe-core is injected inline
     log_in(editor, base, "roth", "/inbox/editor")
@@ -80,7 +80,7 @@ def test_the_agent_links_the_entry_and_the_editor_accepts_the_phrasing(new_page:
     violations = axe_violations(editor)
     assert not violations, format_violations(violations)
     row.get_by_role("button", name="Übernehmen").click()
-    expect(editor.get_by_role("status")).to_contain_text("in den Eintrag übernommen")
+    expect(editor.get_by_role("status").filter(has_text="in den Eintrag übernommen")).to_be_visible()
     expect(editor.locator("#no-suggestions")).to_be_visible()
 
     assert load_entry(repo / "kb/buergeramt/personalausweis.md").questions[-1] == QUESTION
