@@ -23,7 +23,7 @@ MAX_TITLE = 120
 MAX_BODY = 5000  # as long as a reply may be
 PLACEHOLDERS = {"fallnummer": "die Fallnummer, z. B. AK-7KQ2-M9XD",
                 "abteilung": "der Name der zuständigen Abteilung",
-                "mitarbeiter": "Ihr Name, wie die Bürger:in ihn sieht",
+                "mitarbeiter": "Ihr Name, wie die anfragende Person ihn sieht",
                 "thema": "das Thema des Tickets"}
 PLACEHOLDER = re.compile(r"\{([^{}\s]{1,40})\}")
 ACTIONS = ("canned_created", "canned_updated", "canned_removed")

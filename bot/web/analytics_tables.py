@@ -50,8 +50,8 @@ def departments_table(groups: Sequence[GroupFigures], names: Dict[Optional[str],
 
 def agents_table(groups: Sequence[GroupFigures], names: Dict[Optional[str], str], days: int) -> Table:
     """Workload and times per assigned agent; ``names`` maps user names to display names (None: unassigned)."""
-    return Table("agents", f"Arbeitslast und Zeiten je Mitarbeiter:in, letzte {days} Tage",
-                 [("Mitarbeiter:in", "text"), *GROUP_COLUMNS], _group_rows(groups, names))
+    return Table("agents", f"Arbeitslast und Zeiten je Mitarbeitenden, letzte {days} Tage",
+                 [("Name", "text"), *GROUP_COLUMNS], _group_rows(groups, names))
 
 
 def reasons_table(weeks: Sequence[WeekReasons], labels: Dict[str, str], days: int) -> Table:

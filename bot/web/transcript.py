@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from bot.web.markdown import render_markdown
 
-ROLE_LABELS = {"citizen": "Bürger:in", "bot": "Assistent", "agent": "Mitarbeiter:in"}
+ROLE_LABELS = {"citizen": "Bürgerin/Bürger", "bot": "Assistent", "agent": "Sachbearbeitung"}
 BUTTON = re.compile(r"^\[button: ([A-Za-z0-9_]{1,60})\]$")
 # What the widget showed for a button when the line does not record its title (tickets from older releases).
 BUTTON_LABELS = {"feedback_helpful": "Ja, hat geholfen", "feedback_not_helpful": "Nein, hat nicht geholfen",
@@ -23,7 +23,7 @@ BUTTON_LABELS = {"feedback_helpful": "Ja, hat geholfen", "feedback_not_helpful":
                  "skip_email": "Ohne E-Mail weiter"}
 DECISION_LABELS = {"answer": "Antwort aus der FAQ", "clarify": "Rückfrage mit Vorschlägen",
                    "rephrase": "Nicht verstanden, Bitte um andere Formulierung", "smalltalk": "Smalltalk",
-                   "handoff": "Weiterleitung an Mitarbeiter:in", "human": "Nachricht an Mitarbeiter:in"}
+                   "handoff": "Weiterleitung an die Sachbearbeitung", "human": "Nachricht an die Sachbearbeitung"}
 
 
 def parse_at(value: Any) -> Optional[datetime]:

@@ -87,3 +87,20 @@ def test_a_manager_creates_an_account_and_the_new_agent_logs_in(new_page: NewPag
     log_in(agent, web, "meier", NEW_PASSWORD)
     expect(agent.get_by_role("heading", name="Warteschlange")).to_be_visible()
     expect(agent.get_by_role("link", name="Konten")).to_have_count(0)
+
+
+def test_a_manager_reads_the_figures_and_exports_them_as_csv(new_page: NewPage, web: str) -> None:
+    manager = new_page(bypass_csp=True).page  # axe-core is injected inline
+    log_in(manager, web, "chefin", PASSWORD)
+    manager.get_by_role("link", name="Auswertung").click()
+    expect(manager.get_by_role("heading", name="Auswertung", exact=True)).to_be_visible()
+    check_accessible(manager, "analytics page")
+    manager.get_by_role("link", name="Letzte 90 Tage").click()
+    expect(manager.get_by_role("link", name="Letzte 90 Tage")).to_have_attribute("aria-current", "page")
+    check_accessible(manager, "analytics page, 90 days")
+    with manager.expect_download() as download:
+        manager.get_by_role("link", name=re.compile("^Je Abteilung als CSV herunterladen")).click()
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".csv"), download.value.suggested_filename
+    header = Path(path).read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.split(";")[0] == "Abteilung", header

@@ -62,7 +62,7 @@ def test_handoff_reaches_the_right_queue_the_agent_replies_and_the_citizen_sees_
     violations = axe_violations(agent.page)
     assert not violations, "inbox ticket page: " + format_violations(violations)
     agent.page.get_by_role("button", name="Mir zuweisen").click()
-    agent.page.get_by_label("Antwort an die Bürger:in").fill(
+    agent.page.get_by_label("Antwort an die anfragende Person").fill(
         "Guten Tag, gern helfe ich Ihnen. Worum geht es genau?")
     agent.page.get_by_role("button", name="Antwort senden").click()
     shoot(agent.page, "inbox-ticket")

@@ -95,7 +95,7 @@ def test_the_agent_takes_reads_sees_the_new_message_live_replies_and_resolves(ne
     agent.locator("#transcript li").last.scroll_into_view_if_needed()
     shoot(agent, "inbox-ticket-live")  # the reply panel stays beside the transcript
 
-    agent.get_by_label("Antwort an die Bürger:in").fill("Ja, von 8 bis 12 Uhr.")
+    agent.get_by_label("Antwort an die anfragende Person").fill("Ja, von 8 bis 12 Uhr.")
     agent.get_by_role("button", name="Antwort senden").click()
     expect(agent.locator(".flash")).to_contain_text("Die Antwort wurde gesendet")
     agent.get_by_label("Status", exact=True).select_option(label="Erledigt")

@@ -129,7 +129,7 @@ def test_keyboard_queue_canned_reply_and_delivery_state(new_page: NewPage, web: 
     expect(page).to_have_url(re.compile(f"/inbox/tickets/{FIRST}"))
     page.get_by_label("Textbaustein").select_option(label="Ohne Termin")
     page.get_by_role("button", name="Einfügen").click()
-    box = page.get_by_label("Antwort an die Bürger:in")
+    box = page.get_by_label("Antwort an die anfragende Person")
     expect(box).to_have_value("Hallo, tja:\n\nGuten Tag,\n\nzu Ihrem Anliegen AK-7001-0001 können Sie ohne Termin "
                               "kommen.\n\nFreundliche Grüße\nFrau Weber")
     expect(box).to_be_focused()
@@ -187,7 +187,7 @@ def test_new_states_have_no_axe_violations(new_page: NewPage, web: Tuple[str, Fa
     no_axe_violations(page)  # the queue with the tools shown, a chosen row and the help open
     page.goto(f"{base}/inbox/tickets/{FIRST}")
     page.get_by_role("button", name="Einfügen").click()
-    expect(page.get_by_label("Antwort an die Bürger:in")).to_have_value(re.compile("ohne Termin kommen"))
+    expect(page.get_by_label("Antwort an die anfragende Person")).to_have_value(re.compile("ohne Termin kommen"))
     no_axe_violations(page)  # the ticket with a canned reply inserted
     page.get_by_role("button", name="Antwort senden").click()
     expect(page.locator(".notice").first).to_be_visible()

@@ -366,9 +366,9 @@ def test_detail_shows_transcript_candidates_and_contact_with_html_escaped(app: F
     assert "<script>" not in text and "<b>Ummeldung" not in text and "&lt;b&gt;Ummeldung&lt;/b&gt;?" in text
     assert re.findall(r"<script[^>]*>", text) == [f'<script src="/inbox-static/{name}.js" defer>'  # only our files
                                                   for name in ("live", "canned", "keys", "notify")]
-    assert "Bürger:in" in text and "Assistent" in text and "Mitarbeiter:in" in text
+    assert "Bürgerin/Bürger" in text and "Assistent" in text and "Sachbearbeitung" in text
     assert "ummeldung" in text and "<td>0,71</td>" in text and "<td>0,42</td>" in text and "Bürgeramt" in text
-    assert 'href="mailto:max@example.org"' in text and "Ja, die Bürger:in hat der Weiterleitung zugestimmt" in text
+    assert 'href="mailto:max@example.org"' in text and "Ja, die anfragende Person hat der Weiterleitung zugestimmt" in text
     assert "Bürgerservice" in text and "Neu" in text and "Antwort zu unsicher" in text
     assert 'lang="de"' in text and 'href="#inhalt"' in text and "style=" not in text and "<style" not in text
     assert "script-src 'self'" in page.headers["content-security-policy"]

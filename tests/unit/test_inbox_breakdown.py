@@ -144,7 +144,7 @@ def test_manager_page_shows_accessible_tables_for_the_chosen_period(app: FastAPI
     assert "Tickets der letzten 30 Tage: 5 Tickets insgesamt" in page
     for key in ("departments", "agents", "reasons"):
         assert f'<table id="table-{key}">' in page and f'href="/inbox/analytics.csv?days=30&amp;table={key}"' in page
-    assert '<caption id="caption-agents">Arbeitslast und Zeiten je Mitarbeiter:in, letzte 30 Tage</caption>' in page
+    assert '<caption id="caption-agents">Arbeitslast und Zeiten je Mitarbeitenden, letzte 30 Tage</caption>' in page
     assert '<th scope="col">Erste Antwort: Median</th>' in page
     cells = re.search(r'<th scope="row">Frau Weber</th>(.*?)</tr>', page)
     assert cells is not None and re.findall(r'<td class="number">([^<]*)</td>', cells.group(1)) == [
@@ -161,7 +161,7 @@ def test_agent_sees_their_departments_and_only_their_own_row(app: FastAPI) -> No
     assert '<th scope="row">Frau Weber</th>' in page and "Frau Schulz" not in page
     assert '<th scope="row">Standesamt</th>' not in page and "nicht zugewiesen" not in page
     body = client.get("/inbox/analytics.csv?days=14&table=agents").content.decode("utf-8-sig")
-    assert [row[0] for row in csv.reader(io.StringIO(body), delimiter=";")] == ["Mitarbeiter:in", "Frau Weber"]
+    assert [row[0] for row in csv.reader(io.StringIO(body), delimiter=";")] == ["Name", "Frau Weber"]
 
 
 def test_singular_when_one_ticket(app: FastAPI) -> None:
@@ -183,7 +183,7 @@ def test_csv_export_for_managers_is_an_excel_download(app: FastAPI) -> None:
     assert response.headers["content-disposition"] == 'attachment; filename="auswertung-agents-90-tage.csv"'
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:4] == ["Mitarbeiter:in", "Offen (neu oder wartend)", "In Bearbeitung", "Erledigt im Zeitraum"]
+    assert rows[0][:4] == ["Name", "Offen (neu oder wartend)", "In Bearbeitung", "Erledigt im Zeitraum"]
     assert ["'=HYPERLINK(\"http://x\")", "0", "1", "0", "0", "", "", "", ""] in rows
     assert ["weber", "0", "1", "2", "3", "20,0", "28,0", "180,0", "228,0"] in rows  # no account: the user name
     departments = manager.get("/inbox/analytics.csv?table=departments").content.decode("utf-8-sig")

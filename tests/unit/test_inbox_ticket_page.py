@@ -62,7 +62,7 @@ def test_the_ticket_api_keeps_the_new_transcript_fields(app: FastAPI) -> None:
 def test_the_reply_box_comes_before_a_long_transcript_with_a_link_to_it(app: FastAPI) -> None:
     add_ticket(app, CASE, transcript=[{"role": "citizen", "text": f"Nachricht {i}"} for i in range(300)])
     page = staff(app, "weber", "buergerservice").get(f"/inbox/tickets/{CASE}").text
-    assert '<a href="#reply-text">Zur Antwort an die Bürger:in</a>' in page
+    assert '<a href="#reply-text">Zur Antwort an die anfragende Person</a>' in page
     assert page.index('id="reply-text"') < page.index("Nachricht 0") < page.index("Nachricht 299")
     assert page.index('id="reply-text"') < page.index('id="note-text"')  # notes and transfers further down
 

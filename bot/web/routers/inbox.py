@@ -49,8 +49,8 @@ QUEUE_LIMIT = 500
 templates.env.filters.update(markdown=render_markdown, anzahl=count_noun)  # replies as in the widget; "1 Ticket"
 STATUS_FILTERS = {"open": "Offen (alle außer Erledigt)", **STATUS_LABELS, "all": "Alle"}
 LANGUAGES = {"de": "Deutsch", "en": "Englisch"}
-ACTOR_LABELS = {"citizen": "Bürger:in", "bot": "Assistent", "system": "System", "api": "Schnittstelle"}
-REASON_LABELS = {"low_confidence": "Antwort zu unsicher", "asked_for_human": "Wunsch nach Mitarbeiter:in",
+ACTOR_LABELS = {"citizen": "Bürgerin/Bürger", "bot": "Assistent", "system": "System", "api": "Schnittstelle"}
+REASON_LABELS = {"low_confidence": "Antwort zu unsicher", "asked_for_human": "Wunsch nach persönlichem Kontakt",
                  "not_helpful": "Antwort half nicht", "choices_rejected": "Vorschläge abgelehnt",
                  "repeated_miss": "Mehrfach nicht verstanden", "no_candidates": "Keine passende Antwort"}
 FLASH = {"uebernommen": "Sie haben das Ticket übernommen.", "status": "Der Status wurde geändert.",
@@ -160,9 +160,10 @@ def _event_summary(event: TicketEvent, request: Request, agents: Dict[str, str])
         "status": f"Status: {before} → {after}",
         "assigned": f"Übernommen von {_actor(str(data.get('assignee', event.actor)), agents)}",
         "transferred": f"Übergeben: {names.name(data.get('from')) or '–'} → {names.name(data.get('to'))}",
-        "note": "Interne Notiz", "reply": "Antwort an die Bürger:in",
-        "handed_back": "Gespräch an den Assistenten zurückgegeben", "citizen_message": "Nachricht der Bürger:in",
-        "notified": "Bürger:in per E-Mail benachrichtigt",
+        "note": "Interne Notiz", "reply": "Antwort an die anfragende Person",
+        "handed_back": "Gespräch an den Assistenten zurückgegeben",
+        "citizen_message": "Nachricht der anfragenden Person",
+        "notified": "Per E-Mail benachrichtigt",
         "notify_failed": f"E-Mail-Benachrichtigung abgelehnt (Mailserver: {data.get('code') or '–'})",
         "delivered": "An das Fachverfahren übermittelt",
         "faq_linked": f"Passender FAQ-Eintrag: {data.get('faq_id') or 'keiner passt'}",

@@ -41,7 +41,7 @@ templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent
 COOKIE = "auskunft_agent"
 LOGIN_CSRF_COOKIE = "auskunft_login_csrf"
 COOKIE_PATH = "/inbox"
-STATUS_LABELS = {"new": "Neu", "in_progress": "In Bearbeitung", "waiting": "Wartet auf Bürger:in",
+STATUS_LABELS = {"new": "Neu", "in_progress": "In Bearbeitung", "waiting": "Wartet auf Rückmeldung",
                  "resolved": "Erledigt"}
 Db = DbDep  # the name the inbox and editor routes use
 THROTTLED = "Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie {seconds} und versuchen Sie es dann erneut."

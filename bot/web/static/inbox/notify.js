@@ -61,6 +61,6 @@
   document.addEventListener("auskunft:live", function (event) {
     if (!active() || !event.detail) { return; }
     (event.detail.added || []).forEach(function (c) { notify("Neues Ticket", c); });
-    (event.detail.messages || []).forEach(function (c) { notify("Neue Nachricht der Bürger:in", c); });
+    (event.detail.messages || []).forEach(function (c) { notify("Neue Nachricht der anfragenden Person", c); });
   });
 }());
