@@ -96,8 +96,8 @@ def lock_pins(path: Path = LOCK) -> Dict[str, str]:
     pins: Dict[str, str] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         line = line.strip()
-        if line and not line.startswith("#"):
-            name, version = line.split("==")
+        if line and not line.startswith(("#", "--hash")):  # a pin is followed by its hashes
+            name, version = line.split()[0].split("==")
             pins[_canonical(name)] = version
     return pins
 

@@ -117,7 +117,7 @@ def test_ticket_is_created_with_transcript_and_case_number(home: Path, monkeypat
         case = messages[1]["custom"]["case_number"]
         assert case in messages[0]["text"] and messages[1]["custom"]["queued"] is False
         stored = httpx.get(f"http://127.0.0.1:{port}/api/tickets/{case}",
-                           headers={"Authorization": "Bearer test-token-1234567890"}).json()
+                           headers={"Authorization": "Bearer test-token-1234567890-abcdefghijklmn"}).json()
     assert stored["question"] == "Wie bekomme ich einen Angelschein? Meine Nummer: [TELEFON]"
     assert stored["other_needs"] == ["Wo melde ich meinen Hund an? Mail: [E-MAIL]"]  # listed, redacted
     assert [line["role"] for line in stored["transcript"]] == ["citizen", "bot", "citizen"]
