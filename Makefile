@@ -68,10 +68,12 @@ stop: ## Stop a running 'make run' tidily
 	@$(VENV)/bin/auskunft stop
 
 test: setup-dev browser-deps deploy-deps oidc-deps ## Run all tests: unit, real-model integration and end-to-end (real services)
-	@# Two processes: every app a test creates leaves classes behind (FastAPI/pydantic models), and issubclass() on
-	@# ABCs walks them all, so one process for the whole suite slows down test after test.
+	@# Several processes: every app a test creates leaves classes behind (FastAPI/pydantic models), and issubclass()
+	@# on ABCs walks them all, so one process for the whole suite slows down test after test.
 	$(PY) -m pytest tests --ignore=tests/unit
-	$(PY) -m pytest tests/unit
+	$(PY) -m pytest tests/unit/test_[a-h]*.py
+	$(PY) -m pytest tests/unit/test_i*.py
+	$(PY) -m pytest tests/unit/test_[j-z]*.py
 
 test-fast: setup-dev ## Run the fast offline unit tests only
 	$(PY) -m pytest tests/unit -q
