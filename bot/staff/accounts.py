@@ -170,7 +170,8 @@ def _not_yourself(agent: Agent, actor: str, what: str) -> None:
         raise AccountError(f"you cannot {what} your own account; ask another manager", "", "yourself")
 
 
-def _end_sessions(session: Session, agent: Agent) -> int:
+def end_sessions(session: Session, agent: Agent) -> int:
+    """End every login of ``agent`` (delete its sessions); how many there were."""
     result = session.execute(delete(AgentSession).where(AgentSession.agent_id == agent.id))
     return int(result.rowcount or 0)
 
@@ -250,7 +251,7 @@ def disable(session: Session, username: str, actor: str) -> Agent:
     if agent.active:
         _keep_a_manager(session, agent, "disabled")
         agent.active = False
-        ended = _end_sessions(session, agent)
+        ended = end_sessions(session, agent)
         record(session, actor, "disabled", agent.username, {"sessions_ended": ended})
         session.commit()
     return agent
@@ -280,7 +281,7 @@ def reset_password(session: Session, username: str, password: str, actor: str) -
     agent = find(session, username)
     check_password(password)
     agent.password_hash = hash_password(password)
-    ended = _end_sessions(session, agent)
+    ended = end_sessions(session, agent)
     record(session, actor, "password_reset", agent.username, {"sessions_ended": ended})
     session.commit()
     return agent
@@ -293,7 +294,7 @@ def revoke_sessions(session: Session, username: str, actor: str) -> int:
         UnknownAgent: no such account.
     """
     agent = find(session, username)
-    ended = _end_sessions(session, agent)
+    ended = end_sessions(session, agent)
     record(session, actor, "sessions_revoked", agent.username, {"sessions_ended": ended})
     session.commit()
     return ended
@@ -309,7 +310,7 @@ def remove(session: Session, username: str, actor: str) -> None:
     agent = find(session, username)
     _not_yourself(agent, actor, "remove")
     _keep_a_manager(session, agent, "removed")
-    _end_sessions(session, agent)
+    end_sessions(session, agent)
     record(session, actor, "removed", agent.username)
     session.delete(agent)
     session.commit()

@@ -16,8 +16,8 @@ from typing import Optional
 import pyotp
 from sqlalchemy.orm import Session
 
-from bot.staff.accounts import find, record
-from bot.staff.models import Agent, AgentSession
+from bot.staff.accounts import end_sessions, find, record
+from bot.staff.models import Agent
 
 ISSUER = "Auskunft"
 STEP_S = 30
@@ -89,7 +89,7 @@ def reset(session: Session, username: str, actor: str) -> Agent:
     """
     agent = find(session, username)
     agent.totp_secret, agent.totp_last_step = None, None
-    ended = session.query(AgentSession).filter(AgentSession.agent_id == agent.id).delete()
-    record(session, actor, "totp_reset", agent.username, {"sessions_ended": int(ended or 0)})
+    ended = end_sessions(session, agent)
+    record(session, actor, "totp_reset", agent.username, {"sessions_ended": ended})
     session.commit()
     return agent
