@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     allowed_origins: str = Field("", description="comma-separated origins of the agency's website(s) that embed "
                                  "the widget from another origin, e.g. https://www.musterstadt.de")
     max_message_chars: int = Field(2000, ge=50, le=20000)
+    chat_in_flight: int = Field(8, ge=0, le=1000, description="chat turns one web process forwards to Rasa at the "
+                                "same time; more wait (see chat_queue_wait_s); 0 = no cap (docs/deployment.md, "
+                                "\"Overload\")")
+    chat_queue_wait_s: float = Field(3.0, ge=0, le=30, description="how long a turn waits for one of those slots "
+                                     "before it is refused with 503 and Retry-After (never forwarded, so nothing of "
+                                     "it is stored; the widget sends it again)")
+    chat_queue_max: int = Field(48, ge=0, le=10000, description="turns that may wait at the same time; one more is "
+                                "refused at once (about what the process answers in chat_queue_wait_s)")
 
     # Limits on what citizens can ask without login (docs/deployment.md, "Limits on the citizen API")
     rate_limits: bool = Field(True, description="limit citizens' requests per address, per conversation and in "
@@ -133,6 +141,9 @@ class Settings(BaseSettings):
                               "memory = in each process")
     redis_url: str = Field("", description="Redis for the limit counters, e.g. redis://127.0.0.1:6379/0 (shared by "
                            "every process and machine); empty = the ticket database")
+    redis_password: Optional[SecretStr] = Field(None, description="the Redis server's password (requirepass): "
+                                                "Rasa's lock store (endpoints.scale-out.yml) and the limit counters "
+                                                "unless redis_url names one; unset = none")
     trusted_proxies: str = Field("", description="comma-separated addresses or networks of the reverse proxies in "
                                  "front of the web service, e.g. 10.0.0.0/8; their X-Forwarded-For names the client "
                                  "(otherwise all citizens would share the proxy's address)")

@@ -45,6 +45,12 @@ LIMIT_REFUSALS = Counter(
     "Requests refused with 429 because a limit was reached, by limit (chat, poll, lookup, handoff, login).",
     ["limit"])
 
+CHAT_SHED = Counter(
+    "auskunft_chat_shed_total",
+    "Chat turns the web service did not forward to Rasa: queue_full and waited (503, the admission cap of "
+    "bot/web/admission.py), client_gone (the client had closed the connection while the turn waited).",
+    ["reason"])
+
 
 def safe_label(value: Optional[object]) -> str:
     """``value`` as a label value if it is a short identifier (``[a-z0-9_:.-]``, at most 48 characters), else ``other``.
@@ -107,3 +113,8 @@ def count_ticket_created(reason: Optional[str]) -> None:
 def count_refusal(limit: str) -> None:
     """Count one request refused because ``limit`` was reached."""
     LIMIT_REFUSALS.labels(safe_label(limit)).inc()
+
+
+def count_shed(reason: str) -> None:
+    """Count one chat turn not forwarded (``queue_full``, ``waited``, ``client_gone``)."""
+    CHAT_SHED.labels(safe_label(reason)).inc()

@@ -20,6 +20,7 @@ from bot.config.settings import Settings, get_settings
 from bot.privacy.log_filter import install_redacting_filter
 from bot.run.log_format import configure_logging
 from bot.web import openapi, unavailable
+from bot.web.admission import AdmissionGate
 from bot.web.latency import LatencyMiddleware
 from bot.web.routers import (
     accounts,
@@ -61,6 +62,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient() as client:
             services.http = client
+            services.admission = AdmissionGate(settings.chat_in_flight, settings.chat_queue_wait_s,
+                                               settings.chat_queue_max)  # on this event loop
             # off where 'auskunft serve worker' does the background work (AUSKUNFT_BACKGROUND_JOBS=false)
             worker = asyncio.create_task(services.jobs.loop(settings.worker_seconds)) \
                 if settings.background_jobs else None

@@ -26,6 +26,7 @@ from bot.staff.throttle import LoginThrottle
 from bot.tickets.departments import Departments
 from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours
+from bot.web.admission import AdmissionGate
 from bot.web.api_auth import warn_about_legacy_token
 from bot.web.background import Jobs
 from bot.web.editor_state import EditorResources
@@ -53,6 +54,7 @@ class WebServices:
         limits: the limits on the citizen API and the handoff budgets (see :mod:`bot.limits`).
         vectors: embeds messages in micro-batches for Rasa (see :mod:`bot.web.query_vectors`).
         http: the client for Rasa's REST channel; open while the app runs (see :meth:`http_client`).
+        admission: the cap on chat turns in flight; made while the app runs (its event loop; see :meth:`gate`).
     """
 
     settings: Settings
@@ -70,6 +72,7 @@ class WebServices:
     limits: CitizenLimits
     vectors: Optional[QueryVectors] = None
     http: Optional[httpx.AsyncClient] = None
+    admission: Optional[AdmissionGate] = None
 
     @classmethod
     def build(cls, settings: Settings) -> "WebServices":
@@ -121,6 +124,16 @@ class WebServices:
         if self.http is None:
             raise RuntimeError("the web app is not running: its HTTP client is opened at start-up")
         return self.http
+
+    def gate(self) -> AdmissionGate:
+        """The cap on chat turns in flight (:mod:`bot.web.admission`).
+
+        Raises:
+            RuntimeError: the app is not running (the gate is made in its lifespan).
+        """
+        if self.admission is None:
+            raise RuntimeError("the web app is not running: its admission gate is made at start-up")
+        return self.admission
 
     def close(self) -> None:
         """Release the database connections (the app's and the editor pages')."""

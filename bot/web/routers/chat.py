@@ -22,12 +22,15 @@ from bot.channels.payloads import OfferedButtons, is_payload
 from bot.config.agencies import AGENCY_KEY, UnknownAgency
 from bot.config.settings import Settings
 from bot.feedback import service as feedback
+from bot.limits.policy import CitizenLimits
+from bot.metrics.definitions import count_shed
 from bot.run.internal_auth import outgoing_headers
 from bot.run.rasa_workers import rasa_urls_for
 from bot.tickets import service as tickets
 from bot.tickets.closing import closing_notes
 from bot.tickets.departments import Departments
 from bot.web.deps import (
+    AdmissionDep,
     AgenciesDep,
     DbDep,
     DepartmentsDep,
@@ -37,6 +40,7 @@ from bot.web.deps import (
     QueryVectorsDep,
     SettingsDep,
 )
+from bot.web.query_vectors import QueryVectors
 from bot.web.ratelimit import address_key, too_many_requests
 
 router = APIRouter(prefix="/api/chat", tags=["chat"])
@@ -99,6 +103,11 @@ def _to_agent(session: Session, conversation: str, text: str, lang: Optional[str
 LIMITED: Dict[Union[int, str], Dict[str, Any]] = {429: {
     "description": "Too many requests from this address, in this conversation or in total: nothing was stored; "
                    "send it again after ``Retry-After`` seconds"}}
+BUSY: Dict[Union[int, str], Dict[str, Any]] = {**LIMITED, 503: {
+    "description": "The bot is busy (more messages at once than it answers) or a store it needs is away: the "
+                   "message was not forwarded, nothing of it was stored; send it again after ``Retry-After`` "
+                   "seconds"}}
+CLIENT_GONE = 499  # nginx's code for "the client closed the connection": logged, never read by anyone
 
 
 async def _post_to_rasa(client: httpx.AsyncClient, settings: Settings, sender: str,
@@ -119,10 +128,10 @@ async def _post_to_rasa(client: httpx.AsyncClient, settings: Settings, sender: s
     raise HTTPException(503, detail="the bot is not reachable right now; please try again")
 
 
-@router.post("", responses=LIMITED)
+@router.post("", responses=BUSY)
 async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: DbDep, agencies: AgenciesDep,
                departments: DepartmentsDep, client: HttpDep, vectors: QueryVectorsDep,
-               limits: LimitsDep) -> List[Dict[str, Any]]:
+               limits: LimitsDep, gate: AdmissionDep) -> List[Dict[str, Any]]:
     """Forward one message to Rasa's REST channel and return the bot's messages.
 
     While an agent holds the conversation (took or answered its ticket and has not handed it back),
@@ -131,6 +140,10 @@ async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: D
     A button payload (``/affirm``, ``/ask_human``, ...) goes to Rasa as such only when the bot offered that button
     in its latest reply; typed by hand otherwise, it is read as an ordinary message without the slash
     (:mod:`bot.channels.payloads`).
+
+    At most ``chat_in_flight`` turns per process are worked on at once (:mod:`bot.web.admission`); a turn that
+    cannot get a slot in time is answered 503 with ``Retry-After`` without being forwarded, and one whose client
+    closed the connection while it waited is dropped.
     """
     decision = await run_in_threadpool(limits.chat, address_key(limits, request), data.sender)
     if not decision.allowed:
@@ -142,15 +155,27 @@ async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: D
         raise HTTPException(err.status, detail=err.reason) from None
     except UnknownAgency as err:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(err)) from None
-    held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, departments)
-    if held is not None:
-        return held
+    async with gate.admitted():  # Overloaded: 503 + Retry-After (bot.web.unavailable), nothing forwarded
+        if await request.is_disconnected():  # the citizen gave up while the turn waited: nobody reads the answer
+            count_shed("client_gone")
+            raise HTTPException(CLIENT_GONE, detail="the client closed the connection; the message was not forwarded")
+        held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, departments)
+        if held is not None:
+            return held
+        await run_in_threadpool(session.close)  # its database connection goes back to the pool while Rasa works
+        return await _answer(data, text, agency.key if not agency.is_default else None, settings, client, vectors,
+                             limits)
+
+
+async def _answer(data: ChatIn, text: str, agency: Optional[str], settings: Settings, client: httpx.AsyncClient,
+                  vectors: Optional[QueryVectors], limits: CitizenLimits) -> List[Dict[str, Any]]:
+    """The bot's answer to ``text``: embedded (where the web service embeds), then Rasa's reply."""
     buttons = OfferedButtons(limits.limiter)
     if is_payload(text):  # a payload only if that button was offered; otherwise its words go through the NLU
         text = await run_in_threadpool(buttons.admit, data.sender, text)
     metadata: Dict[str, Any] = {"lang": data.lang} if data.lang else {}
-    if not agency.is_default:
-        metadata["agency"] = agency.key  # the bot answers from this agency's kb only
+    if agency is not None:
+        metadata["agency"] = agency  # the bot answers from this agency's kb only
     if vectors is not None:
         metadata.update(await vectors.metadata_for(text))  # embedded together with concurrent messages
     payload = {"sender": data.sender, "message": text, "metadata": metadata}

@@ -39,7 +39,7 @@
       hint: "Die Eingabetaste sendet die Nachricht, Umschalt + Eingabetaste beginnt eine neue Zeile.",
       privacy: "Bitte geben Sie keine persönlichen Daten wie Telefonnummern ein.", privacyLink: "Datenschutz",
       welcome: "Guten Tag! Ich beantworte Fragen zu Leistungen der Verwaltung, zum Beispiel: „Wie beantrage ich einen Personalausweis?“ Ich bin ein Computerprogramm. Wenn ich keine verlässliche Antwort habe, leite ich Ihr Anliegen auf Wunsch an Mitarbeitende weiter.",
-      you: "Sie:", bot: "Assistent:", notice: "Hinweis:", agent: "Antwort der Verwaltung, Fall {case}:", typing: "Der Assistent schreibt …",
+      you: "Sie:", bot: "Assistent:", notice: "Hinweis:", agent: "Antwort der Verwaltung, Fall {case}:", typing: "Der Assistent schreibt …", busy: "Gerade kommen sehr viele Nachrichten an. Ihre Nachricht wird in {seconds} Sekunden automatisch gesendet.",
       unreachable: "Der Assistent ist gerade nicht erreichbar. Ihre Nachricht wurde nicht gesendet; sie bleibt hier erhalten.",
       retry: "Erneut senden", notSent: "(nicht gesendet)", rejected: "Diese Nachricht wurde nicht angenommen: ",
       tooMany: "Gerade kommen sehr viele Nachrichten an. Ihre Nachricht wurde noch nicht gesendet; sie bleibt hier erhalten. Bitte senden Sie sie in {seconds} Sekunden erneut.",
@@ -58,7 +58,7 @@
       hint: "Enter sends, Shift and Enter starts a new line.",
       privacy: "Please do not enter personal data such as phone numbers.", privacyLink: "Privacy",
       welcome: "Hello! I answer questions about the city's services, for example: “How do I register my address?” I am a computer program. If I have no reliable answer, I can forward your question to a member of staff.",
-      you: "You:", bot: "Assistant:", notice: "Notice:", agent: "Reply from the office, case {case}:", typing: "The assistant is typing …",
+      you: "You:", bot: "Assistant:", notice: "Notice:", agent: "Reply from the office, case {case}:", typing: "The assistant is typing …", busy: "A great many messages are arriving right now. Your message will be sent automatically in {seconds} seconds.",
       unreachable: "The assistant cannot be reached right now. Your message was not sent; it is kept here.",
       retry: "Send again", notSent: "(not sent)", rejected: "This message was not accepted: ",
       tooMany: "A great many messages are arriving right now. Your message has not been sent yet; it is kept here. Please send it again in {seconds} seconds.",
@@ -422,7 +422,10 @@
     queue = queue.then(function () { return deliver(item); });
   }
 
-  function deliver(item) {
+  // A 503 with Retry-After: the service was too busy to take the message (nothing of it was stored); it goes out
+  // again by itself, twice at most, then stays here for "send again".
+  function deliver(item, tries) {
+    tries = tries || 0;
     state.busy = true;
     showAlert("");
     status.textContent = T.typing;
@@ -431,6 +434,12 @@
     return request("POST", "api/chat", outgoing)
       .then(function (r) {
         if (r.ok) { return r.json(); }
+        var later = parseInt(r.headers.get("Retry-After") || "", 10);
+        if (r.status === 503 && tries < 2 && later > 0 && later <= 30) {
+          var full = new Error("busy");
+          full.seconds = later;
+          throw full;
+        }
         if (r.status === 429) {  // a limit: not the message's fault; it stays here for "send again"
           var wait = parseInt(r.headers.get("Retry-After") || "", 10);
           var busy = new Error("limited");
@@ -452,6 +461,11 @@
       })
       .catch(function (err) {
         status.textContent = "";
+        if (err.message === "busy") {
+          status.textContent = T.busy.replace("{seconds}", String(err.seconds));
+          return new Promise(function (done) { setTimeout(done, err.seconds * 1000 + Math.random() * 1000); })
+            .then(function () { return deliver(item, tries + 1); });
+        }
         item.failed = true;
         render(item);
         if (err.message === "rejected") { showAlert(T.rejected + err.detail); }
