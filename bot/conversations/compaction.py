@@ -118,8 +118,11 @@ class CompactingSQLTrackerStore(SQLTrackerStore):
         Args:
             domain: The assistant's domain.
             compact_events: The session length (events) above which a new session starts; None: the setting.
-            **kwargs: Everything Rasa's ``SQLTrackerStore`` takes (dialect, host, port, db, ...).
+            **kwargs: Everything Rasa's ``SQLTrackerStore`` takes (dialect, host, port, db, ...); an empty value in
+                ``query`` (``sslmode: ${AUSKUNFT_PG_SSLMODE}`` left empty) is left out: the driver's default.
         """
+        if isinstance(kwargs.get("query"), dict):
+            kwargs["query"] = {key: value for key, value in kwargs["query"].items() if value not in (None, "")}
         super().__init__(domain=domain, **kwargs)
         self.compact_events = get_settings().session_compact_events if compact_events is None else int(compact_events)
         self._create_indexes()

@@ -95,7 +95,8 @@ def sql_engine(config: Mapping[str, Any], environ: Mapping[str, str]) -> Engine:
             str(config.get("dialect", "sqlite")), username=_str(config.get("username")),
             password=_str(config.get("password")), host=host, port=None if port is None else int(port),
             database=_str(config.get("db", "rasa.db")),
-            query={str(key): str(item) for key, item in (config.get("query") or {}).items()})
+            query={str(key): str(item) for key, item in (config.get("query") or {}).items()
+                   if item not in (None, "")})  # an empty ${VAR} (sslmode) = the driver's default, as the store
     backend = url.get_backend_name()
     if backend == "sqlite" and url.database in (None, "", ":memory:"):
         raise EraseUnsupported("The SQLite tracker store is in memory: it lives inside the Rasa process and vanishes "
@@ -167,10 +168,31 @@ class TrackerEraser:
             raise ValueError(f"sender_id must be a non-empty string of at most {MAX_SENDER_ID_LENGTH} characters.")
         if self.redis is not None:
             removed = int(self.redis.delete(self.key_prefix + sender_id))
+        elif not self._has_events_table(must_exist=True):
+            removed = 0  # Rasa has not stored anything yet
         else:
             removed = self._erase_sql(sender_id)
         logger.info("Erased one conversation from the tracker store: %d row(s)/key(s) removed.", removed)
         return removed
+
+    def _has_events_table(self, must_exist: bool = False) -> bool:
+        """True if the database has Rasa's ``events`` table (Rasa creates it when it first opens the store).
+
+        A fresh deployment's retention may run before that; a missing table then means nothing is stored yet. Every
+        other error (unreachable server, wrong password, no permission) is raised.
+
+        Args:
+            must_exist: raise ``FileNotFoundError`` for a missing SQLite file (else: no table, without creating it).
+        """
+        import sqlalchemy as sa
+
+        assert self.engine is not None
+        if self.engine.url.get_backend_name() == "sqlite" and not Path(str(self.engine.url.database)).is_file():
+            if must_exist:  # connecting would create an empty file
+                raise FileNotFoundError(f"SQLite tracker database {self.engine.url.database} does not exist.")
+            return False
+        with self.engine.connect() as connection:  # the search_path (POSTGRESQL_SCHEMA) decides, as for Rasa
+            return bool(sa.inspect(connection).has_table("events"))
 
     def _erase_sql(self, sender_id: str) -> int:
         import sqlalchemy as sa
@@ -200,7 +222,7 @@ class TrackerEraser:
         import sqlalchemy as sa
 
         assert self.engine is not None
-        if self.engine.url.get_backend_name() == "sqlite" and not Path(str(self.engine.url.database)).is_file():
+        if not self._has_events_table():  # a fresh deployment: Rasa has not created its table yet
             return 0
         with self.engine.connect() as connection:
             stale = [row[0] for row in connection.execute(

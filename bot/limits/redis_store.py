@@ -43,14 +43,16 @@ class RedisLimiter:
         prefix: put before every key (several deployments on one server).
         clock: seconds since the epoch (tests pass their own).
         client: an existing ``redis.Redis`` (tests); made from ``url`` otherwise.
+        password: the server's password where ``url`` names none (``AUSKUNFT_REDIS_PASSWORD``, shared with Rasa's
+            lock store); a password in ``url`` wins.
     """
 
     def __init__(self, url: str, prefix: str = "auskunft:limits:", clock: Callable[[], float] = time.time,
-                 client: Any = None) -> None:
+                 client: Any = None, password: Optional[str] = None) -> None:
         import redis  # here: only deployments with AUSKUNFT_REDIS_URL need it (it is in the lock for Rasa)
 
-        self.redis = client if client is not None else redis.Redis.from_url(url, socket_timeout=2.0,
-                                                                             socket_connect_timeout=2.0)
+        self.redis = client if client is not None else redis.Redis.from_url(
+            url, socket_timeout=2.0, socket_connect_timeout=2.0, password=password or None)
         self.prefix = prefix
         self._clock = clock
         self._hit = self.redis.register_script(HIT)

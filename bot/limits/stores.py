@@ -17,5 +17,6 @@ def limiter_for(settings: Settings, engine: Engine) -> Limiter:
     if settings.redis_url and settings.limits_store == "auto":
         from bot.limits.redis_store import RedisLimiter
 
-        return RedisLimiter(settings.redis_url)
+        password = settings.redis_password.get_secret_value() if settings.redis_password else None
+        return RedisLimiter(settings.redis_url, password=password)
     return SqlLimiter(engine)

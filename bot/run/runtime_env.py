@@ -106,6 +106,11 @@ def service_secrets(settings: Settings, service: str) -> Dict[str, str]:
     return {}
 
 
+ENDPOINT_DEFAULTS = {"AUSKUNFT_PG_SSLMODE": "", "AUSKUNFT_REDIS_TLS": "", "AUSKUNFT_REDIS_CA_CERTS": ""}
+"""Optional variables of ``endpoints.scale-out.yml``: Rasa refuses an unset one, empty means libpq's/Redis' default
+(sslmode prefer, no TLS, the system's CAs). ``AUSKUNFT_REDIS_PASSWORD`` comes from the settings."""
+
+
 # numpy's BLAS otherwise starts a thread per core for every small product (a query against the index):
 # under load those threads spin and take the cores the other processes need. One thread each; the
 # cores serve concurrent conversations instead (py-spy: index scoring fell from 16 % of Rasa's time).
@@ -134,6 +139,8 @@ def child_env(settings: Settings) -> Dict[str, str]:
             "AUSKUNFT_TRACKER_DB": str(settings.home / "trackers.sqlite3"),
             # endpoints.yml sends it to the action server; empty = not checked (Rasa needs the variable set)
             "AUSKUNFT_INTERNAL_TOKEN": settings.internal_token.get_secret_value() if settings.internal_token else "",
+            # Rasa's lock store (endpoints.scale-out.yml) and the limit counters; empty = no password
+            "AUSKUNFT_REDIS_PASSWORD": settings.redis_password.get_secret_value() if settings.redis_password else "",
             "AUSKUNFT_SPACY_MODEL": str(settings.spacy_model_dir),
             "HF_HUB_OFFLINE": "1",
             "RASA_TELEMETRY_ENABLED": "false",  # no third-party requests (Rasa reports to Segment/Sentry)
@@ -145,4 +152,6 @@ def child_env(settings: Settings) -> Dict[str, str]:
     )
     for name in BLAS_THREAD_VARIABLES:  # an operator's own choice is kept
         env.setdefault(name, "1")
+    for name, value in ENDPOINT_DEFAULTS.items():
+        env.setdefault(name, value)
     return env

@@ -5,10 +5,12 @@ Offline and fast; the schema validation itself is ``make deploy-check`` (kuberne
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
+import pytest
 import yaml
 
 from bot.config.settings import Settings
@@ -92,3 +94,26 @@ def test_the_nginx_config_checks_hosts_passively_and_sets_the_forwarded_address(
     assert "proxy_next_upstream error timeout;" in text  # never non_idempotent: a POST that arrived is not resent
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in text  # what a client sent is overwritten
     assert set(re.findall(r"@@(\w+)@@", text)) == {"LISTEN", "WEB_1", "WEB_2"}
+
+
+def test_every_variable_of_the_scale_out_endpoints_is_provided(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa refuses an unset ``${VAR}`` in its endpoints file: the manifests and units set each one, or the supervisor
+    (``auskunft serve``) gives it its default; the lock store reads the TLS switch as meant."""
+    from bot.conversations.lock_store import parse_flag
+    from bot.run.runtime_env import child_env
+
+    used = set(re.findall(r"\$\{(\w+)\}", (ROOT / "endpoints.scale-out.yml").read_text()))
+    assert {"AUSKUNFT_REDIS_PASSWORD", "AUSKUNFT_REDIS_TLS", "AUSKUNFT_PG_SSLMODE"} <= used
+    for name in [name for name in os.environ if name.startswith("AUSKUNFT_")]:
+        monkeypatch.delenv(name)  # what the supervisor sets itself, not what this shell has
+    supervisor = set(child_env(Settings(home=tmp_path)))
+    kubernetes = {name for doc in _documents() if doc["kind"] in ("ConfigMap", "Secret")
+                  for name in doc.get("data", doc.get("stringData", {}))}
+    assert used - supervisor <= kubernetes, used - supervisor - kubernetes
+    env = dict(line.split("=", 1) for line in (DEPLOY / "systemd" / "auskunft.env.example").read_text().splitlines()
+               if line and not line.startswith("#"))
+    assert used - supervisor <= set(env), used - supervisor - set(env)
+    config = next(doc for doc in _documents() if doc["kind"] == "ConfigMap")["data"]
+    assert parse_flag(config["AUSKUNFT_REDIS_TLS"], "use_ssl") is False and parse_flag(env["AUSKUNFT_REDIS_TLS"],
+                                                                                       "use_ssl") is False

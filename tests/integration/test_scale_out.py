@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from bot.run.runtime_env import ENDPOINT_DEFAULTS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -25,7 +26,8 @@ def scale_out_env(monkeypatch: pytest.MonkeyPatch) -> str:
     values = {"AUSKUNFT_ACTION_URL": "http://127.0.0.1:5055/webhook", "AUSKUNFT_INTERNAL_TOKEN": "",
               "AUSKUNFT_PG_HOST": "127.0.0.1",
               "AUSKUNFT_PG_PORT": "5432", "AUSKUNFT_PG_DB": name, "AUSKUNFT_PG_USER": "postgres",
-              "AUSKUNFT_PG_PASSWORD": "", "AUSKUNFT_REDIS_HOST": "127.0.0.1", "AUSKUNFT_REDIS_PORT": "6379"}
+              "AUSKUNFT_PG_PASSWORD": "", "AUSKUNFT_REDIS_HOST": "127.0.0.1", "AUSKUNFT_REDIS_PORT": "6379",
+              "AUSKUNFT_REDIS_PASSWORD": "", **ENDPOINT_DEFAULTS}  # the supervisor's defaults (bot/run/runtime_env.py)
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     yield name

@@ -7,6 +7,7 @@ from typing import Iterator, List
 
 import pytest
 
+from bot.run.runtime_env import ENDPOINT_DEFAULTS
 from tests.conftest import ROOT
 from tests.helpers.postgres import drop_postgres, postgres_url
 
@@ -21,7 +22,7 @@ def database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
                        "AUSKUNFT_PG_HOST": "127.0.0.1",
                        "AUSKUNFT_PG_PORT": "5432", "AUSKUNFT_PG_DB": name, "AUSKUNFT_PG_USER": "postgres",
                        "AUSKUNFT_PG_PASSWORD": "", "AUSKUNFT_REDIS_HOST": "127.0.0.1",
-                       "AUSKUNFT_REDIS_PORT": "6379"}.items():
+                       "AUSKUNFT_REDIS_PORT": "6379", "AUSKUNFT_REDIS_PASSWORD": "", **ENDPOINT_DEFAULTS}.items():
         monkeypatch.setenv(key, value)
     yield name
     drop_postgres(url)
@@ -63,7 +64,7 @@ def test_long_conversation_on_postgresql(database: str) -> None:
     assert current.get_slot("lang") == "en" and len(current.events) < len(full.events)
     start = next(e for e in current.events if isinstance(e, SessionStarted)).timestamp
     environ = {"AUSKUNFT_PG_HOST": "127.0.0.1", "AUSKUNFT_PG_PORT": "5432", "AUSKUNFT_PG_DB": database,
-               "AUSKUNFT_PG_USER": "postgres", "AUSKUNFT_PG_PASSWORD": ""}
+               "AUSKUNFT_PG_USER": "postgres", "AUSKUNFT_PG_PASSWORD": "", **ENDPOINT_DEFAULTS}
     assert earlier_messages("citizen", start, 100, endpoints, environ)[0]["text"] == "Frage 0"
     store.engine.dispose()
     eraser = TrackerEraser.from_endpoints(endpoints, environ)

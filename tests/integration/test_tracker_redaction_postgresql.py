@@ -10,6 +10,7 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
+from bot.run.runtime_env import ENDPOINT_DEFAULTS
 from tests.conftest import ROOT
 from tests.helpers.postgres import drop_postgres, postgres_url
 from tests.helpers.private_turns import QUESTION, SECRETS, email_turn, question_turn
@@ -24,7 +25,7 @@ def database(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
                        "AUSKUNFT_PG_HOST": "127.0.0.1", "AUSKUNFT_PG_PORT": "5432",
                        "AUSKUNFT_PG_DB": url.rsplit("/", 1)[1], "AUSKUNFT_PG_USER": "postgres",
                        "AUSKUNFT_PG_PASSWORD": "", "AUSKUNFT_REDIS_HOST": "127.0.0.1",
-                       "AUSKUNFT_REDIS_PORT": "6379"}.items():
+                       "AUSKUNFT_REDIS_PORT": "6379", "AUSKUNFT_REDIS_PASSWORD": "", **ENDPOINT_DEFAULTS}.items():
         monkeypatch.setenv(key, value)
     yield url
     drop_postgres(url)

@@ -121,7 +121,8 @@ def test_rasa_sends_the_secret_to_the_action_server_as_endpoints_yml_says(monkey
     from tests.conftest import ROOT
 
     monkeypatch.setenv("AUSKUNFT_ACTION_URL", "http://10.0.0.11:5055/webhook")
-    for name in ("TRACKER_DB", "PG_HOST", "PG_PORT", "PG_DB", "PG_USER", "PG_PASSWORD", "REDIS_HOST", "REDIS_PORT"):
+    for name in ("TRACKER_DB", "PG_HOST", "PG_PORT", "PG_DB", "PG_USER", "PG_PASSWORD", "PG_SSLMODE", "REDIS_HOST",
+                 "REDIS_PORT", "REDIS_PASSWORD", "REDIS_TLS", "REDIS_CA_CERTS"):
         monkeypatch.setenv(f"AUSKUNFT_{name}", "1")
     monkeypatch.setenv("AUSKUNFT_INTERNAL_TOKEN", TOKEN)
     action = read_endpoint_config(str(ROOT / endpoints), "action_endpoint")

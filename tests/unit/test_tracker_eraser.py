@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -72,12 +73,15 @@ def test_unset_variable_is_named_with_the_file(tmp_path: Path) -> None:
 def test_postgresql_url_is_built_like_rasa_and_hides_the_password(tmp_path: Path) -> None:
     path = write_endpoints(tmp_path, (ROOT / "endpoints.scale-out.yml").read_text(encoding="utf-8"))
     environ = {"AUSKUNFT_PG_HOST": "db.internal", "AUSKUNFT_PG_PORT": "5433", "AUSKUNFT_PG_DB": "auskunft",
-               "AUSKUNFT_PG_USER": "rasa", "AUSKUNFT_PG_PASSWORD": "s3cr3t#: x"}
+               "AUSKUNFT_PG_USER": "rasa", "AUSKUNFT_PG_PASSWORD": "s3cr3t#: x", "AUSKUNFT_PG_SSLMODE": "verify-full"}
     eraser = TrackerEraser.from_endpoints(path, environ)
     url = eraser.engine.url if eraser.engine is not None else None
     assert url is not None
     assert (url.drivername, url.host, url.port, url.database, url.username, url.password) == (
         "postgresql", "db.internal", 5433, "auskunft", "rasa", "s3cr3t#: x")
+    assert dict(url.query) == {"sslmode": "verify-full"}
+    empty = TrackerEraser.from_endpoints(path, {**environ, "AUSKUNFT_PG_SSLMODE": ""})  # libpq's default
+    assert empty.engine is not None and dict(empty.engine.url.query) == {}
     assert "s3cr3t" not in repr(url)
 
 
@@ -151,3 +155,30 @@ def test_bad_sender_id_is_rejected(tmp_path: Path, sender_id: object) -> None:
 def test_module_does_not_import_rasa() -> None:
     code = "import sys, bot.conversations.erase; assert not any(m.split('.')[0] == 'rasa' for m in sys.modules)"
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_no_events_table_yet_is_nothing_stored(tmp_path: Path) -> None:
+    """A fresh deployment: the retention may run before Rasa created its table (SQLite file without it)."""
+    db = tmp_path / "fresh.sqlite3"
+    sqlite3.connect(db).close()  # the file exists (prepare_tracker_db), Rasa has not opened it yet
+    eraser = TrackerEraser.from_endpoints(write_endpoints(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
+    try:
+        assert eraser.erase_inactive(time.time()) == 0
+        assert eraser.erase("alice") == 0
+    finally:
+        eraser.close()
+
+
+def test_other_database_errors_are_not_taken_for_a_missing_table(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    db = tmp_path / "broken.sqlite3"
+    db.write_bytes(b"this is not an SQLite database" * 200)
+    eraser = TrackerEraser.from_endpoints(write_endpoints(tmp_path, SQLITE_ENDPOINTS), {"TRACKER_DB": str(db)})
+    try:
+        with pytest.raises(sa.exc.DatabaseError, match="not a database"):
+            eraser.erase_inactive(time.time())
+        with pytest.raises(sa.exc.DatabaseError, match="not a database"):
+            eraser.erase("alice")
+    finally:
+        eraser.close()
