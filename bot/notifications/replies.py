@@ -107,7 +107,9 @@ def notify_pending(session: Session, mailer: Mailer, lookup_url: str,
         values = {"case": ticket.case_number, "url": lookup_url,
                   "department": department_name(ticket.department or "") or "der Verwaltung"}
         try:
-            mailer.send(ticket.email, subject.format(**values), body.format(**values))
+            # the same Message-ID if it is sent again (a worker killed after the server took it): see the Mailer
+            mailer.send(ticket.email, subject.format(**values), body.format(**values),
+                        message_id=mailer.stable_id("reply-notification", ticket.case_number, reply.id))
         except OSError as err:
             code = refused_for_good(err)
             if code is not None:
