@@ -34,6 +34,7 @@ PG_BIN = Path(os.environ.get("AUSKUNFT_PG_BIN", "/usr/lib/postgresql/15/bin"))
 NGINX_PORT = int(os.environ.get("AUSKUNFT_DEPLOY_PORT", "18600"))
 WEB, RASA, ACTIONS, PG, REDIS, WORKER = 18610, 18620, 18630, 18640, 18650, 18660  # inside the namespaces
 PG_PASSWORD = "deploy-pg-0123456789"
+REDIS_PASSWORD = "redis-deploy-test-password-5bd1"  # requirepass: the lock store and the limits must log in
 INTERNAL_TOKEN = "deploy-internal-0123456789abcdef"
 API_TOKEN = "deploy-api-0123456789abcdef0123456789"  # at least 32 characters (settings)
 READY_TIMEOUT = 420
@@ -131,7 +132,8 @@ def run_redis(net: Network, host: Host, base: Path) -> "subprocess.Popen[bytes]"
     redis_dir = base / "redis"
     redis_dir.mkdir(exist_ok=True)
     return net.start(host, ["redis-server", "--bind", host.address, "--port", str(REDIS), "--save", "",
-                            "--appendonly", "no", "--protected-mode", "no", "--dir", str(redis_dir)],
+                            "--appendonly", "no", "--protected-mode", "no", "--dir", str(redis_dir),
+                            "--requirepass", REDIS_PASSWORD],
                      base / "logs" / "redis.log")
 
 
@@ -152,6 +154,7 @@ def app_env(app: Host, data: Host, apps: List[Host], home: Path, pg_url: str, ga
         "AUSKUNFT_PG_HOST": data.address, "AUSKUNFT_PG_PORT": str(PG), "AUSKUNFT_PG_DB": "rasa",
         "AUSKUNFT_PG_USER": "postgres", "AUSKUNFT_PG_PASSWORD": PG_PASSWORD,
         "AUSKUNFT_REDIS_HOST": data.address, "AUSKUNFT_REDIS_PORT": str(REDIS),
+        "AUSKUNFT_REDIS_PASSWORD": REDIS_PASSWORD,  # for Rasa's lock store and the web service's limit counters
         "AUSKUNFT_TRUSTED_PROXIES": gateway,  # nginx, as the app hosts see it
         "AUSKUNFT_OFFICE_HOURS": "Mo-So 00:00-23:59",
     }
