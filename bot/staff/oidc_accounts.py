@@ -15,6 +15,7 @@ import unicodedata
 from typing import Any, Dict, List, Optional
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.staff.accounts import record, roles_of
@@ -51,9 +52,21 @@ def _free_username(session: Session, hint: str) -> str:
 def sign_in(session: Session, identity: Identity, mapping: GroupMapping) -> Agent:
     """The account of ``identity``, created or brought up to date from its groups (committed).
 
+    Two first sign-ins of the same person at the same moment (two tabs, a double click, two replicas) both find no
+    account; the second one's insert then violates the unique subject (or user name) and is tried once more, when
+    it finds the account the first one made.
+
     Raises:
         OidcError: ``no_group`` (none of the person's groups is mapped) or ``disabled`` (the account is disabled).
     """
+    try:
+        return _sign_in(session, identity, mapping)
+    except IntegrityError:
+        session.rollback()
+        return _sign_in(session, identity, mapping)
+
+
+def _sign_in(session: Session, identity: Identity, mapping: GroupMapping) -> Agent:
     rights = mapping.rights(identity.groups)
     agent = session.execute(select(Agent).where(Agent.external_subject == identity.subject)).scalar_one_or_none()
     if agent is not None and not agent.active:

@@ -6,7 +6,6 @@ it with ``app.dependency_overrides[get_x] = ...`` instead of writing to the app.
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Callable, Dict, Iterator, Optional
 
 import httpx
@@ -63,11 +62,6 @@ def get_db(services: ServicesDep) -> Iterator[Session]:
         yield session
     finally:
         session.close()
-
-
-def get_token(services: ServicesDep) -> str:
-    """The bearer token of the ticket and feedback API."""
-    return services.api_token
 
 
 def get_departments(services: ServicesDep) -> Departments:
@@ -142,7 +136,6 @@ def get_query_vectors(services: ServicesDep) -> Optional[QueryVectors]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DbDep = Annotated[Session, Depends(get_db)]
-TokenDep = Annotated[str, Depends(get_token)]
 DepartmentsDep = Annotated[Departments, Depends(get_departments)]
 AgenciesDep = Annotated[Agencies, Depends(get_agencies)]
 OfficeHoursDep = Annotated[OfficeHours, Depends(get_office_hours)]
@@ -157,18 +150,6 @@ LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 SearcherForDep = Annotated[SearcherFor, Depends(get_searcher_for)]
 TrackerEngineDep = Annotated[Optional[Engine], Depends(get_tracker_engine)]
 AnalyticsCacheDep = Annotated[Dict[AnalyticsKey, AnalyticsEntry], Depends(get_analytics_cache)]
-
-
-def require_token(expected: TokenDep,
-                  credentials: Annotated[Optional[HTTPAuthorizationCredentials], Depends(_bearer)]) -> None:
-    """Refuse requests without the legacy bearer token (constant time); the API's routes use :func:`require_scope`."""
-    given = credentials.credentials if credentials else ""
-    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="missing or wrong API token (send 'Authorization: Bearer <AUSKUNFT_API_TOKEN>')",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
 
 
 def require_scope(scope: str) -> Callable[..., Principal]:

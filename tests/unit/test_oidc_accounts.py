@@ -172,3 +172,30 @@ def test_the_settings_name_a_bad_or_incomplete_provider_configuration(tmp_path: 
     ok = Settings(oidc_issuer="https://login.example/x", oidc_client_id="auskunft", oidc_client_secret="geheim",
                   oidc_groups_file=groups)
     assert "geheim" not in repr(ok) and ok.oidc_client_secret is not None
+
+
+def test_two_first_sign_ins_at_the_same_moment_make_one_account(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.db.engine import make_engine, session_factory
+    from bot.staff import oidc_accounts
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'race.sqlite3'}")
+    sessions = session_factory(engine)
+    mapping = _mapping(tmp_path)
+    person = _person("/Auskunft/Bürgerservice")
+    free_username = oidc_accounts._free_username
+    raced: list = []
+
+    def meanwhile(session, hint):  # type: ignore[no-untyped-def]
+        if not raced:  # after this sign-in found no account, the other tab's sign-in creates it
+            raced.append(True)
+            with sessions() as other:
+                raced.append(sign_in(other, person, mapping).username)
+        return free_username(session, hint)
+
+    monkeypatch.setattr(oidc_accounts, "_free_username", meanwhile)
+    with sessions() as session:
+        agent = sign_in(session, person, mapping)
+        assert agent.username == raced[1] == "j.weiss"
+        assert session.execute(select(Agent)).scalars().all() == [agent]
+    engine.dispose()
