@@ -9,9 +9,16 @@ sender sending its next message when the reply has arrived: German FAQ questions
 Reports msg/s, p50/p95/p99 latency and errors per phase, the ratio two hosts / one host, the load average of the
 machine before and after each phase, and afterwards reads every conversation's events back from the tracker store
 (PostgreSQL) and every ticket, and counts lost and duplicated ones (exit status 1 unless both are 0).
+The citizens behave as the widget: a 503 with ``Retry-After`` (the web service's admission cap) is sent again after
+that many seconds, twice at most, and counts as an error only then.
 
     sudo .venv/bin/python bench/deploy_load.py [--hosts 1 2] [--conversations 50 200] [--turns 10] \\
-        [--json bench/results/serving/deploy-load.json]
+        [--chat-in-flight N] [--json bench/results/serving/deploy-load.json]
+
+``--chat-in-flight 0`` switches the admission cap off: the comparison run for the overload figures.
+``--pin-cores`` gives each app host a core of its own (host i on core i-1), so that the second host adds a core
+rather than sharing the first one's: on a 2-core machine the data host, nginx and the client then compete with
+the second host only, and the ratio two hosts / one host is a lower bound.
 
 Needs root (namespaces), nginx, redis-server and PostgreSQL 15 (as tests/deploy).
 """
@@ -24,6 +31,7 @@ import json
 import os
 import random
 import secrets
+import signal
 import socket
 import sys
 import time
@@ -60,26 +68,45 @@ def script(faq: Sequence[Message], turns: int, rng: random.Random, handoff: bool
     return texts[:body] + (list(HANDOFF) if handoff else [])
 
 
+RESENDS = 2
+"""As the widget: a 503 with ``Retry-After`` (the web service's admission cap: not forwarded) is sent again after
+that many seconds, twice at most; the turn's latency counts from the first try."""
+
+
 async def talk(client: httpx.AsyncClient, url: str, sender: str, texts: Sequence[str],
-               turns: List[Turn], replies: List[List[Dict[str, Any]]]) -> None:
+               turns: List[Turn], replies: List[List[Dict[str, Any]]], resent: List[int]) -> None:
     """One citizen as the widget: each message after the previous reply; ``turns``/``replies`` fill as it goes."""
     for text in texts:
         started = time.perf_counter()
-        error, reply = None, []
-        try:
-            response = await client.post(url, json={"sender": sender, "message": text, "lang": "de"},
-                                         headers={"X-Auskunft-Conversation": sender})
-            if response.status_code != 200:
-                error = f"http_{response.status_code}"
-            else:
-                reply = response.json()
-                error = None if isinstance(reply, list) and reply else "silent"
-        except httpx.TimeoutException:
-            error = "timeout"
-        except httpx.TransportError as err:
-            error = type(err).__name__
+        error: Optional[str] = None
+        reply: List[Dict[str, Any]] = []
+        for attempt in range(RESENDS + 1):
+            error, reply, wait = await _send_once(client, url, sender, text)
+            if wait is None or attempt == RESENDS:
+                break
+            resent.append(1)
+            await asyncio.sleep(wait + random.random())
         turns.append(Turn(text, (time.perf_counter() - started) * 1000, error))
         replies.append(reply if error is None else [])
+
+
+async def _send_once(client: httpx.AsyncClient, url: str, sender: str,
+                     text: str) -> "tuple[Optional[str], List[Dict[str, Any]], Optional[float]]":
+    """One POST: (error or None, the reply, seconds to wait before sending again where the answer was 503)."""
+    try:
+        response = await client.post(url, json={"sender": sender, "message": text, "lang": "de"},
+                                     headers={"X-Auskunft-Conversation": sender})
+    except httpx.TimeoutException:
+        return "timeout", [], None
+    except httpx.TransportError as err:
+        return type(err).__name__, [], None
+    if response.status_code != 200:
+        retry_after = response.headers.get("Retry-After", "")
+        wait = float(retry_after) if response.status_code == 503 and retry_after.isdigit() and \
+            0 < int(retry_after) <= 30 else None
+        return f"http_{response.status_code}", [], wait
+    reply = response.json()
+    return (None if isinstance(reply, list) and reply else "silent"), reply, None
 
 
 async def phase(deployment: Deployment, conversations: int, turns: int, handoff_every: int, seed: int,
@@ -91,7 +118,7 @@ async def phase(deployment: Deployment, conversations: int, turns: int, handoff_
     talks = {f"dl-{run}-{conversations}-{i:04d}": script(faq, turns, rng, handoff_every > 0 and i % handoff_every
                                                          == handoff_every - 1) for i in range(conversations)}
     for sender in talks:
-        sent[sender] = {"turns": [], "replies": [], "handoff": HANDOFF[0] in talks[sender]}
+        sent[sender] = {"turns": [], "replies": [], "resent": [], "handoff": HANDOFF[0] in talks[sender]}
     limits = httpx.Limits(max_connections=conversations + 4, max_keepalive_connections=conversations + 4)
     load_before = os.getloadavg()
     done = asyncio.Event()
@@ -107,7 +134,7 @@ async def phase(deployment: Deployment, conversations: int, turns: int, handoff_
         started = time.perf_counter()
         ticker = asyncio.create_task(progress())
         await asyncio.gather(*(talk(client, f"{deployment.url}/api/chat", s, texts, sent[s]["turns"],
-                                    sent[s]["replies"]) for s, texts in talks.items()))
+                                    sent[s]["replies"], sent[s]["resent"]) for s, texts in talks.items()))
         wall = time.perf_counter() - started
         done.set()
         ticker.cancel()
@@ -119,6 +146,7 @@ async def phase(deployment: Deployment, conversations: int, turns: int, handoff_
                 errors[turn.error] = errors.get(turn.error, 0) + 1
     return {"conversations": conversations, "turns": turns, **result, "errors_by_kind": errors,
             "answered_msg_per_s": (result["messages"] - result["errors"]) / wall,
+            "resent_after_503": sum(len(sent[s]["resent"]) for s in talks),
             "handoffs_asked": sum(1 for s in talks if sent[s]["handoff"]),
             "handoffs_confirmed": sum(1 for s in talks if created(sent[s]["replies"])),
             "loadavg_before": list(load_before), "loadavg_after": list(os.getloadavg())}
@@ -136,7 +164,8 @@ async def on_hosts(deployment: Deployment, args: argparse.Namespace) -> Dict[str
         out["phases"][str(conversations)] = result
         print(f"  {result['msg_per_s']:.1f} msg/s, p50 {result.get('p50_ms', 0):.0f} ms, p95 "
               f"{result.get('p95_ms', 0):.0f} ms, p99 {result.get('p99_ms', 0):.0f} ms, errors {result['errors']} "
-              f"{result['errors_by_kind'] or ''}, load {result['loadavg_before'][0]:.1f} -> "
+              f"{result['errors_by_kind'] or ''}, resent after 503: {result['resent_after_503']}, "
+              f"load {result['loadavg_before'][0]:.1f} -> "
               f"{result['loadavg_after'][0]:.1f}", flush=True)
     out["audit"] = audit(deployment, sent)
     a = out["audit"]
@@ -165,6 +194,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--prefix", default="akl-")
     parser.add_argument("--subnet", default="10.232.0")
     parser.add_argument("--port", type=int, default=18700, help="nginx on 127.0.0.1")
+    parser.add_argument("--chat-in-flight", type=int, metavar="N", help="AUSKUNFT_CHAT_IN_FLIGHT of the web "
+                        "services (0 = no admission cap: the comparison run); default: the service's own default")
+    parser.add_argument("--pin-cores", action="store_true", help="pin app host i's processes to core i-1 (the "
+                        "data host, nginx and this client float over all cores): each host gets a core of its own")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--report", type=Path, metavar="JSON",
                         help="print the table of an earlier run's results (with --json: rewrite them so)")
@@ -176,6 +209,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the deployment is torn down all the same
     if args.report:  # the table again from a results file (derived figures recomputed), nothing started
         earlier = json.loads(args.report.read_text(encoding="utf-8"))
         report(earlier)
@@ -194,11 +228,16 @@ def main() -> int:
     out: Dict[str, Any] = {"machine": {**machine(), "loadavg_start": list(os.getloadavg())},
                            "params": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
                            "hosts": {}}
+    env = dict(BENCH_ENV)
+    if args.chat_in_flight is not None:
+        env["AUSKUNFT_CHAT_IN_FLIGHT"] = str(args.chat_in_flight)
     try:
         for hosts in args.hosts:
             print(f"starting the deployment with {hosts} app host(s) in {args.base} ...", flush=True)
             with Network(args.prefix, args.subnet) as net, \
-                    deploy(args.base, net, args.port, BENCH_ENV, app_hosts=hosts) as deployment:
+                    deploy(args.base, net, args.port, env, app_hosts=hosts) as deployment:
+                if args.pin_cores:
+                    out.setdefault("pinned", {})[str(hosts)] = pin_app_hosts(deployment)
                 left = deadline - time.monotonic()
                 out["hosts"][str(hosts)] = asyncio.run(asyncio.wait_for(on_hosts(deployment, args), left))
     except (asyncio.TimeoutError, AssertionError) as err:
@@ -211,6 +250,28 @@ def main() -> int:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
     bad = sum(lost_or_duplicated(h["audit"]) for h in out["hosts"].values() if "audit" in h)
     return 1 if out.get("aborted") or bad else 0
+
+
+def pin_app_hosts(deployment: Deployment) -> Dict[str, Any]:
+    """Pin every thread of app host i's services (their process groups) to core ``i - 1``; returns what was pinned."""
+    cores = sorted(os.sched_getaffinity(0))
+    pinned: Dict[str, Any] = {}
+    for index, app in enumerate(deployment.apps):
+        core = cores[index % len(cores)]
+        groups = {p.pid for name, p in deployment.processes.items() if name.startswith(f"{app.name}-")}
+        threads = 0
+        for pid in (int(d) for d in os.listdir("/proc") if d.isdigit()):
+            try:
+                if os.getpgid(pid) not in groups:
+                    continue
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    os.sched_setaffinity(int(tid), {core})
+                    threads += 1
+            except (ProcessLookupError, FileNotFoundError, PermissionError):
+                continue
+        pinned[app.name] = {"core": core, "threads": threads}
+    print(f"  pinned: {pinned}", flush=True)
+    return pinned
 
 
 def scaling(out: Dict[str, Any]) -> Dict[str, Dict[str, Optional[float]]]:

@@ -110,10 +110,11 @@ class Settings(BaseSettings):
     chat_in_flight: int = Field(8, ge=0, le=1000, description="chat turns one web process forwards to Rasa at the "
                                 "same time; more wait (see chat_queue_wait_s); 0 = no cap (docs/deployment.md, "
                                 "\"Overload\")")
-    chat_queue_wait_s: float = Field(3.0, ge=0, le=30, description="how long a turn waits for one of those slots "
+    chat_queue_wait_s: float = Field(8.0, ge=0, le=30, description="how long a turn waits for one of those slots "
                                      "before it is refused with 503 and Retry-After (never forwarded, so nothing of "
-                                     "it is stored; the widget sends it again)")
-    chat_queue_max: int = Field(48, ge=0, le=10000, description="turns that may wait at the same time; one more is "
+                                     "it is stored; the widget sends it again); with Rasa's 10 s it stays inside the "
+                                     "widget's 20 s")
+    chat_queue_max: int = Field(400, ge=0, le=10000, description="turns that may wait at the same time; one more is "
                                 "refused at once (about what the process answers in chat_queue_wait_s)")
 
     # Limits on what citizens can ask without login (docs/deployment.md, "Limits on the citizen API")

@@ -21,6 +21,7 @@ from bot.privacy.log_filter import install_redacting_filter
 from bot.run.log_format import configure_logging
 from bot.web import openapi, unavailable
 from bot.web.admission import AdmissionGate
+from bot.web.admission_middleware import AdmissionMiddleware
 from bot.web.latency import LatencyMiddleware
 from bot.web.routers import (
     accounts,
@@ -47,6 +48,7 @@ from bot.web.security import GuardMiddleware
 from bot.web.state import WebServices
 
 MAX_BODY_BYTES = 512 * 1024
+CHAT_PATH = "/api/chat"
 
 
 def create_app(settings: Optional[Settings] = None) -> FastAPI:
@@ -83,6 +85,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app.state.services = services  # the one thing kept on the app; routers get its parts from bot.web.deps
     app.state.oidc = inbox_oidc.build(settings, services.departments, services.agencies)  # staff sign-in, or None
 
+    # innermost: a chat turn waits for a slot before anything of it is read (503 + Retry-After when none comes)
+    app.add_middleware(AdmissionMiddleware, gate=lambda: services.admission, paths=[CHAT_PATH])
     app.add_middleware(GuardMiddleware, max_body_bytes=MAX_BODY_BYTES)  # headers; 413 before the body is read
     app.add_middleware(GZipMiddleware, minimum_size=500)
     if settings.allowed_origin_list:  # the agency's website(s), when the widget is embedded from another origin

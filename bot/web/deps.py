@@ -24,7 +24,6 @@ from bot.staff.throttle import LoginThrottle
 from bot.tickets.departments import Departments
 from bot.tickets.models import Reply, Ticket
 from bot.tickets.office_hours import OfficeHours
-from bot.web.admission import AdmissionGate
 from bot.web.api_auth import authenticate
 from bot.web.editor_state import AnalyticsEntry, AnalyticsKey
 from bot.web.query_vectors import QueryVectors
@@ -89,11 +88,6 @@ def get_http(services: ServicesDep) -> httpx.AsyncClient:
     return services.http_client()
 
 
-def get_admission(services: ServicesDep) -> AdmissionGate:
-    """The cap on chat turns in flight."""
-    return services.gate()
-
-
 def get_ticket_hook(services: ServicesDep) -> TicketHook:
     """Called after the ticket API created a ticket (queues it for the helpdesk)."""
     return services.ticket_created
@@ -141,7 +135,6 @@ AgenciesDep = Annotated[Agencies, Depends(get_agencies)]
 OfficeHoursDep = Annotated[OfficeHours, Depends(get_office_hours)]
 EraserDep = Annotated[TrackerEraser, Depends(get_eraser)]
 HttpDep = Annotated[httpx.AsyncClient, Depends(get_http)]
-AdmissionDep = Annotated[AdmissionGate, Depends(get_admission)]
 LimitsDep = Annotated[CitizenLimits, Depends(get_limits)]
 QueryVectorsDep = Annotated[Optional[QueryVectors], Depends(get_query_vectors)]
 TicketHookDep = Annotated[TicketHook, Depends(get_ticket_hook)]

@@ -54,7 +54,7 @@ class WebServices:
         limits: the limits on the citizen API and the handoff budgets (see :mod:`bot.limits`).
         vectors: embeds messages in micro-batches for Rasa (see :mod:`bot.web.query_vectors`).
         http: the client for Rasa's REST channel; open while the app runs (see :meth:`http_client`).
-        admission: the cap on chat turns in flight; made while the app runs (its event loop; see :meth:`gate`).
+        admission: the cap on chat turns in flight; made while the app runs, on its event loop (None before).
     """
 
     settings: Settings
@@ -124,16 +124,6 @@ class WebServices:
         if self.http is None:
             raise RuntimeError("the web app is not running: its HTTP client is opened at start-up")
         return self.http
-
-    def gate(self) -> AdmissionGate:
-        """The cap on chat turns in flight (:mod:`bot.web.admission`).
-
-        Raises:
-            RuntimeError: the app is not running (the gate is made in its lifespan).
-        """
-        if self.admission is None:
-            raise RuntimeError("the web app is not running: its admission gate is made at start-up")
-        return self.admission
 
     def close(self) -> None:
         """Release the database connections (the app's and the editor pages')."""

@@ -2,9 +2,9 @@
 
 - the limit store (Redis) is unreachable (:class:`bot.limits.base.LimitsUnavailable`): whatever needs a limit (chat,
   case lookups, handoffs, inbox logins) is refused: *fail closed*, never unlimited;
-- the ticket database is unreachable (e.g. PostgreSQL restarting): SQLAlchemy's ``OperationalError``;
-- more chat turns than the web process forwards at once are waiting (:class:`bot.web.admission.Overloaded`): the
-  turn was not forwarded, ``Retry-After`` says when to send it again.
+- the ticket database is unreachable (e.g. PostgreSQL restarting): SQLAlchemy's ``OperationalError``.
+
+(More chat turns at once than the process takes get their 503 from :mod:`bot.web.admission_middleware`.)
 
 Browsers get a short German page, API clients JSON ``{"detail": ...}``. Both are logged once per request with the
 error's class only (no personal data, no connection strings).
@@ -19,8 +19,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.limits.base import LimitsUnavailable
-from bot.metrics.definitions import count_shed
-from bot.web.admission import Overloaded
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = 5
@@ -29,8 +27,8 @@ PAGE = ("<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\"><title>V
         "versuchen Sie es in einigen Minuten erneut.</p></body></html>")
 
 
-def _answer(request: Request, detail: str, retry_after_s: int = RETRY_AFTER_S) -> Response:
-    headers = {"Retry-After": str(retry_after_s)}
+def _answer(request: Request, detail: str) -> Response:
+    headers = {"Retry-After": str(RETRY_AFTER_S)}
     if "text/html" in request.headers.get("accept", ""):
         return HTMLResponse(PAGE, status_code=503, headers=headers)
     return JSONResponse({"detail": detail}, status_code=503, headers=headers)
@@ -46,16 +44,8 @@ async def _database(request: Request, err: Exception) -> Response:
     return _answer(request, "the service is not available right now (database unreachable); please try again")
 
 
-async def _overloaded(request: Request, err: Exception) -> Response:
-    assert isinstance(err, Overloaded)
-    count_shed(err.reason)  # counted, not logged: under overload a line per refusal would add to the load
-    return _answer(request, "the bot is busy right now; your message was not received, please send it again in "
-                   f"{err.retry_after_s} seconds", err.retry_after_s)
-
-
 def install(app: FastAPI) -> None:
-    """Answer 503 instead of 500 while the limit store or the database is away, or the chat is overloaded."""
-    app.add_exception_handler(Overloaded, _overloaded)
+    """Answer 503 instead of 500 while the limit store or the database is away."""
     app.add_exception_handler(LimitsUnavailable, _limits)
     for error in (OperationalError, InterfaceError):
         app.add_exception_handler(error, _database)

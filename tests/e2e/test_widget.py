@@ -12,11 +12,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.conftest import ROOT
 from tests.e2e.browser import BrowserTab, NewPage, axe_violations, format_violations, same_origin_only, shoot
@@ -269,6 +269,41 @@ def test_unreachable_bot_shows_a_clear_message_and_retry_keeps_the_text(new_page
     expect(widget.alert).to_be_empty()
     expect(widget.user_messages).to_have_count(1)
     expect(widget.user_messages.first).not_to_contain_text("nicht gesendet")
+
+
+def test_a_busy_bot_503_is_sent_again_by_itself_and_kept_after_two_tries(new_page: NewPage,
+                                                                         services: Running) -> None:
+    tab, widget = open_site(new_page, services, bypass_csp=True)
+    widget.open()
+    refused: List[str] = []
+
+    def busy_twice(route: Route) -> None:  # the web service's admission cap: 503 + Retry-After, nothing stored
+        if len(refused) < 2:
+            refused.append(route.request.post_data or "")
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body='{"detail": "the bot is busy right now"}')
+        else:
+            route.fallback()
+
+    tab.page.route("**/api/chat", busy_twice)
+    before = widget.bot_messages.count()
+    widget.input.fill("Wie melde ich meinen Hund an?")
+    widget.input.press("Enter")
+    expect(widget.status).to_contain_text("automatisch gesendet")  # said in the status region, not an error
+    widget.wait_for_bot(before)
+    assert len(refused) == 2 and all("Hund" in body for body in refused)
+    expect(widget.alert).to_be_empty()
+    expect(widget.user_messages).to_have_count(1)
+    expect(widget.user_messages.first).not_to_contain_text("nicht gesendet")
+
+    tab.page.unroute("**/api/chat")
+    tab.page.route("**/api/chat", lambda route: route.fulfill(status=503, headers={"Retry-After": "1"}, body="{}"))
+    widget.input.fill("Und was kostet das?")
+    widget.input.press("Enter")
+    expect(widget.alert).to_contain_text("nicht erreichbar", timeout=15_000)  # after two more tries: kept here
+    expect(widget.user_messages.last).to_contain_text("nicht gesendet")
+    expect(widget.alert.locator("button", has_text="Erneut senden")).to_be_visible()
+    assert_accessible(tab, "busy-kept")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ class Widget:
         self.bot_messages = page.locator(".ak-msg.ak-bot")
         self.user_messages = page.locator(".ak-msg.ak-user")
         self.alert = page.locator(".ak-alert")
+        self.status = page.locator(".ak-status")
         self.case = page.locator(".ak-case")
 
     def open(self) -> None:

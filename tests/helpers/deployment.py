@@ -179,7 +179,7 @@ def start_nginx(net: Network, apps: List[Host], base: Path, port: int = NGINX_PO
                                                                      "scgi"))
     (conf / "nginx.conf").write_text(
         f"user root;\nworker_processes 1;\nerror_log {conf / 'error.log'};\npid {conf / 'nginx.pid'};\n"
-        "events { worker_connections 1024; }\n"
+        "worker_rlimit_nofile 8192;\nevents { worker_connections 4096; }\n"
         "http {\n  log_format upstream '$remote_addr \"$request\" $status $upstream_addr';\n"
         f"  access_log {conf / 'access.log'} upstream;\n  {temp}\n  include {conf / 'auskunft.conf'};\n}}\n")
     process = subprocess.Popen(["nginx", "-p", str(conf), "-c", str(conf / "nginx.conf"), "-g", "daemon off;"],

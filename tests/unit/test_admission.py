@@ -95,3 +95,47 @@ def test_a_failing_turn_gives_its_slot_back() -> None:
             return "admitted"
 
     assert asyncio.run(scenario()) == "admitted"
+
+
+def test_the_middleware_gates_only_posts_to_its_paths() -> None:
+    from bot.web.admission_middleware import AdmissionMiddleware
+
+    calls: List[str] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        calls.append(f"{scope['method']} {scope['path']}")
+        await asyncio.sleep(0.2)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    with pytest.raises(ValueError, match="at least one path"):
+        AdmissionMiddleware(app, lambda: None, [])
+
+    async def scenario() -> List[int]:
+        gate = AdmissionGate(1, 0.0, 0)
+        middleware = AdmissionMiddleware(app, lambda: gate, ["/api/chat"])
+        statuses: List[int] = []
+
+        async def request(method: str, path: str) -> None:
+            sent: List[dict] = []
+
+            async def receive() -> dict:
+                return {"type": "http.request", "body": b"{}", "more_body": False}
+
+            async def send(message: dict) -> None:
+                sent.append(message)
+
+            await middleware({"type": "http", "method": method, "path": path, "headers": []}, receive, send)
+            statuses.append(sent[0]["status"])
+            if sent[0]["status"] == 503:
+                assert (b"retry-after", b"1") in sent[0]["headers"]
+
+        first = asyncio.create_task(request("POST", "/api/chat"))
+        await asyncio.sleep(0.05)  # it holds the only slot; no waiting allowed
+        await asyncio.gather(request("POST", "/api/chat"), request("GET", "/api/chat/replies"),
+                             request("GET", "/healthz"))
+        await first
+        return statuses
+
+    assert asyncio.run(scenario()) == [503, 200, 200, 200]
+    assert calls == ["POST /api/chat", "GET /api/chat/replies", "GET /healthz"]

@@ -23,14 +23,12 @@ from bot.config.agencies import AGENCY_KEY, UnknownAgency
 from bot.config.settings import Settings
 from bot.feedback import service as feedback
 from bot.limits.policy import CitizenLimits
-from bot.metrics.definitions import count_shed
 from bot.run.internal_auth import outgoing_headers
 from bot.run.rasa_workers import rasa_urls_for
 from bot.tickets import service as tickets
 from bot.tickets.closing import closing_notes
 from bot.tickets.departments import Departments
 from bot.web.deps import (
-    AdmissionDep,
     AgenciesDep,
     DbDep,
     DepartmentsDep,
@@ -107,6 +105,7 @@ BUSY: Dict[Union[int, str], Dict[str, Any]] = {**LIMITED, 503: {
     "description": "The bot is busy (more messages at once than it answers) or a store it needs is away: the "
                    "message was not forwarded, nothing of it was stored; send it again after ``Retry-After`` "
                    "seconds"}}
+RASA_TIMEOUT_S = 10.0  # with AUSKUNFT_CHAT_QUEUE_WAIT_S (8 s) inside the widget's 20 s and nginx's 30 s
 CLIENT_GONE = 499  # nginx's code for "the client closed the connection": logged, never read by anyone
 
 
@@ -120,7 +119,8 @@ async def _post_to_rasa(client: httpx.AsyncClient, settings: Settings, sender: s
     headers = outgoing_headers(settings)  # the internal secret, when one is set
     for base in rasa_urls_for(settings, sender):
         try:
-            return await client.post(f"{base}/webhooks/rest/webhook", json=payload, headers=headers, timeout=15.0)
+            return await client.post(f"{base}/webhooks/rest/webhook", json=payload, headers=headers,
+                                     timeout=RASA_TIMEOUT_S)
         except httpx.ConnectError:
             continue
         except httpx.HTTPError:
@@ -131,7 +131,7 @@ async def _post_to_rasa(client: httpx.AsyncClient, settings: Settings, sender: s
 @router.post("", responses=BUSY)
 async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: DbDep, agencies: AgenciesDep,
                departments: DepartmentsDep, client: HttpDep, vectors: QueryVectorsDep,
-               limits: LimitsDep, gate: AdmissionDep) -> List[Dict[str, Any]]:
+               limits: LimitsDep) -> List[Dict[str, Any]]:
     """Forward one message to Rasa's REST channel and return the bot's messages.
 
     While an agent holds the conversation (took or answered its ticket and has not handed it back),
@@ -141,9 +141,9 @@ async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: D
     in its latest reply; typed by hand otherwise, it is read as an ordinary message without the slash
     (:mod:`bot.channels.payloads`).
 
-    At most ``chat_in_flight`` turns per process are worked on at once (:mod:`bot.web.admission`); a turn that
-    cannot get a slot in time is answered 503 with ``Retry-After`` without being forwarded, and one whose client
-    closed the connection while it waited is dropped.
+    At most ``chat_in_flight`` turns per process get here at once (:mod:`bot.web.admission_middleware`); a turn
+    that cannot get a slot in time is answered 503 with ``Retry-After`` before it is read, and one whose client
+    closed the connection while it waited is dropped here, before it is forwarded.
     """
     decision = await run_in_threadpool(limits.chat, address_key(limits, request), data.sender)
     if not decision.allowed:
@@ -155,16 +155,14 @@ async def chat(data: ChatIn, request: Request, settings: SettingsDep, session: D
         raise HTTPException(err.status, detail=err.reason) from None
     except UnknownAgency as err:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(err)) from None
-    async with gate.admitted():  # Overloaded: 503 + Retry-After (bot.web.unavailable), nothing forwarded
-        if await request.is_disconnected():  # the citizen gave up while the turn waited: nobody reads the answer
-            count_shed("client_gone")
-            raise HTTPException(CLIENT_GONE, detail="the client closed the connection; the message was not forwarded")
-        held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, departments)
-        if held is not None:
-            return held
-        await run_in_threadpool(session.close)  # its database connection goes back to the pool while Rasa works
-        return await _answer(data, text, agency.key if not agency.is_default else None, settings, client, vectors,
-                             limits)
+    if await request.is_disconnected():  # the citizen gave up while the turn waited (counted by the middleware)
+        raise HTTPException(CLIENT_GONE, detail="the client closed the connection; the message was not forwarded")
+    held = await run_in_threadpool(_to_agent, session, data.sender, text, data.lang, departments)
+    if held is not None:
+        return held
+    await run_in_threadpool(session.close)  # its database connection goes back to the pool while Rasa works
+    return await _answer(data, text, agency.key if not agency.is_default else None, settings, client, vectors,
+                         limits)
 
 
 async def _answer(data: ChatIn, text: str, agency: Optional[str], settings: Settings, client: httpx.AsyncClient,
