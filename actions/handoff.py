@@ -20,7 +20,7 @@ from bot.config.settings import get_settings
 from bot.metrics import count_handoff_result
 from bot.privacy import redact
 from bot.run.runtime_env import actions_token
-from bot.tickets.client import HandoffRefused, TicketClient, local_outbox, new_case_number
+from bot.tickets.client import HandoffRefused, TicketClient, actions_outbox, new_case_number
 from bot.tickets.schemas import is_one_address
 
 NO_EMAIL = "-"
@@ -30,10 +30,10 @@ _clients: Dict[str, TicketClient] = {}
 def ticket_client() -> TicketClient:
     """The process-wide client; tickets queued by an earlier run are delivered on first use."""
     settings = get_settings()
-    key = f"{settings.resolved_ticket_service_url}|{settings.home}"
+    key = f"{settings.resolved_ticket_service_url}|{settings.home}|{settings.actions_outbox_url}"
     if key not in _clients:
         client = TicketClient(settings.resolved_ticket_service_url, actions_token(settings),
-                              local_outbox(settings.home / "outbox.sqlite3"))
+                              actions_outbox(settings.actions_outbox_url, settings.home))
         if len(client.outbox):
             client.start_worker()
         _clients[key] = client

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
@@ -29,7 +29,7 @@ def is_action_server() -> bool:
     return SERVER_MODULE in sys.modules
 
 
-_engines: Dict[Path, Engine] = {}
+_engines: Dict[Union[Path, str], Engine] = {}
 
 
 def local_outbox_depths(path: Path) -> List[OutboxDepth]:
@@ -41,6 +41,13 @@ def local_outbox_depths(path: Path) -> List[OutboxDepth]:
     return outbox_depths(_engines[path])
 
 
+def shared_outbox_depths(url: str) -> List[OutboxDepth]:
+    """What waits in the outbox every action server shares (``AUSKUNFT_ACTIONS_OUTBOX_URL``)."""
+    if url not in _engines:
+        _engines[url] = create_engine(url, pool_pre_ping=True, future=True)
+    return outbox_depths(_engines[url])
+
+
 def start_metrics(settings: Optional[Settings] = None) -> Optional[Tuple[str, int]]:
     """Serve this process's metrics (once; later calls return the same address) and report the local outbox.
 
@@ -48,8 +55,8 @@ def start_metrics(settings: Optional[Settings] = None) -> Optional[Tuple[str, in
         The address served, or None (port 0, or the port was taken: logged, the actions run on).
     """
     settings = settings or get_settings()
-    path = settings.home / "outbox.sqlite3"  # as actions.handoff.ticket_client opens it
-    set_outbox_source("actions", lambda: local_outbox_depths(path))
+    path, url = settings.home / "outbox.sqlite3", settings.actions_outbox_url  # as bot.tickets.client opens it
+    set_outbox_source("actions", (lambda: shared_outbox_depths(url)) if url else (lambda: local_outbox_depths(path)))
     return start_server_once(settings.internal_host, settings.resolved_metrics_port_actions)
 
 

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
                                         "than this starts a new session at its next quiet point (slots carried "
                                         "over), so a turn costs the same at turn 200; about 8 events per turn; 0 = off")
     ticket_service_url: str = Field("", description="base URL of the ticket API; empty = the local web service")
+    actions_outbox_url: str = Field("", description="SQLAlchemy URL of the action server's outbox (tickets that wait "
+                                    "while the ticket API is away); empty = a SQLite file in home. With several "
+                                    "action servers: one PostgreSQL database they all reach, so that a replaced "
+                                    "replica's tickets are delivered by another")
     api_token: Optional[SecretStr] = Field(None, description="legacy bearer token of the ticket, feedback and "
                                            "metrics API with every scope (at least 32 characters); prefer scoped "
                                            "tokens: auskunft token create (docs/api-tokens.md)")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, Optional
 
 import httpx
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, inspect
 
 from bot.errors import AuskunftError
 from bot.outbox import DEFAULT_POLICY, Outbox
@@ -54,6 +54,20 @@ def local_outbox(path: Path) -> Outbox:
         connection.exec_driver_sql("DROP TABLE outbox")
     log.info("%d queued ticket(s) moved to the new outbox table", len(old))
     return outbox
+
+
+def actions_outbox(url: str, home: Path) -> Outbox:
+    """The action server's outbox: in the database at ``url`` (shared by every replica), else a file in ``home``.
+
+    Args:
+        url: a SQLAlchemy URL (``AUSKUNFT_ACTIONS_OUTBOX_URL``, e.g. a PostgreSQL database that every action server
+            replica reaches: a ticket queued by a replica that is replaced is delivered by another, leased so that
+            only one sends it); empty = :func:`local_outbox` in ``home`` (one action server, on a disk that stays).
+        home: ``AUSKUNFT_HOME``.
+    """
+    if not url:
+        return local_outbox(home / "outbox.sqlite3")
+    return Outbox(create_engine(url, pool_pre_ping=True, future=True), TICKETS, policy=POLICY)
 
 
 class HandoffRefused(AuskunftError):

@@ -107,7 +107,7 @@ def start_postgres(net: Network, host: Host, base: Path,
     process = run_postgres(net, host, base)
     if processes is not None:
         processes["postgres"] = process
-    for name in ("auskunft", "rasa"):
+    for name in ("auskunft", "rasa", "actions_outbox"):
         _run(["runuser", "-u", "postgres", "--", str(PG_BIN.parent / "bin" / "psql"), "-h", str(pg), "-p", str(PG),
               "-q", "-c", f"CREATE DATABASE {name}"], dict(os.environ), f"CREATE DATABASE {name}")
     return f"postgresql://postgres:{PG_PASSWORD}@{host.address}:{PG}"
@@ -149,6 +149,7 @@ def app_env(app: Host, data: Host, apps: List[Host], home: Path, pg_url: str, ga
         "AUSKUNFT_RASA_URL": ",".join(f"http://{a.address}:{RASA}" for a in apps),
         "AUSKUNFT_INTERNAL_TOKEN": INTERNAL_TOKEN, "AUSKUNFT_API_TOKEN": API_TOKEN,
         "AUSKUNFT_DATABASE_URL": f"{pg_url}/auskunft",
+        "AUSKUNFT_ACTIONS_OUTBOX_URL": f"{pg_url}/actions_outbox",  # tickets waiting for the ticket API, shared
         "AUSKUNFT_REDIS_URL": f"redis://{data.address}:{REDIS}/0",
         "AUSKUNFT_ENDPOINTS": "endpoints.scale-out.yml",
         "AUSKUNFT_PG_HOST": data.address, "AUSKUNFT_PG_PORT": str(PG), "AUSKUNFT_PG_DB": "rasa",

@@ -83,3 +83,44 @@ def test_tickets_queued_by_the_old_outbox_are_kept(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT name FROM sqlite_master WHERE name = 'outbox'").fetchall() == []
     assert len(local_outbox(path)) == 2  # opening it again moves nothing twice
+
+
+def test_a_ticket_queued_by_a_replaced_replica_is_delivered_once_by_another(settings: Settings) -> None:
+    """Two action servers share their outbox in PostgreSQL (AUSKUNFT_ACTIONS_OUTBOX_URL): the first queues a ticket
+    while the ticket API is away and is then replaced (its disk gone); the second delivers it, once."""
+    import httpx
+
+    from bot.tickets.client import actions_outbox
+    from tests.helpers.postgres import drop_postgres, postgres_url
+
+    url, port = postgres_url(), free_port()
+    try:
+        first = TicketClient(f"http://127.0.0.1:{port}", TOKEN, actions_outbox(url, settings.home / "gone"),
+                             timeout=1.0)
+        first.start_worker = lambda interval=2.0: None  # type: ignore[method-assign]  # replaced before it retries
+        payload = ticket(case_number=new_case_number())
+        assert first.submit(payload) is False  # queued in PostgreSQL, not on the replica's disk
+        assert not (settings.home / "gone" / "outbox.sqlite3").exists()
+        first.outbox.engine.dispose()  # the replica is replaced; its worker never runs
+        second = TicketClient(f"http://127.0.0.1:{port}", TOKEN, actions_outbox(url, settings.home / "other"),
+                              timeout=1.0)
+        assert [i.payload["case_number"] for i in second.outbox.waiting()] == [payload["case_number"]]
+        with ServerThread(settings, port):
+            second.start_worker()
+            deadline = time.monotonic() + 30
+            while len(second.outbox) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert len(second.outbox) == 0
+            listed = httpx.get(f"http://127.0.0.1:{port}/api/tickets", headers={"Authorization": f"Bearer {TOKEN}"})
+            assert [t["case_number"] for t in listed.json()] == [payload["case_number"]]
+        second.outbox.engine.dispose()
+    finally:
+        drop_postgres(url)
+
+
+def test_without_a_url_the_outbox_is_a_file_in_home(tmp_path: Path) -> None:
+    from bot.tickets.client import actions_outbox
+
+    outbox = actions_outbox("", tmp_path / "home")
+    outbox.put("AK-2222-4444", ticket(case_number="AK-2222-4444"))
+    assert (tmp_path / "home" / "outbox.sqlite3").is_file() and len(outbox) == 1
