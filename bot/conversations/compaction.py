@@ -35,6 +35,7 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotS
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.config.settings import get_settings
+from bot.conversations.store_types import url_query
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Query, Session
@@ -122,7 +123,7 @@ class CompactingSQLTrackerStore(SQLTrackerStore):
                 ``query`` (``sslmode: ${AUSKUNFT_PG_SSLMODE}`` left empty) is left out: the driver's default.
         """
         if isinstance(kwargs.get("query"), dict):
-            kwargs["query"] = {key: value for key, value in kwargs["query"].items() if value not in (None, "")}
+            kwargs["query"] = url_query(kwargs["query"])
         super().__init__(domain=domain, **kwargs)
         self.compact_events = get_settings().session_compact_events if compact_events is None else int(compact_events)
         self._create_indexes()

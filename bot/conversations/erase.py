@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from bot.conversations.store_types import is_sql_store
+from bot.conversations.store_types import is_sql_store, url_query
 from bot.errors import AuskunftError
 
 if TYPE_CHECKING:
@@ -95,8 +95,7 @@ def sql_engine(config: Mapping[str, Any], environ: Mapping[str, str]) -> Engine:
             str(config.get("dialect", "sqlite")), username=_str(config.get("username")),
             password=_str(config.get("password")), host=host, port=None if port is None else int(port),
             database=_str(config.get("db", "rasa.db")),
-            query={str(key): str(item) for key, item in (config.get("query") or {}).items()
-                   if item not in (None, "")})  # an empty ${VAR} (sslmode) = the driver's default, as the store
+            query=url_query(config.get("query")))  # an empty ${VAR} (sslmode) = the driver's default, as the store
     backend = url.get_backend_name()
     if backend == "sqlite" and url.database in (None, "", ":memory:"):
         raise EraseUnsupported("The SQLite tracker store is in memory: it lives inside the Rasa process and vanishes "

@@ -7,7 +7,8 @@ next message. With it, at most ``limit`` turns per web process are forwarded at 
 ``max_wait_s`` for a slot, and when ``max_waiting`` turns are already waiting it is refused at once. A refused turn
 was never forwarded: nothing of it is stored, and the widget sends it again after ``Retry-After`` seconds.
 
-The gate is a plain asyncio object (no framework): :mod:`bot.web.routers.chat` uses it.
+The gate is a plain asyncio object (no framework): :mod:`bot.web.admission_middleware` puts it in front of the
+chat route.
 """
 
 from __future__ import annotations
