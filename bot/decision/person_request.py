@@ -40,6 +40,10 @@ _PATTERNS = (
                rf"{_PERSON_EN}\b", re.IGNORECASE),
     # "a human agent"; not "a real person": "Are you a real person?" asks about the bot
     re.compile(r"\b(?:human|live)\s+agent\b", re.IGNORECASE),
+    # "I want a person", "I need a real human", "we'd like to have an agent"; not "I need a person to sign the form"
+    re.compile(r"\b(?:i|we)\s+(?:want|need|would\s+like|'d\s+like)\s+(?:to\s+(?:have|get)\s+)?(?:a|an)\s+"
+               r"(?:real\s+|live\s+|actual\s+)?(?:human(?:\s+being)?|person|agent|staff\s+member)\b"
+               rf"(?!\s+to\s+(?!{_TALK_EN}\b))", re.IGNORECASE),
     # "a human I can talk to"
     re.compile(rf"\b(?:a|an)\s+(?:real\s+)?(?:human|person)\s+(?:i|we)\s+(?:can|could)\s+{_TALK_EN}\b", re.IGNORECASE),
 )

@@ -93,6 +93,8 @@ def test_typing_noise_is_not_understood_even_when_close_to_small_talk(text: str)
     "Can I speak to someone about my residence permit?",
     "Kann ich mit jemandem über meinen Wohngeldantrag sprechen?",
     "Is there a human I can talk to?",
+    "I have a question about the dog tax, I want a person, how much is it?",
+    "I need a real human to talk to about my rent allowance",
 ])
 def test_an_explicit_request_for_a_person_wins_even_beside_a_question(text: str) -> None:
     assert intent_of(text, "faq", "faq", 0.95, 0.9) == "ask_human"
@@ -101,6 +103,7 @@ def test_an_explicit_request_for_a_person_wins_even_beside_a_question(text: str)
 @pytest.mark.parametrize("text", [
     "Wohngeld für Menschen mit Behinderung", "Welche Mitarbeiter sind im Bürgeramt?",
     "How do I register a person who moved in?", "Brauche ich einen Termin beim Bürgeramt?", "Are you a real person?",
+    "Do I need a person to sign the form for me?", "I need a person to witness my signature, where do I go?",
 ])
 def test_person_words_without_a_request_stay_questions(text: str) -> None:
     assert intent_of(text, "faq", "faq", 0.95, 0.9) == "faq"
